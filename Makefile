@@ -1,0 +1,64 @@
+# social-kpi-warehouse: every target sets itself up from the lock files; nothing is installed by hand.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The project's own run-time policy (also set in code, so it holds outside make too).
+export PYTHONPATH := $(CURDIR)
+export SKW_DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(SKW_DATA_DIR)/dagster_home
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+export DAGSTER_DISABLE_TELEMETRY := 1
+export GX_ANALYTICS_ENABLED := false
+export PYTHONDONTWRITEBYTECODE ?=
+
+.PHONY: setup run test bench ui serve-fakes lock clean help
+help:
+	@echo "make run    set up, generate the sample world, start the fakes, materialize everything, print a summary"
+	@echo "make test   set up and run the test suite"
+	@echo "make ui     start the Dagster UI on http://127.0.0.1:3000 (run history lives in \$$DAGSTER_HOME)"
+	@echo "make serve-fakes   serve the local fake APIs on 127.0.0.1 (ports printed)"
+	@echo "make lock   re-resolve requirements.in into requirements.lock (needs the package index)"
+
+# One venv per lock: re-created only when a lock file changes.
+$(STAMP): requirements.lock requirements-bootstrap.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0])'
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-bootstrap.txt
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --compile-bytecode requirements.lock
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# dbt's manifest is built once per change of the dbt project, not at every run.
+MANIFEST := dbt_project/target/manifest.json
+$(MANIFEST): $(STAMP) $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --target-path target
+	@touch $(MANIFEST)
+
+run: $(STAMP) $(MANIFEST)
+	$(BIN)/python -m orchestration.run
+
+test: $(STAMP) $(MANIFEST)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) $(MANIFEST)
+	$(BIN)/python -m pytest benchmarks -p no:cacheprovider -q
+
+ui: $(STAMP) $(MANIFEST)
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m orchestration.instance
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+
+serve-fakes: $(STAMP)
+	$(BIN)/python -m sampleworld serve
+
+lock:
+	$(BIN)/uv pip compile requirements.in --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) data dbt_project/target dbt_project/logs

@@ -1,0 +1,277 @@
+"""The one HTTP core every API client is built on.
+
+It owns what every connector gets wrong at least once: timeouts on every call, retries
+with exponential backoff that honour `Retry-After` and the platform's own usage headers,
+a clear split between errors worth retrying and errors that need a human, paging, and
+keeping the access token out of every message, log line and exception.
+
+Backoff is tenacity's; the platform-specific parts (how an error body says "retry",
+what a usage header says about waiting) are small hooks a client passes in.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import tenacity
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class ApiError(Exception):
+    """An API call that did not give usable data. `retryable` says whether trying again can help."""
+
+    retryable = False
+
+    def __init__(self, source: str, message: str, *, status: int | None = None,
+                 code: Any = None, retry_after: float | None = None, url: str | None = None):
+        self.source = source
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+        self.url = url
+        where = f" ({url})" if url else ""
+        status_txt = f"HTTP {status}" if status is not None else "no response"
+        code_txt = f", code {code}" if code is not None else ""
+        super().__init__(f"[{source}] {status_txt}{code_txt}: {message}{where}")
+
+
+class RetryableError(ApiError):
+    """A failure that usually passes: throttling, a server error, a dropped connection."""
+
+    retryable = True
+
+
+class FatalError(ApiError):
+    """A failure that retrying cannot fix: bad token, bad request, unknown metric or account."""
+
+
+class AuthError(FatalError):
+    """The token was refused. The message says which environment variable to fix."""
+
+
+@dataclass
+class CallStats:
+    """What a client did, for asset metadata and the run summary."""
+
+    requests: int = 0
+    retries: int = 0
+    pages: int = 0
+    throttle_sleep_s: float = 0.0
+    retry_sleep_s: float = 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"requests": self.requests, "retries": self.retries, "pages": self.pages,
+                "throttle_sleep_s": round(self.throttle_sleep_s, 3),
+                "retry_sleep_s": round(self.retry_sleep_s, 3)}
+
+
+# A hook that turns an error response into the right exception (or None for "use the default").
+ErrorClassifier = Callable[[requests.Response, str], ApiError | None]
+# A hook that reads usage headers off any response and says how long to pause before the next call.
+ThrottleReader = Callable[[requests.Response], float]
+
+
+def _retry_after_seconds(resp: requests.Response) -> float | None:
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 6
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 60.0
+    # A server asking for a longer pause than this is treated as an outage, not a throttle.
+    max_wait_s: float = 900.0
+
+
+class HttpCore:
+    """A requests session with timeouts, retries, throttling and token redaction.
+
+    `secrets` are strings that must never appear in anything this object raises or logs.
+    """
+
+    def __init__(self, source: str, base_url: str, *, headers: Mapping[str, str] | None = None,
+                 secrets: tuple[str, ...] = (), timeout: tuple[float, float] = (5.0, 60.0),
+                 retry: RetryPolicy | None = None, classify_error: ErrorClassifier | None = None,
+                 read_throttle: ThrottleReader | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers.update(headers or {})
+        self.session.headers.setdefault("User-Agent", "social-kpi-warehouse")
+        self._secrets = tuple(s for s in secrets if s)
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._classify_error = classify_error
+        self._read_throttle = read_throttle
+        self._sleep = sleep
+        self._pause_until = 0.0
+        self.stats = CallStats()
+
+    # -- redaction -------------------------------------------------------------------
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return re.sub(r"(access_token=)[^&\s\"']+", r"\1***", text)
+
+    # -- one call, retried ------------------------------------------------------------
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                data: Mapping[str, Any] | None = None, json: Any = None) -> requests.Response:
+        url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            backoff = tenacity.wait_random_exponential(
+                multiplier=self.retry.backoff_initial_s, max=self.retry.backoff_max_s)(state)
+            server_says = getattr(exc, "retry_after", None) or 0.0
+            seconds = max(backoff, server_says)
+            self.stats.retry_sleep_s += seconds
+            return seconds
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            self.stats.retries += 1
+            exc = state.outcome.exception()
+            log.warning("%s; retry %d of %d in %.1fs", exc, state.attempt_number,
+                        self.retry.max_attempts - 1, state.next_action.sleep)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda e: isinstance(e, ApiError) and e.retryable),
+            stop=tenacity.stop_after_attempt(self.retry.max_attempts),
+            wait=wait, before_sleep=before_sleep, sleep=self._sleep, reraise=True)
+        return retrying(self._send_once, method, url, params, data, json)
+
+    def _send_once(self, method, url, params, data, json) -> requests.Response:
+        delay = self._pause_until - time.monotonic()
+        if delay > 0:
+            self.stats.throttle_sleep_s += delay
+            log.info("[%s] pausing %.1fs: the platform's usage headers asked for it", self.source, delay)
+            self._sleep(delay)
+        self.stats.requests += 1
+        shown = self.redact(url)
+        try:
+            resp = self.session.request(method, url, params=params, data=data, json=json,
+                                        timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise RetryableError(self.source, f"{type(exc).__name__}: {self.redact(str(exc))}",
+                                 url=shown) from None
+        if self._read_throttle is not None:
+            pause = self._read_throttle(resp)
+            if pause > self.retry.max_wait_s:
+                raise FatalError(self.source, f"the platform asks to wait {pause:.0f}s, more than "
+                                 f"max_wait_s={self.retry.max_wait_s:.0f}s; try again later",
+                                 status=resp.status_code, url=shown)
+            if pause > 0:
+                self._pause_until = max(self._pause_until, time.monotonic() + pause)
+        if resp.status_code < 400:
+            return resp
+        raise self._error_for(resp, shown)
+
+    def _error_for(self, resp: requests.Response, shown_url: str) -> ApiError:
+        if self._classify_error is not None:
+            err = self._classify_error(resp, shown_url)
+            if err is not None:
+                return err
+        body = self.redact(resp.text[:500])
+        cls = RetryableError if resp.status_code in RETRYABLE_STATUS else FatalError
+        if resp.status_code in (401, 403):
+            cls = AuthError
+        return cls(self.source, body or resp.reason, status=resp.status_code,
+                   retry_after=_retry_after_seconds(resp), url=shown_url)
+
+    def get_json(self, path: str, **kwargs) -> Any:
+        resp = self.request("GET", path, **kwargs)
+        return self.parse_json(resp)
+
+    def parse_json(self, resp: requests.Response) -> Any:
+        try:
+            return resp.json()
+        except ValueError:
+            # A body cut short in transit: the call is retried by the caller's paginator.
+            raise RetryableError(self.source, f"response body is not valid JSON "
+                                 f"({len(resp.content)} bytes)", status=resp.status_code,
+                                 url=self.redact(resp.url)) from None
+
+    # -- paging -------------------------------------------------------------------------
+    def paginate(self, path: str, paginator: "Paginator", *, params: Mapping[str, Any] | None = None,
+                 records_at: str = "data") -> Iterator[list[dict]]:
+        """Yield the records of each page until the paginator says there is no next page.
+
+        A page is fetched and parsed under one retry: a truncated body is fetched again.
+        """
+        params = dict(params or {})
+        while True:
+            body = self._get_page(path, params)
+            self.stats.pages += 1
+            records = _dig(body, records_at) or []
+            yield records
+            nxt = paginator.next_params(body, params)
+            if nxt is None:
+                return
+            params = nxt
+
+    def _get_page(self, path: str, params: Mapping[str, Any]) -> Any:
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(
+                lambda e: isinstance(e, RetryableError) and "not valid JSON" in str(e)),
+            stop=tenacity.stop_after_attempt(self.retry.max_attempts),
+            wait=tenacity.wait_exponential(multiplier=self.retry.backoff_initial_s,
+                                           max=self.retry.backoff_max_s),
+            sleep=self._sleep, reraise=True)
+        return retrying(lambda: self.parse_json(self.request("GET", path, params=params)))
+
+
+def _dig(body: Any, dotted: str) -> Any:
+    for part in dotted.split(".") if dotted else []:
+        if not isinstance(body, dict):
+            return None
+        body = body.get(part)
+    return body
+
+
+class Paginator:
+    """Says which parameters fetch the next page, or None when there is none."""
+
+    def next_params(self, body: Any, params: dict) -> dict | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class CursorPaginator(Paginator):
+    """Graph-API style: `paging.cursors.after`, and no `paging.next` on the last page."""
+
+    cursor_path: str = "paging.cursors.after"
+    has_more_path: str = "paging.next"
+    param: str = "after"
+    seen: set = field(default_factory=set)
+
+    def next_params(self, body: Any, params: dict) -> dict | None:
+        if not _dig(body, self.has_more_path):
+            return None
+        cursor = _dig(body, self.cursor_path)
+        if not cursor:
+            raise FatalError("pagination", f"the page says there is a next page but has no cursor at {self.cursor_path}")
+        if cursor in self.seen:
+            # A cursor that comes back would loop forever; stopping quietly could drop pages.
+            raise FatalError("pagination", f"cursor {cursor!r} came back a second time; refusing to loop")
+        self.seen.add(cursor)
+        return {**params, self.param: cursor}

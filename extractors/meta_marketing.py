@@ -1,0 +1,188 @@
+"""Meta Marketing API: ad insights through the asynchronous report flow.
+
+One report run per ad account and day (as Airbyte does: a day is the unit of restatement),
+POSTed to `/act_{id}/insights`, polled on `/{report_run_id}` until `Job Completed`, then
+read from `/{report_run_id}/insights` with cursor paging. Numbers arrive as strings and stay
+strings here: typing them is the warehouse's job, where a bad value can be seen and kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import requests
+
+from extractors.http import (ApiError, AuthError, CursorPaginator, FatalError, HttpCore,
+                             RetryableError, RetryPolicy)
+
+log = logging.getLogger(__name__)
+
+SOURCE = "meta_ads"
+API_VERSION = "v23.0"
+
+# What we ask for. Metric names are configuration: a retired one fails the whole request
+# with code 100, and the error names this list so the fix is a config change, not code.
+DEFAULT_INSIGHTS_FIELDS: tuple[str, ...] = (
+    "account_id", "account_currency", "campaign_id", "campaign_name", "adset_id", "ad_id",
+    "date_start", "date_stop", "spend", "impressions", "clicks", "actions", "action_values",
+)
+# 7d_view and 28d_view stopped being returned on 12 Jan 2026.
+DEFAULT_ATTRIBUTION_WINDOWS: tuple[str, ...] = ("1d_click", "7d_click", "28d_click", "1d_view")
+
+# Error codes Meta documents as throttling or transient (Airbyte retries the same set).
+_RETRYABLE_CODES = {1, 2, 4, 17, 32, 341, 613, 2601, *range(80000, 80009)}
+_RETRYABLE_SUBCODES = {99, 960, 1487742, 1815107}
+
+
+def classify_meta_error(resp: requests.Response, url: str) -> ApiError | None:
+    """Turn a Graph API error body into a retryable or fatal error with an actionable message."""
+    try:
+        err = resp.json().get("error") or {}
+    except ValueError:
+        return None  # not a Graph error body (a proxy's 502 page, say): the core decides
+    code, subcode = err.get("code"), err.get("error_subcode")
+    message = err.get("message", resp.reason)
+    retry_after = None
+    if resp.headers.get("Retry-After"):
+        try:
+            retry_after = float(resp.headers["Retry-After"])
+        except ValueError:
+            pass
+    kw = dict(status=resp.status_code, code=code, url=url, retry_after=retry_after)
+    if code == 190:
+        return AuthError(SOURCE, f"{message}. The access token was refused: set a valid token "
+                         "in META_ACCESS_TOKEN (user tokens lapse after 60 days unused)", **kw)
+    if code == 100 and ("metric" in message or "fields" in message):
+        return FatalError(SOURCE, f"{message}. A requested field or metric is not accepted by "
+                          "the API (retired or misspelt): change `insights_fields` in the "
+                          "meta_ads resource configuration", **kw)
+    if code in _RETRYABLE_CODES or subcode in _RETRYABLE_SUBCODES or err.get("is_transient") \
+            or resp.status_code >= 500 or resp.status_code == 429:
+        return RetryableError(SOURCE, message, **kw)
+    return FatalError(SOURCE, message, **kw)
+
+
+def read_meta_throttle(resp: requests.Response, *, threshold_pct: float = 95.0) -> float:
+    """Seconds to pause before the next call, from Meta's usage headers.
+
+    `x-ad-account-usage` gives `acc_id_util_pct` and `reset_time_duration` (seconds);
+    `x-business-use-case-usage` gives `estimated_time_to_regain_access` (minutes);
+    `x-fb-ads-insights-throttle` gives `app_id_util_pct` and `acc_id_util_pct`.
+    """
+    pause = 0.0
+    try:
+        acct = json.loads(resp.headers.get("x-ad-account-usage") or "{}")
+        if float(acct.get("acc_id_util_pct", 0)) >= threshold_pct:
+            pause = max(pause, float(acct.get("reset_time_duration", 0)) or 60.0)
+        buc = json.loads(resp.headers.get("x-business-use-case-usage") or "{}")
+        for entries in buc.values():
+            for entry in entries:
+                pause = max(pause, 60.0 * float(entry.get("estimated_time_to_regain_access", 0)))
+                if max(float(entry.get(k, 0)) for k in ("call_count", "total_cputime", "total_time")) >= threshold_pct:
+                    pause = max(pause, 60.0)
+        ins = json.loads(resp.headers.get("x-fb-ads-insights-throttle") or "{}")
+        if max(float(ins.get("app_id_util_pct", 0)), float(ins.get("acc_id_util_pct", 0))) >= threshold_pct:
+            pause = max(pause, 60.0)
+    except (ValueError, TypeError, AttributeError):
+        log.warning("[%s] could not read usage headers; not pausing", SOURCE)
+    return pause
+
+
+@dataclass
+class ReportRun:
+    report_run_id: str
+    account_id: str
+    day: date
+    polls: int = 0
+
+
+class MetaMarketingClient:
+    """A client for ad insights. Base URL and token come from the caller (the environment)."""
+
+    def __init__(self, base_url: str, access_token: str, *, api_version: str = API_VERSION,
+                 insights_fields: Sequence[str] = DEFAULT_INSIGHTS_FIELDS,
+                 attribution_windows: Sequence[str] = DEFAULT_ATTRIBUTION_WINDOWS,
+                 page_size: int = 500, poll_initial_s: float = 0.05, poll_max_s: float = 10.0,
+                 job_timeout_s: float = 3600.0, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        if not access_token:
+            raise AuthError(SOURCE, "no access token: set META_ACCESS_TOKEN")
+        self.version = api_version
+        self.fields = tuple(insights_fields)
+        self.windows = tuple(attribution_windows)
+        self.page_size = page_size
+        self.poll_initial_s, self.poll_max_s, self.job_timeout_s = poll_initial_s, poll_max_s, job_timeout_s
+        self._sleep = sleep
+        self.http = HttpCore(SOURCE, base_url, headers={"Authorization": f"Bearer {access_token}"},
+                             secrets=(access_token,), retry=retry, classify_error=classify_meta_error,
+                             read_throttle=read_meta_throttle, sleep=sleep)
+
+    @property
+    def stats(self):
+        return self.http.stats
+
+    @staticmethod
+    def _act(account_id: str) -> str:
+        return account_id if account_id.startswith("act_") else f"act_{account_id}"
+
+    def account(self, account_id: str) -> dict:
+        """The ad account's currency and time zone: every row is stored with them."""
+        return self.http.get_json(f"{self.version}/{self._act(account_id)}",
+                                  params={"fields": "account_id,name,currency,timezone_name"})
+
+    def start_report(self, account_id: str, day: date) -> ReportRun:
+        params = {
+            "level": "ad",
+            "time_increment": "1",
+            "time_range": json.dumps({"since": day.isoformat(), "until": day.isoformat()}),
+            "fields": ",".join(self.fields),
+            "action_breakdowns": json.dumps(["action_type"]),
+            "action_attribution_windows": json.dumps(list(self.windows)),
+        }
+        resp = self.http.request("POST", f"{self.version}/{self._act(account_id)}/insights", data=params)
+        body = self.http.parse_json(resp)
+        run_id = body.get("report_run_id")
+        if not run_id:
+            raise FatalError(SOURCE, f"report start returned no report_run_id: {str(body)[:200]}")
+        return ReportRun(str(run_id), account_id, day)
+
+    def wait_for(self, run: ReportRun) -> dict:
+        """Poll until the job completes. `async_percent_completion` can read 100 while the job
+        is still running, so only `async_status == "Job Completed"` counts."""
+        delay, started = self.poll_initial_s, time.monotonic()
+        while True:
+            status = self.http.get_json(f"{self.version}/{run.report_run_id}")
+            run.polls += 1
+            state = status.get("async_status")
+            if state == "Job Completed":
+                return status
+            if state in ("Job Failed", "Job Skipped"):
+                raise RetryableError(SOURCE, f"report run {run.report_run_id} for "
+                                     f"{self._act(run.account_id)} on {run.day} ended as {state!r}")
+            if time.monotonic() - started > self.job_timeout_s:
+                raise RetryableError(SOURCE, f"report run {run.report_run_id} still {state!r} "
+                                     f"after {self.job_timeout_s:.0f}s")
+            self._sleep(delay)
+            delay = min(delay * 2, self.poll_max_s)
+
+    def insights_pages(self, account_id: str, day: date) -> Iterator[list[dict]]:
+        """Each page of ad-level insight rows for one account and day, as the API sent them.
+
+        A failed or skipped report is started again (at most 3 times) before giving up.
+        """
+        for attempt in range(1, 4):
+            run = self.start_report(account_id, day)
+            try:
+                self.wait_for(run)
+                break
+            except RetryableError as exc:
+                if attempt == 3:
+                    raise
+                log.warning("%s; starting the report again", exc)
+        yield from self.http.paginate(f"{self.version}/{run.report_run_id}/insights",
+                                      CursorPaginator(), params={"limit": str(self.page_size)})

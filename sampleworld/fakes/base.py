@@ -1,0 +1,190 @@
+"""A tiny threaded HTTP server on 127.0.0.1 with seeded fault injection.
+
+Each fake API is an `App` that maps a request to a response; the server adds faults in
+front of it. Faults are drawn from a seeded generator so a run with faults is repeatable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    base_url: str
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        return self.form.get(name, self.query.get(name, default))
+
+    def bearer(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return auth[7:].strip()
+        return self.param("access_token")
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    @classmethod
+    def json(cls, status: int, payload, headers: dict[str, str] | None = None) -> "Response":
+        return cls(status, json.dumps(payload, separators=(",", ":")).encode(),
+                   {"Content-Type": "application/json; charset=UTF-8", **(headers or {})})
+
+
+@dataclass
+class FaultConfig:
+    """Probabilities per request. `retry_after_s` is what a 429 asks the client to wait."""
+
+    error_rate: float = 0.0          # 500/502/503 with the platform's error body
+    rate_limit_rate: float = 0.0     # 429 with Retry-After
+    retry_after_s: int = 1
+    slow_rate: float = 0.0           # answer after `slow_s` (a client timeout below it sees a timeout)
+    slow_s: float = 0.0
+    truncate_rate: float = 0.0       # a 200 whose JSON body is cut short
+    seed: int = 0
+
+    @classmethod
+    def off(cls) -> "FaultConfig":
+        return cls()
+
+    @classmethod
+    def default_on(cls, seed: int = 0) -> "FaultConfig":
+        return cls(error_rate=0.03, rate_limit_rate=0.02, retry_after_s=1, truncate_rate=0.01, seed=seed)
+
+
+class App:
+    """A fake API. Subclasses implement `handle`, and may override the fault bodies."""
+
+    name = "fake"
+
+    def handle(self, req: Request) -> Response:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def server_error(self, status: int) -> Response:
+        return Response.json(status, {"error": {"message": "An unexpected error has occurred.",
+                                                "code": 2, "is_transient": True}})
+
+    def rate_limited(self, retry_after_s: int) -> Response:
+        return Response.json(429, {"error": {"message": "Too many calls", "code": 4,
+                                             "is_transient": True}},
+                             {"Retry-After": str(retry_after_s)})
+
+
+class FakeServer:
+    """Serve an App on 127.0.0.1 (port 0 picks a free one) in a daemon thread."""
+
+    def __init__(self, app: App, faults: FaultConfig | None = None, port: int = 0):
+        self.app = app
+        self.faults = faults or FaultConfig.off()
+        self._rng = random.Random(self.faults.seed)
+        self._lock = threading.Lock()
+        self.requests_served = 0
+        self.faults_injected = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt, *args):  # keep test output quiet
+                log.debug("%s %s", server.app.name, fmt % args)
+
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                split = urlsplit(self.path)
+                form = {}
+                if body and "application/x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
+                    form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+                req = Request(self.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)),
+                              form, {k.lower(): v for k, v in self.headers.items()}, body, server.url)
+                resp = server._respond(req)
+                self.send_response(resp.status)
+                for k, v in resp.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(resp.body)))
+                self.end_headers()
+                self.wfile.write(resp.body)
+
+            do_GET = do_POST = do_DELETE = do_PUT = _serve
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _draw(self) -> tuple[str | None, float]:
+        f = self.faults
+        with self._lock:
+            self.requests_served += 1
+            r = self._rng.random()
+            slow = self._rng.random() < f.slow_rate
+        kind = None
+        for name, rate in (("error", f.error_rate), ("rate_limit", f.rate_limit_rate),
+                           ("truncate", f.truncate_rate)):
+            if r < rate:
+                kind = name
+                break
+            r -= rate
+        return kind, (f.slow_s if slow else 0.0)
+
+    def _respond(self, req: Request) -> Response:
+        fault, delay = self._draw()
+        if delay:
+            time.sleep(delay)
+        if fault == "error":
+            self.faults_injected += 1
+            return self.app.server_error(self._rng.choice((500, 502, 503)))
+        if fault == "rate_limit":
+            self.faults_injected += 1
+            return self.app.rate_limited(self.faults.retry_after_s)
+        try:
+            resp = self.app.handle(req)
+        except Exception as exc:  # a bug in a fake must show, not hang the client
+            log.exception("fake %s failed", self.app.name)
+            return Response.json(500, {"error": {"message": f"fake error: {exc}", "code": 1}})
+        if fault == "truncate" and resp.status == 200 and len(resp.body) > 2:
+            self.faults_injected += 1
+            resp = Response(200, resp.body[: len(resp.body) // 2], resp.headers)
+        return resp
+
+    def start(self) -> "FakeServer":
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"fake-{self.app.name}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> "FakeServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,171 @@
+"""A fake of the Meta Marketing API's asynchronous ad insights, in its real shapes.
+
+- `POST /v23.0/act_{id}/insights` starts a report run and returns `{"report_run_id": ...}`.
+- `GET /v23.0/{report_run_id}` walks `Job Not Started` -> `Job Running` (once at 100%, the
+  trap real clients fall into) -> `Job Completed`.
+- `GET /v23.0/{report_run_id}/insights` pages rows with opaque cursors; `paging.next` (with
+  the access token in it, as Meta sends it) only while more rows remain. Reading a report
+  before it completes fails with code 2601, as the real API does.
+- `GET /v23.0/act_{id}` gives the account's currency and time zone.
+Every response carries the throttling headers; a bad token gets code 190; an unknown field
+fails the whole request with code 100.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+import threading
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlencode
+
+from sampleworld.fakes.base import App, Request, Response
+
+VERSION = "v23.0"
+# Fields the fake accepts; anything else fails like a retired metric does.
+KNOWN_FIELDS = frozenset({
+    "account_id", "account_name", "account_currency", "campaign_id", "campaign_name", "adset_id",
+    "adset_name", "ad_id", "ad_name", "date_start", "date_stop", "spend", "impressions", "clicks",
+    "actions", "action_values", "reach", "frequency", "cpc", "cpm", "ctr", "objective",
+})
+RETIRED_WINDOWS = {"7d_view", "28d_view"}
+DEFAULT_TOKEN = "sample-meta-token"
+
+
+def _error(status: int, message: str, code: int, subcode: int | None = None, **extra) -> Response:
+    err = {"message": message, "type": "OAuthException", "code": code, **extra,
+           "fbtrace_id": "AbCdEfGhIjK"}
+    if subcode is not None:
+        err["error_subcode"] = subcode
+    return Response.json(status, {"error": err})
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str) -> int:
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    return int(raw.split(":", 1)[1])
+
+
+class MetaMarketingApp(App):
+    name = "meta_marketing"
+
+    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, polls_to_complete: int = 3):
+        self.token = token
+        self.polls_to_complete = polls_to_complete
+        self.accounts = {a["account_id"]: a for a in
+                         json.loads((Path(world_dir) / "meta_ads" / "accounts.json").read_text())}
+        # Prepared once: rows by (account, day), served by slicing.
+        self.rows: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        with open(Path(world_dir) / "meta_ads" / "insights.jsonl") as f:
+            for line in f:
+                row = json.loads(line)
+                self.rows[(row["account_id"], row["date_start"])].append(row)
+        self._jobs: dict[str, dict] = {}
+        self._ids = itertools.count(6120000000001)
+        self._lock = threading.Lock()
+        self.calls = defaultdict(int)
+
+    def _headers(self, account_id: str | None = None) -> dict[str, str]:
+        key = account_id or "0"
+        return {
+            "x-fb-ads-insights-throttle": json.dumps({"app_id_util_pct": 1.2, "acc_id_util_pct": 3.4}),
+            "x-ad-account-usage": json.dumps({"acc_id_util_pct": 9.67, "reset_time_duration": 0,
+                                              "ads_api_access_tier": "standard_access"}),
+            "x-business-use-case-usage": json.dumps({key: [{"type": "ads_insights", "call_count": 3,
+                                                            "total_cputime": 2, "total_time": 2,
+                                                            "estimated_time_to_regain_access": 0}]}),
+        }
+
+    def handle(self, req: Request) -> Response:
+        if req.bearer() != self.token:
+            return _error(401, "Invalid OAuth access token - Cannot parse access token", 190)
+        m = re.fullmatch(rf"/{VERSION}/(act_\d+|\d+)(/insights)?", req.path)
+        if not m:
+            return _error(400, f"Unknown path components: {req.path}", 2500)
+        obj, edge = m.group(1), m.group(2)
+        self.calls[(req.method, "account" if obj.startswith("act_") else "report", bool(edge))] += 1
+        if obj.startswith("act_"):
+            account = self.accounts.get(obj[4:])
+            if account is None:
+                return _error(400, f"Unsupported get request. Object with ID '{obj}' does not exist, "
+                              "cannot be loaded due to missing permissions, or does not support this "
+                              "operation.", 100, 33)
+            if edge and req.method == "POST":
+                return self._start(req, account)
+            if not edge and req.method == "GET":
+                return Response.json(200, {"account_id": account["account_id"], "name": account["name"],
+                                           "currency": account["currency"],
+                                           "timezone_name": account["timezone_name"], "id": obj},
+                                     self._headers(account["account_id"]))
+            return _error(400, "Unsupported request method", 100)
+        job = self._jobs.get(obj)
+        if job is None:
+            return _error(400, f"Unsupported get request. Object with ID '{obj}' does not exist", 100, 33)
+        return self._results(req, job) if edge else self._status(job)
+
+    def _start(self, req: Request, account: dict) -> Response:
+        fields = [f for f in (req.param("fields") or "").split(",") if f]
+        bad = [f for f in fields if f not in KNOWN_FIELDS]
+        if not fields or bad:
+            return _error(400, f"(#100) {', '.join(bad) or 'fields'} is not valid for fields param. "
+                          "Please check https://developers.facebook.com/docs/marketing-api/reference/"
+                          "ads-insights/ for all valid values", 100)
+        windows = json.loads(req.param("action_attribution_windows") or "[]")
+        try:
+            time_range = json.loads(req.param("time_range") or "{}")
+            since, until = time_range["since"], time_range["until"]
+        except (ValueError, KeyError):
+            return _error(400, "(#100) time_range must be a JSON object with since and until", 100)
+        if req.param("level", "ad") != "ad" or req.param("time_increment", "1") != "1":
+            return _error(400, "(#100) this fake serves level=ad, time_increment=1 only", 100)
+        rows = [r for (acc, day), rs in sorted(self.rows.items())
+                if acc == account["account_id"] and since <= day <= until for r in rs]
+        keep = set(fields)
+        rows = [{k: v for k, v in r.items() if k in keep} for r in rows]
+        if windows:
+            allowed = {"action_type", "value", *windows} - RETIRED_WINDOWS
+            for r in rows:
+                for key in ("actions", "action_values"):
+                    if key in r:
+                        r[key] = [{k: v for k, v in a.items() if k in allowed} for a in r[key]]
+        with self._lock:
+            run_id = str(next(self._ids))
+            self._jobs[run_id] = {"id": run_id, "account_id": account["account_id"], "since": since,
+                                  "until": until, "rows": rows, "polls": 0}
+        return Response.json(200, {"report_run_id": run_id}, self._headers(account["account_id"]))
+
+    def _status(self, job: dict) -> Response:
+        with self._lock:
+            job["polls"] += 1
+            polls = job["polls"]
+        if polls >= self.polls_to_complete:
+            status, pct = "Job Completed", 100
+        elif polls == self.polls_to_complete - 1:
+            status, pct = "Job Running", 100   # percent says done, status says not yet
+        else:
+            status, pct = "Job Not Started", 0
+        return Response.json(200, {"id": job["id"], "account_id": job["account_id"], "time_ref": 1780000000,
+                                   "async_status": status, "async_percent_completion": pct,
+                                   "is_running": status != "Job Completed",
+                                   "date_start": job["since"], "date_stop": job["until"]},
+                             self._headers(job["account_id"]))
+
+    def _results(self, req: Request, job: dict) -> Response:
+        if job["polls"] < self.polls_to_complete:
+            return _error(400, "Error accessing adreport job.", 2601, 1815107, is_transient=True,
+                          error_user_title="Loading Async Ads Report Failed")
+        limit = max(1, min(int(req.param("limit", "25")), 5000))
+        start = _offset(req.param("after")) if req.param("after") else 0
+        page = job["rows"][start:start + limit]
+        paging: dict = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(page))}}
+        if start + limit < len(job["rows"]):
+            query = {"access_token": self.token, "limit": limit, "after": _cursor(start + len(page))}
+            paging["next"] = f"{req.base_url}/{VERSION}/{job['id']}/insights?{urlencode(query)}"
+        body = {"data": page, "paging": paging} if page else {"data": []}
+        return Response.json(200, body, self._headers(job["account_id"]))

@@ -1,0 +1,70 @@
+"""The landing area: every extracted record is written here first, as it arrived, in one
+gzip-compressed JSON-lines file per load, then never touched again. The raw tables are
+built from these files, so any load can be replayed or audited."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def new_load_id() -> str:
+    """Sortable by time, unique across processes: 20260601T120000Z-1a2b3c4d."""
+    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Reject:
+    position: int          # 1-based line in the landing file
+    reason: str
+    record: str            # the record as text, kept whole
+
+
+@dataclass
+class LandedFile:
+    path: Path
+    source: str
+    stream: str
+    partition: str
+    load_id: str
+    records: int = 0
+    pages: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def landing_path(root: Path, source: str, stream: str, partition: str, load_id: str) -> Path:
+    return Path(root) / source / stream / f"partition={partition}" / f"{load_id}.jsonl.gz"
+
+
+def land_pages(root: Path, source: str, stream: str, partition: str, pages: Iterable[list[dict]],
+               *, required: Sequence[str] = (), load_id: str | None = None) -> LandedFile:
+    """Write every record of every page to a new landing file, atomically.
+
+    Records missing a `required` field are still landed (nothing is dropped) and reported
+    as rejects with their line number, so the loader can route them to the rejects table.
+    """
+    load_id = load_id or new_load_id()
+    final = landing_path(root, source, stream, partition, load_id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(final.name + ".partial")
+    landed = LandedFile(final, source, stream, partition, load_id)
+    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=5) as out:
+        for page in pages:
+            landed.pages += 1
+            for record in page:
+                landed.records += 1
+                line = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+                out.write(line + "\n")
+                missing = [k for k in required if not isinstance(record, dict) or record.get(k) in (None, "")]
+                if missing:
+                    landed.rejects.append(Reject(landed.records, f"missing required field(s): "
+                                                 f"{', '.join(missing)}", line))
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, final)
+    return landed
