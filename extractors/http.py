@@ -137,6 +137,18 @@ class HttpCore:
     # -- one call, retried ------------------------------------------------------------
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 data: Mapping[str, Any] | None = None, json: Any = None) -> requests.Response:
+        """One call, retried on retryable failures; returns the successful response."""
+        return self._retrying(method, path, params, data, json, parse=False)
+
+    def request_json(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                     data: Mapping[str, Any] | None = None, json: Any = None) -> Any:
+        """One call and its parsed JSON body. A body cut short in transit is fetched again."""
+        return self._retrying(method, path, params, data, json, parse=True)
+
+    def get_json(self, path: str, **kwargs) -> Any:
+        return self.request_json("GET", path, **kwargs)
+
+    def _retrying(self, method, path, params, data, json, *, parse: bool):
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
 
         def wait(state: tenacity.RetryCallState) -> float:
@@ -158,9 +170,9 @@ class HttpCore:
             retry=tenacity.retry_if_exception(lambda e: isinstance(e, ApiError) and e.retryable),
             stop=tenacity.stop_after_attempt(self.retry.max_attempts),
             wait=wait, before_sleep=before_sleep, sleep=self._sleep, reraise=True)
-        return retrying(self._send_once, method, url, params, data, json)
+        return retrying(self._send_once, method, url, params, data, json, parse)
 
-    def _send_once(self, method, url, params, data, json) -> requests.Response:
+    def _send_once(self, method, url, params, data, json, parse):
         delay = self._pause_until - time.monotonic()
         if delay > 0:
             self.stats.throttle_sleep_s += delay
@@ -171,7 +183,7 @@ class HttpCore:
         try:
             resp = self.session.request(method, url, params=params, data=data, json=json,
                                         timeout=self.timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             raise RetryableError(self.source, f"{type(exc).__name__}: {self.redact(str(exc))}",
                                  url=shown) from None
         if self._read_throttle is not None:
@@ -182,9 +194,15 @@ class HttpCore:
                                  status=resp.status_code, url=shown)
             if pause > 0:
                 self._pause_until = max(self._pause_until, time.monotonic() + pause)
-        if resp.status_code < 400:
+        if resp.status_code >= 400:
+            raise self._error_for(resp, shown)
+        if not parse:
             return resp
-        raise self._error_for(resp, shown)
+        try:
+            return resp.json()
+        except ValueError:
+            raise RetryableError(self.source, f"response body is not valid JSON ({len(resp.content)} "
+                                 "bytes; cut short in transit?)", status=resp.status_code, url=shown) from None
 
     def _error_for(self, resp: requests.Response, shown_url: str) -> ApiError:
         if self._classify_error is not None:
@@ -198,29 +216,16 @@ class HttpCore:
         return cls(self.source, body or resp.reason, status=resp.status_code,
                    retry_after=_retry_after_seconds(resp), url=shown_url)
 
-    def get_json(self, path: str, **kwargs) -> Any:
-        resp = self.request("GET", path, **kwargs)
-        return self.parse_json(resp)
-
-    def parse_json(self, resp: requests.Response) -> Any:
-        try:
-            return resp.json()
-        except ValueError:
-            # A body cut short in transit: the call is retried by the caller's paginator.
-            raise RetryableError(self.source, f"response body is not valid JSON "
-                                 f"({len(resp.content)} bytes)", status=resp.status_code,
-                                 url=self.redact(resp.url)) from None
-
     # -- paging -------------------------------------------------------------------------
     def paginate(self, path: str, paginator: "Paginator", *, params: Mapping[str, Any] | None = None,
                  records_at: str = "data") -> Iterator[list[dict]]:
         """Yield the records of each page until the paginator says there is no next page.
 
-        A page is fetched and parsed under one retry: a truncated body is fetched again.
+        A page whose body arrives cut short is fetched again (see `request_json`).
         """
         params = dict(params or {})
         while True:
-            body = self._get_page(path, params)
+            body = self.request_json("GET", path, params=params)
             self.stats.pages += 1
             records = _dig(body, records_at) or []
             yield records
@@ -228,16 +233,6 @@ class HttpCore:
             if nxt is None:
                 return
             params = nxt
-
-    def _get_page(self, path: str, params: Mapping[str, Any]) -> Any:
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(
-                lambda e: isinstance(e, RetryableError) and "not valid JSON" in str(e)),
-            stop=tenacity.stop_after_attempt(self.retry.max_attempts),
-            wait=tenacity.wait_exponential(multiplier=self.retry.backoff_initial_s,
-                                           max=self.retry.backoff_max_s),
-            sleep=self._sleep, reraise=True)
-        return retrying(lambda: self.parse_json(self.request("GET", path, params=params)))
 
 
 def _dig(body: Any, dotted: str) -> Any:

@@ -144,8 +144,7 @@ class MetaMarketingClient:
             "action_breakdowns": json.dumps(["action_type"]),
             "action_attribution_windows": json.dumps(list(self.windows)),
         }
-        resp = self.http.request("POST", f"{self.version}/{self._act(account_id)}/insights", data=params)
-        body = self.http.parse_json(resp)
+        body = self.http.request_json("POST", f"{self.version}/{self._act(account_id)}/insights", data=params)
         run_id = body.get("report_run_id")
         if not run_id:
             raise FatalError(SOURCE, f"report start returned no report_run_id: {str(body)[:200]}")

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
 import sys
 import threading
 
-from sampleworld.fakes.base import FakeServer, FaultConfig
-from sampleworld.fakes.meta_marketing import DEFAULT_TOKEN, MetaMarketingApp
+from sampleworld.fakes.base import FaultConfig
+from sampleworld.serve import fake_env, start_fakes
 from sampleworld.world import WorldSpec, generate
 from warehouse.settings import Settings
-
-
-def start_fakes(world_dir, faults: FaultConfig | None = None) -> dict[str, FakeServer]:
-    """Start every fake on a free loopback port; the caller stops them."""
-    return {"meta_marketing": FakeServer(MetaMarketingApp(world_dir), faults).start()}
-
-
-def fake_env(servers: dict[str, FakeServer], world_dir) -> dict[str, str]:
-    """The environment variables that point the extractors at the fakes."""
-    accounts = json.loads((world_dir / "meta_ads" / "accounts.json").read_text())
-    return {"META_BASE_URL": servers["meta_marketing"].url, "META_ACCESS_TOKEN": DEFAULT_TOKEN,
-            "META_AD_ACCOUNT_IDS": ",".join(a["account_id"] for a in accounts)}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,74 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='date_day',
+        on_schema_change='fail',
+    )
+}}
+
+{#- A partitioned run rebuilds only its days (vars start_date/end_date, set by Dagster):
+    every row of those days is deleted and inserted again, so a restated day is replaced. -#}
+
+with
+
+insights as (
+    select * from {{ ref('stg_meta_ads__ads_insights') }}
+    {% if is_incremental() %}
+    where date_day between cast('{{ var("start_date") }}' as date) and cast('{{ var("end_date") }}' as date)
+    {% endif %}
+),
+
+accounts as (
+    select * from {{ ref('stg_meta_ads__ad_accounts') }}
+),
+
+campaign_days as (
+    select
+        insights.date_day,
+        insights.account_id,
+        insights.campaign_id,
+        any_value(insights.campaign_name) as campaign_name,
+        insights.currency,
+        sum(insights.spend) as spend,
+        sum(insights.impressions) as impressions,
+        sum(insights.clicks) as clicks,
+        sum(insights.conversions) as conversions,
+        sum(insights.conversion_value) as conversion_value
+    from insights
+    group by insights.date_day, insights.account_id, insights.campaign_id, insights.currency
+),
+
+final as (
+    select
+        -- keys
+        campaign_days.date_day,
+        'meta_ads' as platform,
+        campaign_days.account_id,
+        campaign_days.campaign_id,
+
+        -- attributes
+        accounts.account_name,
+        accounts.account_timezone,
+        campaign_days.campaign_name,
+        campaign_days.currency,
+
+        -- measures (spend and conversion value in `currency`)
+        campaign_days.spend,
+        campaign_days.impressions,
+        campaign_days.clicks,
+        campaign_days.conversions,
+        campaign_days.conversion_value,
+
+        -- rates: numerator and denominator are the measures above
+        {{ safe_divide('campaign_days.clicks', 'campaign_days.impressions') }} as ctr,
+        {{ safe_divide('campaign_days.spend', 'campaign_days.clicks') }} as cpc,
+        {{ safe_divide('campaign_days.spend', 'campaign_days.conversions') }} as cpa,
+        {{ safe_divide('campaign_days.conversion_value', 'campaign_days.spend') }} as roas,
+        {{ safe_divide('campaign_days.conversions', 'campaign_days.clicks') }} as conversion_rate
+
+    from campaign_days
+    left join accounts on campaign_days.account_id = accounts.account_id
+)
+
+select * from final

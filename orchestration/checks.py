@@ -1,0 +1,23 @@
+"""Great Expectations suites as Dagster asset checks (dbt tests arrive through dagster-dbt)."""
+
+
+from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
+
+from expectations import meta_ads as meta_ads_suite
+from orchestration.assets.meta_ads import INSIGHTS_KEY
+from orchestration.resources import WarehouseResource
+from warehouse.raw_tables import META_ADS_INSIGHTS
+
+
+@asset_check(asset=INSIGHTS_KEY, name="gx_raw_ads_insights",
+             description="Great Expectations suite expectations/meta_ads.py on raw.meta_ads__ads_insights: "
+                         "keys present and unique, numbers that parse, ISO currencies.")
+def gx_raw_ads_insights(warehouse: WarehouseResource) -> AssetCheckResult:
+    from expectations.runner import validate_frame
+
+    cols = ", ".join(f"cast({c} as varchar) as {c}" for c in meta_ads_suite.COLUMNS)
+    with warehouse.connect(read_only=True) as con:
+        frame = con.execute(f"select {cols} from {META_ADS_INSIGHTS.name}").df()
+    result = validate_frame("raw_meta_ads__ads_insights", frame, meta_ads_suite.ads_insights_expectations())
+    return AssetCheckResult(passed=result.success, severity=AssetCheckSeverity.ERROR,
+                            metadata=result.as_metadata())

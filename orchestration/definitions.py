@@ -1,0 +1,25 @@
+"""The code location: every asset, check, resource, job and schedule of the project."""
+
+from __future__ import annotations
+
+import orchestration  # noqa: F401  (applies the no-telemetry policy before anything else loads)
+from dagster import AssetSelection, Definitions, build_schedule_from_partitioned_job, define_asset_job
+
+from orchestration.assets.dbt import dbt_models, dbt_resource
+from orchestration.assets.meta_ads import meta_ads_raw
+from orchestration.checks import gx_raw_ads_insights
+from orchestration.partitions import daily_partitions
+from orchestration.resources import MetaAdsResource, WarehouseResource
+
+main_job = define_asset_job(
+    "main", selection=AssetSelection.all(), partitions_def=daily_partitions,
+    description="Extract every source for the run's days, load raw, build staging and marts, run every check.",
+)
+
+defs = Definitions(
+    assets=[meta_ads_raw, dbt_models],
+    asset_checks=[gx_raw_ads_insights],
+    jobs=[main_job],
+    schedules=[build_schedule_from_partitioned_job(main_job, hour_of_day=6)],
+    resources={"meta_ads": MetaAdsResource(), "warehouse": WarehouseResource(), "dbt": dbt_resource()},
+)
