@@ -208,6 +208,7 @@ class HttpCore:
         if self._classify_error is not None:
             err = self._classify_error(resp, shown_url)
             if err is not None:
+                err.args = (self.redact(str(err)),)  # error bodies can echo the token back
                 return err
         body = self.redact(resp.text[:500])
         cls = RetryableError if resp.status_code in RETRYABLE_STATUS else FatalError

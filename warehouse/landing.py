@@ -8,8 +8,8 @@ import gzip
 import json
 import os
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,13 +17,6 @@ from pathlib import Path
 def new_load_id() -> str:
     """Sortable by time, unique across processes: 20260601T120000Z-1a2b3c4d."""
     return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
-
-
-@dataclass
-class Reject:
-    position: int          # 1-based line in the landing file
-    reason: str
-    record: str            # the record as text, kept whole
 
 
 @dataclass
@@ -35,7 +28,6 @@ class LandedFile:
     load_id: str
     records: int = 0
     pages: int = 0
-    rejects: list[Reject] = field(default_factory=list)
 
 
 def landing_path(root: Path, source: str, stream: str, partition: str, load_id: str) -> Path:
@@ -43,11 +35,11 @@ def landing_path(root: Path, source: str, stream: str, partition: str, load_id: 
 
 
 def land_pages(root: Path, source: str, stream: str, partition: str, pages: Iterable[list[dict]],
-               *, required: Sequence[str] = (), load_id: str | None = None) -> LandedFile:
-    """Write every record of every page to a new landing file, atomically.
+               *, load_id: str | None = None) -> LandedFile:
+    """Write every record of every page, as received, to a new landing file, atomically.
 
-    Records missing a `required` field are still landed (nothing is dropped) and reported
-    as rejects with their line number, so the loader can route them to the rejects table.
+    Nothing is judged here: a bad record is landed like any other (so nothing is lost) and
+    the loader routes it to the rejects table with its line number.
     """
     load_id = load_id or new_load_id()
     final = landing_path(root, source, stream, partition, load_id)
@@ -61,10 +53,6 @@ def land_pages(root: Path, source: str, stream: str, partition: str, pages: Iter
                 landed.records += 1
                 line = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
                 out.write(line + "\n")
-                missing = [k for k in required if not isinstance(record, dict) or record.get(k) in (None, "")]
-                if missing:
-                    landed.rejects.append(Reject(landed.records, f"missing required field(s): "
-                                                 f"{', '.join(missing)}", line))
     os.chmod(tmp, 0o444)
     os.replace(tmp, final)
     return landed

@@ -76,9 +76,20 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
-def _extract(col: str, typ: str) -> str:
-    accessor = f"json->'{col}'" if typ.upper() == "JSON" else f"json->>'{col}'"
-    return f"cast({accessor} as {typ}) as {col}"
+def _field(col: str, typ: str) -> str:
+    return f"json->'{col}'" if typ.upper() == "JSON" else f"json->>'{col}'"
+
+
+def _reject_reason(table: RawTable) -> str:
+    """SQL for why a record cannot be loaded (null when it can): a key field missing or
+    empty, or a typed field whose value does not convert. Names the field and the value."""
+    checks = [f"case when coalesce(json->>'{k}', '') = '' then 'missing required field {k}' end"
+              for k in table.key]
+    for col, typ in table.columns.items():
+        if typ.upper() not in ("VARCHAR", "JSON"):
+            checks.append(f"case when json->>'{col}' is not null and try_cast(json->>'{col}' as {typ}) is null "
+                          f"then 'field {col}: ' || (json->>'{col}') || ' is not a valid {typ}' end")
+    return f"nullif(concat_ws('; ', {', '.join(checks)}), '')"
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
@@ -92,26 +103,30 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
 
 
 def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) -> LoadResult:
-    """Load one landing file into its raw table in a single transaction."""
+    """Load one landing file into its raw table in a single transaction.
+
+    Records that lack a key or hold a value that does not convert go to raw._rejects with
+    the file, the line and the reason; received = loaded + rejected + duplicates collapsed.
+    """
     ensure_tables(con, table)
     now = datetime.now(timezone.utc)
-    bad_lines = [r.position for r in landed.rejects]
     key_cols = ", ".join(table.key)
-    extracted = ", ".join(_extract(c, t) for c, t in table.columns.items())
+    extracted = ", ".join(f"try_cast({_field(c, t)} as {t}) as {c}" for c, t in table.columns.items())
     con.execute("begin transaction")
     try:
+        con.execute(f"""create or replace temp table _checked as
+            select json, row_number() over () as _line, {_reject_reason(table)} as _reason
+            from read_ndjson_objects(?, compression = 'gzip')""", [str(landed.path)])
         con.execute(f"""create or replace temp table _incoming as
-            with src as (
-                select json, row_number() over () as _line
-                from read_ndjson_objects(?, compression = 'gzip')
-            )
             select {extracted}, json as _record, ? as _load_id, ?::timestamptz as _loaded_at,
                    ? as _source_file, _line
-            from src
-            where _line not in (select unnest(?::bigint[]))
+            from _checked
+            where _reason is null
             -- a page served twice lands twice; keep the last copy of each key
             qualify row_number() over (partition by {key_cols} order by _line desc) = 1""",
-                    [str(landed.path), landed.load_id, now, str(landed.path), bad_lines])
+                    [landed.load_id, now, str(landed.path)])
+        received = scalar(con, "select count(*) from _checked")
+        rejected = scalar(con, "select count(*) from _checked where _reason is not null")
         loaded = scalar(con, "select count(*) from _incoming")
         if table.disposition == "replace_partition":
             con.execute(f"delete from {table.name} where {table.partition_column}::varchar = ?",
@@ -121,23 +136,19 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) ->
         else:
             raise ValueError(f"unknown disposition {table.disposition!r} for {table.name}")
         con.execute(f"insert into {table.name} by name select * from _incoming")
+        # The rejects of a partition are those of its latest load (older ones stay in their landing files).
         con.execute(f"delete from {REJECTS_TABLE} where source = ? and stream = ? and partition = ?",
                     [table.source, table.stream, landed.partition])
-        if landed.rejects:
-            con.executemany(f"insert into {REJECTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [[table.source, table.stream, landed.partition, landed.load_id,
-                              str(landed.path), r.position, r.reason, r.record, now]
-                             for r in landed.rejects])
+        con.execute(f"""insert into {REJECTS_TABLE}
+            select ?, ?, ?, ?, ?, _line, _reason, json::varchar, ?::timestamptz
+            from _checked where _reason is not null order by _line""",
+                    [table.source, table.stream, landed.partition, landed.load_id, str(landed.path), now])
         con.execute("drop table _incoming")
+        con.execute("drop table _checked")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     total = scalar(con, f"select count(*) from {table.name}")
-    duplicates = landed.records - len(landed.rejects) - loaded
-    return LoadResult(table.name, landed.partition, landed.load_id, landed.records, loaded,
-                      len(landed.rejects), duplicates, total)
-
-
-def describe(result: LoadResult) -> str:
-    return json.dumps(result.as_metadata())
+    return LoadResult(table.name, landed.partition, landed.load_id, received, loaded, rejected,
+                      received - rejected - loaded, total)

@@ -174,7 +174,7 @@ class FakeServer:
         return resp
 
     def start(self) -> "FakeServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"fake-{self.app.name}",
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name=f"fake-{self.app.name}",
                                         daemon=True)
         self._thread.start()
         return self

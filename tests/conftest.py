@@ -1,0 +1,82 @@
+"""Session set-up shared by every test.
+
+- Every path the project writes (warehouse, landing, sample world, DAGSTER_HOME) points into
+  one temporary folder for the session, so tests never touch ./data.
+- A network audit (tests/netaudit/sitecustomize.py) runs in this process and in every Python
+  subprocess (dbt): a lookup or connection to anything but loopback fails the session.
+- The expensive things (the sample world, one materialized warehouse) are built once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NETAUDIT_DIR = Path(__file__).resolve().parent / "netaudit"
+SHARED = REPO.parent / "shared"
+
+_session_dir = Path(tempfile.mkdtemp(prefix="skw-tests-"))
+os.environ["SKW_DATA_DIR"] = str(_session_dir / "data")
+os.environ["SKW_WAREHOUSE_PATH"] = str(_session_dir / "data" / "warehouse.duckdb")
+os.environ["DAGSTER_HOME"] = str(_session_dir / "dagster_home")
+os.environ["SKW_NETAUDIT_LOG"] = str(_session_dir / "netaudit.log")
+os.environ["PYTHONPATH"] = os.pathsep.join([str(NETAUDIT_DIR), str(REPO), os.environ.get("PYTHONPATH", "")])
+for var in ("META_BASE_URL", "META_ACCESS_TOKEN", "META_AD_ACCOUNT_IDS"):
+    os.environ.pop(var, None)
+sys.path.insert(0, str(NETAUDIT_DIR))
+import sitecustomize  # noqa: E402,F401  (installs the audit hook in this process)
+
+from sampleworld.fakes.base import FakeServer, FaultConfig  # noqa: E402
+from sampleworld.fakes.meta_marketing import MetaMarketingApp  # noqa: E402
+from sampleworld.world import WorldSpec, generate  # noqa: E402
+
+# A short range keeps the suite fast; the default (make run) range is four weeks.
+TEST_SPEC = WorldSpec(start=WorldSpec().start, end=WorldSpec().start.replace(day=7), seed=7)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    log = Path(os.environ["SKW_NETAUDIT_LOG"])
+    if log.exists() and log.read_text().strip():
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            "NETWORK AUDIT FAILED: something reached beyond 127.0.0.1:\n" + log.read_text(), red=True)
+        session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def session_dir() -> Path:
+    return _session_dir
+
+
+@pytest.fixture(scope="session")
+def world(session_dir) -> Path:
+    return generate(TEST_SPEC, session_dir / "worlds")
+
+
+@pytest.fixture(scope="session")
+def meta_app(world) -> MetaMarketingApp:
+    return MetaMarketingApp(world)
+
+
+@pytest.fixture
+def meta_fake(world):
+    with FakeServer(MetaMarketingApp(world)) as srv:
+        yield srv
+
+
+@pytest.fixture
+def meta_fake_faulty(world):
+    faults = FaultConfig(error_rate=0.08, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05, seed=3)
+    with FakeServer(MetaMarketingApp(world), faults) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.exists():
+        pytest.skip(f"{SHARED} is absent: it sits beside the repository on the team's machines and in CI only")
+    return SHARED

@@ -1,0 +1,97 @@
+"""Landing files are immutable; loads are idempotent, keep rejects with file and line, and
+collapse a page served twice."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import stat
+
+import duckdb
+import pytest
+
+from warehouse.landing import land_pages
+from warehouse.loader import REJECTS_TABLE, RawTable, connect, load
+
+TABLE = RawTable(source="src", stream="things", columns={"id": "VARCHAR", "day": "DATE", "amount": "VARCHAR"},
+                 key=("day", "id"), partition_column="day")
+
+
+def rows(day, n, amount="1.50"):
+    return [{"id": str(i), "day": day, "amount": amount} for i in range(n)]
+
+
+def test_landing_file_is_named_compressed_complete_and_read_only(tmp_path):
+    landed = land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 3), rows("2026-06-01", 2)])
+    rel = landed.path.relative_to(tmp_path).as_posix()
+    assert rel.startswith("src/things/partition=2026-06-01/") and rel.endswith(f"{landed.load_id}.jsonl.gz")
+    assert landed.records == 5 and landed.pages == 2
+    with gzip.open(landed.path, "rt") as f:
+        assert [json.loads(x)["id"] for x in f] == ["0", "1", "2", "0", "1"]
+    assert not os.stat(landed.path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_reload_replaces_the_partition(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with connect(db) as con:
+        load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 4)]))
+        load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-02", [rows("2026-06-02", 3)]))
+        again = load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 2, "9.99")]))
+        assert again.loaded == 2 and again.rows_in_table == 5
+        got = con.execute("select day::varchar, count(*), max(amount) from raw.src__things group by 1 order by 1").fetchall()
+    assert got == [("2026-06-01", 2, "9.99"), ("2026-06-02", 3, "1.50")]
+
+
+def test_load_metadata_and_whole_record_kept(tmp_path):
+    db = tmp_path / "w.duckdb"
+    extra = [{"id": "1", "day": "2026-06-01", "amount": "2", "new_field": {"x": 1}}]
+    landed = land_pages(tmp_path, "src", "things", "2026-06-01", [extra])
+    with connect(db) as con:
+        load(con, TABLE, landed)
+        rec, load_id, src, line = con.execute(
+            "select _record->>'$.new_field.x', _load_id, _source_file, _line from raw.src__things").fetchall()[0]
+    assert (rec, load_id, src, line) == ("1", landed.load_id, str(landed.path), 1)
+
+
+def test_records_without_key_go_to_rejects_with_file_and_line(tmp_path):
+    page = rows("2026-06-01", 3) + [{"day": "2026-06-01", "amount": "5"}, {"id": "", "day": "2026-06-01"}]
+    landed = land_pages(tmp_path, "src", "things", "2026-06-01", [page])
+    with connect(tmp_path / "w.duckdb") as con:
+        result = load(con, TABLE, landed)
+        rejects = con.execute(f"select source, stream, source_file, line, reason, record from {REJECTS_TABLE} order by line").fetchall()
+    assert (result.received, result.loaded, result.rejected) == (5, 3, 2)
+    assert [(r[0], r[1], r[2], r[3]) for r in rejects] == [("src", "things", str(landed.path), 4),
+                                                           ("src", "things", str(landed.path), 5)]
+    assert rejects[0][4] == "missing required field id" and json.loads(rejects[0][5]) == page[3]
+
+
+def test_values_that_do_not_convert_are_rejected_naming_field_and_value(tmp_path):
+    page = rows("2026-06-01", 2) + [{"id": "7", "day": "2026-13-45", "amount": "1"}]
+    with connect(tmp_path / "w.duckdb") as con:
+        before = load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 4)]))
+        result = load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [page]))
+        reason = con.execute(f"select line, reason from {REJECTS_TABLE}").fetchall()
+    assert before.loaded == 4 and (result.loaded, result.rejected) == (2, 1)
+    assert reason == [(3, "field day: 2026-13-45 is not a valid DATE")]
+
+
+def test_a_page_served_twice_loads_once(tmp_path):
+    page = rows("2026-06-01", 3)
+    landed = land_pages(tmp_path, "src", "things", "2026-06-01", [page, page])
+    with connect(tmp_path / "w.duckdb") as con:
+        result = load(con, TABLE, landed)
+    assert (result.received, result.loaded, result.duplicates) == (6, 3, 3)
+
+
+def test_failed_load_leaves_the_table_as_it_was(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with connect(db) as con:
+        load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 4)]))
+        broken = land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 2)])
+        os.chmod(broken.path, 0o644)
+        broken.path.write_bytes(b"not gzip at all")
+        with pytest.raises(duckdb.Error):
+            load(con, TABLE, broken)
+        assert con.execute("select count(*) from raw.src__things").fetchall() == [(4,)]

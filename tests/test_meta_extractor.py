@@ -1,0 +1,85 @@
+"""The Meta Marketing extractor against the fake: exactly the simulator's records, with and
+without faults; clear failures for a bad token, a retired metric and an unknown account."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from extractors.http import AuthError, FatalError, RetryPolicy
+from extractors.meta_marketing import DEFAULT_INSIGHTS_FIELDS, MetaMarketingClient
+from sampleworld.fakes.meta_marketing import DEFAULT_TOKEN
+
+FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
+
+
+def simulator_rows(world, day: date, account: str) -> list[dict]:
+    rows = [json.loads(line) for line in (world / "meta_ads" / "insights.jsonl").read_text().splitlines()]
+    return [r for r in rows if r["date_start"] == day.isoformat() and r["account_id"] == account]
+
+
+def accounts(world) -> list[str]:
+    return [a["account_id"] for a in json.loads((world / "meta_ads" / "accounts.json").read_text())]
+
+
+def client(url, token=DEFAULT_TOKEN, **kw):
+    return MetaMarketingClient(url, token, page_size=5, poll_initial_s=0.001, retry=FAST, **kw)
+
+
+@pytest.mark.parametrize("fake", ["meta_fake", "meta_fake_faulty"])
+def test_every_row_exactly_once(request, fake, world):
+    srv = request.getfixturevalue(fake)
+    c = client(srv.url)
+    day = date(2026, 6, 3)
+    for account in accounts(world):
+        got = [r for page in c.insights_pages(account, day) for r in page]
+        assert got == simulator_rows(world, day, account)
+        assert len(got) > 5  # more than one page
+    if fake == "meta_fake_faulty":
+        assert srv.faults_injected > 0 and c.stats.retries >= srv.faults_injected - 1
+
+
+def test_polls_until_completed_not_until_100_percent(meta_fake, meta_app):
+    c = client(meta_fake.url)
+    run = c.start_report(accounts_of(meta_app)[0], date(2026, 6, 2))
+    status = c.wait_for(run)
+    assert status["async_status"] == "Job Completed"
+    assert run.polls == 3  # Not Started, Running at 100 %, Completed
+
+
+def accounts_of(app):
+    return sorted(app.accounts)
+
+
+def test_account_has_currency_and_timezone(meta_fake, world):
+    acc = client(meta_fake.url).account(accounts(world)[0])
+    assert acc["currency"] == "EUR" and acc["timezone_name"] == "Europe/Berlin"
+
+
+def test_bad_token(meta_fake, world):
+    with pytest.raises(AuthError, match="META_ACCESS_TOKEN"):
+        client(meta_fake.url, token="wrong").account(accounts(world)[0])
+
+
+def test_missing_token_fails_before_any_call():
+    with pytest.raises(AuthError, match="META_ACCESS_TOKEN"):
+        MetaMarketingClient("http://127.0.0.1:9", "")
+
+
+def test_retired_metric_fails_naming_it_and_the_setting(meta_fake, world):
+    c = client(meta_fake.url, insights_fields=[*DEFAULT_INSIGHTS_FIELDS, "post_impressions"])
+    with pytest.raises(FatalError) as exc:
+        list(c.insights_pages(accounts(world)[0], date(2026, 6, 1)))
+    assert "post_impressions" in str(exc.value) and "insights_fields" in str(exc.value)
+
+
+def test_unknown_account_is_fatal(meta_fake):
+    with pytest.raises(FatalError, match="act_999"):
+        list(client(meta_fake.url).insights_pages("999", date(2026, 6, 1)))
+
+
+def test_day_outside_the_world_is_empty_not_an_error(meta_fake, world):
+    pages = list(client(meta_fake.url).insights_pages(accounts(world)[0], date(2025, 1, 1)))
+    assert pages == [[]]

@@ -1,0 +1,46 @@
+"""The sample world is deterministic and its truths agree with its rows."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from sampleworld.world import WorldSpec, file_digest, generate
+
+from conftest import TEST_SPEC
+
+
+def test_same_seed_same_bytes(tmp_path, world):
+    again = generate(TEST_SPEC, tmp_path / "a")
+    assert again != world
+    assert file_digest(again) == file_digest(world)
+
+
+def test_other_seed_other_world(tmp_path, world):
+    other = generate(WorldSpec(start=TEST_SPEC.start, end=TEST_SPEC.end, seed=TEST_SPEC.seed + 1), tmp_path)
+    assert file_digest(other) != file_digest(world)
+
+
+def test_truths_match_the_rows(world):
+    truths = json.loads((world / "truths.json").read_text())["meta_ads"]
+    rows = [json.loads(x) for x in (world / "meta_ads" / "insights.jsonl").read_text().splitlines()]
+    assert truths["insight_rows"] == len(rows)
+    spend: dict[str, Decimal] = {}
+    for r in rows:
+        spend[r["account_currency"]] = spend.get(r["account_currency"], Decimal(0)) + Decimal(r["spend"])
+    assert {k: str(v) for k, v in spend.items()} == truths["spend_by_currency"]
+    assert set(truths["spend_by_currency"]) == {"EUR", "USD"}
+
+
+def test_rows_look_like_the_api(world):
+    row = json.loads((world / "meta_ads" / "insights.jsonl").read_text().splitlines()[0])
+    assert all(isinstance(row[k], str) for k in ("spend", "impressions", "clicks", "account_id", "ad_id"))
+    assert {"action_type", "value", "1d_click", "7d_click", "28d_click", "1d_view"} <= set(row["actions"][0])
+    assert "7d_view" not in row["actions"][0]  # retired on 12 Jan 2026
+
+
+def test_scale_multiplies_accounts(tmp_path):
+    one = json.loads((generate(TEST_SPEC, tmp_path) / "truths.json").read_text())
+    two = json.loads((generate(WorldSpec(TEST_SPEC.start, TEST_SPEC.end, TEST_SPEC.seed, 2), tmp_path) / "truths.json").read_text())
+    assert len(two["meta_ads"]["accounts"]) == 2 * len(one["meta_ads"]["accounts"])
+    assert two["meta_ads"]["insight_rows"] == 2 * one["meta_ads"]["insight_rows"]
