@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # The project's own run-time policy (also set in code, so it holds outside make too).
-export PYTHONPATH := $(CURDIR)
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export SKW_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(SKW_DATA_DIR)/dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false

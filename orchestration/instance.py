@@ -22,6 +22,13 @@ python_logs:
 """
 
 
+def instance_settings() -> dict:
+    """The same settings as a dict, for an ephemeral instance (tests)."""
+    import yaml
+
+    return yaml.safe_load(DAGSTER_YAML)
+
+
 def ensure_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().data_dir / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)

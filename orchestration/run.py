@@ -45,7 +45,7 @@ def run(start: date, end: date, *, instance=None, raise_on_error: bool = False):
     from orchestration.definitions import defs
 
     instance = instance or DagsterInstance.get()
-    job = defs.get_job_def("main")
+    job = defs.resolve_job_def("main")
     tags = {"dagster/asset_partition_range_start": start.isoformat(),
             "dagster/asset_partition_range_end": end.isoformat()}
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}

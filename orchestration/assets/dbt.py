@@ -6,11 +6,14 @@ import json
 import subprocess
 import sys
 from collections.abc import Mapping
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
+from packaging.version import Version
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.partitions import daily_partitions
@@ -55,5 +58,16 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     yield from dbt.cli(args, context=context).stream()
 
 
+class OfflineDbtCliResource(DbtCliResource):
+    """dagster-dbt runs `dbt --version` before each command to learn dbt's version, and dbt
+    answers it by fetching pypi.org (a network call at run time, and about 3 s). The
+    version is the installed, locked dbt-core package's: read it from there instead."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_DIR), dbt_executable=DBT_EXECUTABLE)
+    return OfflineDbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_DIR),
+                                 dbt_executable=DBT_EXECUTABLE)

@@ -1,0 +1,146 @@
+"""The whole slice in Dagster, on the session's temporary warehouse, against the fake API
+with faults on: raw, staging and mart equal the simulator's truths; checks pass; a re-run
+of a partition changes nothing; the token appears nowhere in the run's records."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from dagster import DagsterInstance, materialize
+
+from orchestration.assets.dbt import dbt_models, dbt_resource
+from orchestration.assets.meta_ads import meta_ads_raw
+from orchestration.instance import instance_settings
+from orchestration.resources import MetaAdsResource, WarehouseResource
+from orchestration.run import check_outcomes, layer_counts, run
+from sampleworld.fakes.base import FakeServer, FaultConfig
+from sampleworld.fakes.meta_marketing import MetaMarketingApp
+from warehouse.loader import connect
+from warehouse.settings import Settings
+
+from conftest import TEST_SPEC
+
+SECRET = "EAAB-test-secret-token-0123456789"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def materialized(world):
+    """One warehouse for the session: the main job over the test range, as `make run` runs it."""
+    faults = FaultConfig(error_rate=0.05, rate_limit_rate=0.03, retry_after_s=0, truncate_rate=0.03, seed=11)
+    accounts = [a["account_id"] for a in json.loads((world / "meta_ads" / "accounts.json").read_text())]
+    env = {"META_ACCESS_TOKEN": SECRET, "META_AD_ACCOUNT_IDS": ",".join(accounts)}
+    with FakeServer(MetaMarketingApp(world, token=SECRET), faults) as srv:
+        os.environ.update(env, META_BASE_URL=srv.url)
+        try:
+            instance = DagsterInstance.ephemeral(settings=instance_settings())
+            result = run(TEST_SPEC.start, TEST_SPEC.end, instance=instance)
+            yield {"result": result, "instance": instance, "server": srv,
+                   "truths": json.loads((world / "truths.json").read_text()),
+                   "warehouse": Settings.from_env().warehouse_path}
+        finally:
+            for k in (*env, "META_BASE_URL"):
+                os.environ.pop(k, None)
+
+
+def query(path, sql):
+    with connect(path, read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_run_succeeds_with_every_check_passing(materialized):
+    result = materialized["result"]
+    assert result.success
+    passed, failed = check_outcomes(result)
+    assert failed == []
+    assert "raw/meta_ads/ads_insights:gx_raw_ads_insights" in passed
+    assert any(p.startswith("marts/fct_paid_performance_daily:unique_combination") for p in passed)
+    assert materialized["server"].faults_injected > 0  # the run really went through faults
+
+
+def test_raw_has_every_simulated_row_once(materialized):
+    truths = materialized["truths"]["meta_ads"]
+    (rows, distinct), = query(materialized["warehouse"],
+                              "select count(*), count(distinct (date_start, account_id, ad_id)) from raw.meta_ads__ads_insights")
+    assert rows == distinct == truths["insight_rows"]
+    assert query(materialized["warehouse"], "select count(*) from raw._rejects") == [(0,)]
+
+
+def test_mart_spend_equals_the_simulator_to_the_cent(materialized):
+    truths = materialized["truths"]["meta_ads"]
+    got = query(materialized["warehouse"],
+                "select currency, sum(spend) from marts.fct_paid_performance_daily group by 1 order by 1")
+    assert {c: Decimal(s).quantize(Decimal("0.01")) for c, s in got} == \
+        {c: Decimal(s) for c, s in truths["spend_by_currency"].items()}
+    (imps, clicks, convs), = query(materialized["warehouse"],
+                                   "select sum(impressions), sum(clicks), sum(conversions) from marts.fct_paid_performance_daily")
+    assert (imps, clicks, int(convs)) == (truths["impressions"], truths["clicks"], truths["purchases"])
+    value = query(materialized["warehouse"],
+                  "select currency, sum(conversion_value) from marts.fct_paid_performance_daily group by 1")
+    assert {c: Decimal(v).quantize(Decimal("0.01")) for c, v in value} == \
+        {c: Decimal(v) for c, v in truths["purchase_value_by_currency"].items()}
+
+
+def test_mart_rates_are_their_numerator_over_denominator(materialized):
+    bad = query(materialized["warehouse"], """
+        select count(*) from marts.fct_paid_performance_daily
+        where abs(ctr - clicks / impressions) > 1e-12
+           or abs(cpc - spend / nullif(clicks, 0)) > 1e-9
+           or (conversions = 0 and cpa is not null)
+           or (conversions > 0 and abs(cpa - spend / conversions) > 1e-9)
+           or abs(roas - conversion_value / spend) > 1e-9""")
+    assert bad == [(0,)]
+    tz = query(materialized["warehouse"],
+               "select distinct currency, account_timezone from marts.fct_paid_performance_daily order by 1")
+    assert tz == [("EUR", "Europe/Berlin"), ("USD", "America/Los_Angeles")]
+
+
+def test_rerunning_a_partition_changes_nothing(materialized):
+    wh = materialized["warehouse"]
+    before = layer_counts(wh), query(wh, "select sum(spend) from marts.fct_paid_performance_daily")
+    day = (TEST_SPEC.start + timedelta(days=2)).isoformat()
+    srv = materialized["server"]
+    resources = {"meta_ads": MetaAdsResource(base_url=srv.url,
+                                             ad_account_ids=os.environ["META_AD_ACCOUNT_IDS"]),
+                 "warehouse": WarehouseResource(), "dbt": dbt_resource()}
+    result = materialize([meta_ads_raw, dbt_models], partition_key=day, resources=resources,
+                         instance=materialized["instance"])
+    assert result.success
+    after = layer_counts(wh), query(wh, "select sum(spend) from marts.fct_paid_performance_daily")
+    assert after == before
+    loads = query(wh, f"select count(distinct _load_id) from raw.meta_ads__ads_insights where date_start = '{day}'")
+    assert loads == [(1,)]  # the day was replaced by the new load, not appended to
+
+
+def test_landing_files_one_per_day_and_read_only(materialized):
+    landing = Settings.from_env().landing_dir / "meta_ads" / "ads_insights"
+    days = sorted(p.name for p in landing.iterdir())
+    assert days[0] == f"partition={TEST_SPEC.start}" and days[-1] == f"partition={TEST_SPEC.end}"
+    for f in landing.rglob("*.jsonl.gz"):
+        assert not os.access(f, os.W_OK) or os.geteuid() == 0
+        assert oct(f.stat().st_mode & 0o777) == "0o444"
+
+
+def test_token_appears_in_no_event_record(materialized):
+    instance, result = materialized["instance"], materialized["result"]
+    records = instance.all_logs(result.run_id)
+    assert len(records) > 20
+    text = "\n".join(repr(r) for r in records)
+    assert SECRET not in text
+    assert "retry" in text  # retries were logged, with the token masked
+
+
+def test_gx_check_fails_on_a_bad_raw_value(materialized, tmp_path):
+    from orchestration.checks import gx_raw_ads_insights
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(materialized["warehouse"].read_bytes())
+    with connect(copy) as con:
+        con.execute("update raw.meta_ads__ads_insights set spend = '12,50' where rowid = 3")
+    outcome = gx_raw_ads_insights(warehouse=WarehouseResource(warehouse_path=str(copy)))
+    assert outcome.passed is False
+    failures = outcome.metadata["failures"].value
+    assert failures[0]["kwargs"]["column"] == "spend" and failures[0]["sample"] == ["12,50"]
