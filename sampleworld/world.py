@@ -88,7 +88,7 @@ def _meta_structure(spec: WorldSpec, rng: random.Random):
     return accounts
 
 
-def _action(action_type: str, total: int | Decimal, rng: random.Random, fmt=str) -> dict:
+def _action(action_type: str, total: int | Decimal, fmt=str) -> dict:
     """An actions/action_values item: `value` is the default attribution (7d_click + 1d_view)."""
     view = type(total)(int(total) // 10) if total else total
     click7 = total - view
@@ -117,9 +117,9 @@ def _meta_insight_rows(spec: WorldSpec, accounts, rng: random.Random):
                         purchases = sum(1 for _ in range(clicks) if rng.random() < ad["cvr"])
                         value = sum((ad["aov"] * Decimal(rng.randint(70, 130)) / 100
                                      for _ in range(purchases)), Decimal("0")).quantize(Decimal("0.01"))
-                        actions = [_action("link_click", clicks, rng)] if clicks else []
+                        actions = [_action("link_click", clicks)] if clicks else []
                         if purchases:
-                            actions.append(_action(PURCHASE, purchases, rng))
+                            actions.append(_action(PURCHASE, purchases))
                         row = {"account_id": acc["account_id"], "account_currency": acc["currency"],
                                "campaign_id": camp["campaign_id"], "campaign_name": camp["campaign_name"],
                                "adset_id": adset["adset_id"], "ad_id": ad["ad_id"],
@@ -129,7 +129,7 @@ def _meta_insight_rows(spec: WorldSpec, accounts, rng: random.Random):
                         if actions:
                             row["actions"] = actions
                         if purchases:
-                            row["action_values"] = [_action(PURCHASE, value, rng, fmt=_money)]
+                            row["action_values"] = [_action(PURCHASE, value, fmt=_money)]
                         yield row
 
 

@@ -10,7 +10,6 @@ are merged on their primary key, so re-running a load never duplicates anything.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
