@@ -80,7 +80,7 @@ ErrorClassifier = Callable[[requests.Response, str], ApiError | None]
 ThrottleReader = Callable[[requests.Response], float]
 
 
-def _retry_after_seconds(resp: requests.Response) -> float | None:
+def retry_after_seconds(resp: requests.Response) -> float | None:
     value = resp.headers.get("Retry-After")
     if not value:
         return None
@@ -215,7 +215,7 @@ class HttpCore:
         if resp.status_code in (401, 403):
             cls = AuthError
         return cls(self.source, body or resp.reason, status=resp.status_code,
-                   retry_after=_retry_after_seconds(resp), url=shown_url)
+                   retry_after=retry_after_seconds(resp), url=shown_url)
 
     # -- paging -------------------------------------------------------------------------
     def paginate(self, path: str, paginator: "Paginator", *, params: Mapping[str, Any] | None = None,

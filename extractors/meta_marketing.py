@@ -18,7 +18,7 @@ from datetime import date
 import requests
 
 from extractors.http import (ApiError, AuthError, CursorPaginator, FatalError, HttpCore,
-                             RetryableError, RetryPolicy)
+                             RetryableError, RetryPolicy, retry_after_seconds)
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,7 @@ def classify_meta_error(resp: requests.Response, url: str) -> ApiError | None:
         return None  # not a Graph error body (a proxy's 502 page, say): the core decides
     code, subcode = err.get("code"), err.get("error_subcode")
     message = err.get("message", resp.reason)
-    retry_after = None
-    if resp.headers.get("Retry-After"):
-        try:
-            retry_after = float(resp.headers["Retry-After"])
-        except ValueError:
-            pass
-    kw = dict(status=resp.status_code, code=code, url=url, retry_after=retry_after)
+    kw = dict(status=resp.status_code, code=code, url=url, retry_after=retry_after_seconds(resp))
     if code == 190:
         return AuthError(SOURCE, f"{message}. The access token was refused: set a valid token "
                          "in META_ACCESS_TOKEN (user tokens lapse after 60 days unused)", **kw)
