@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     for name, srv in servers.items():
         print(f"{name}: {srv.url}")
     print("export " + " ".join(f"{k}={v}" for k, v in fake_env(servers, world).items()
-                               if k != "META_ACCESS_TOKEN") + "  # token: see .env.example")
+                               if not k.endswith("_TOKEN")) + "  # tokens: see .env.example")
     print("Ctrl-C stops the fakes.", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

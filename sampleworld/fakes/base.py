@@ -60,6 +60,9 @@ class FaultConfig:
     slow_rate: float = 0.0           # answer after `slow_s` (a client timeout below it sees a timeout)
     slow_s: float = 0.0
     truncate_rate: float = 0.0       # a 200 whose JSON body is cut short
+    repeat_page_rate: float = 0.0    # a page served again before the next one (its records repeat)
+    extra_field_rate: float = 0.0    # records of a page carry a field no client has seen
+    retired_metrics: tuple[str, ...] = ()  # metrics the fake refuses with the platform's error
     seed: int = 0
 
     @classmethod
@@ -68,13 +71,57 @@ class FaultConfig:
 
     @classmethod
     def default_on(cls, seed: int = 0) -> "FaultConfig":
-        return cls(error_rate=0.03, rate_limit_rate=0.02, retry_after_s=1, truncate_rate=0.01, seed=seed)
+        return cls(error_rate=0.03, rate_limit_rate=0.02, retry_after_s=1, truncate_rate=0.01,
+                   repeat_page_rate=0.02, extra_field_rate=0.02, seed=seed)
+
+
+EXTRA_FIELD = "x_fake_new_field"
 
 
 class App:
-    """A fake API. Subclasses implement `handle`, and may override the fault bodies."""
+    """A fake API. Subclasses implement `handle`, and may override the fault bodies.
+
+    The server binds `faults` and a seeded `rng` to the app; the helpers below apply the
+    faults that need the app's knowledge of its pages and metrics. `epoch` is the
+    restatement epoch (see sampleworld/restatement.py).
+    """
 
     name = "fake"
+    faults: FaultConfig = FaultConfig()
+    epoch: int = 0
+    restate_on_pull: bool = False
+
+    def bind(self, faults: FaultConfig, rng: random.Random, lock: threading.Lock) -> None:
+        self.faults, self._rng, self._fault_lock = faults, rng, lock
+
+    def _chance(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
+        with self._fault_lock:
+            return self._rng.random() < rate
+
+    def restate(self) -> int:
+        """Move recent days' provisional values (a later pull sees different numbers)."""
+        self.epoch += 1
+        return self.epoch
+
+    def page_window(self, offset: int, limit: int) -> tuple[int, int]:
+        """(first row to serve, offset the next page starts at). With a repeat-page fault the
+        previous page is served again and the next page starts where this one should have:
+        records repeat, none are lost."""
+        if offset >= limit and self._chance(self.faults.repeat_page_rate):
+            return offset - limit, offset
+        return offset, offset + limit
+
+    def decorate(self, records: list[dict]) -> list[dict]:
+        """With an extra-field fault, every record of the page carries a field never seen before."""
+        if records and self._chance(self.faults.extra_field_rate):
+            return [{**r, EXTRA_FIELD: "added by the platform"} for r in records]
+        return records
+
+    def retired(self, requested) -> list[str]:
+        """The requested metrics the platform has retired (each fake words its own error)."""
+        return [m for m in requested if m in self.faults.retired_metrics]
 
     def handle(self, req: Request) -> Response:  # pragma: no cover - interface
         raise NotImplementedError
@@ -97,6 +144,7 @@ class FakeServer:
         self.faults = faults or FaultConfig.off()
         self._rng = random.Random(self.faults.seed)
         self._lock = threading.Lock()
+        app.bind(self.faults, random.Random(self.faults.seed + 1), threading.Lock())
         self.requests_served = 0
         self.faults_injected = 0
         server = self

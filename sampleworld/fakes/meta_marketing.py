@@ -19,9 +19,11 @@ import json
 import re
 import threading
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
+from sampleworld import restatement
 from sampleworld.fakes.base import App, Request, Response
 
 VERSION = "v23.0"
@@ -57,6 +59,8 @@ class MetaMarketingApp(App):
 
     def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, polls_to_complete: int = 3):
         self.token = token
+        truths = json.loads((Path(world_dir) / "truths.json").read_text()) if (Path(world_dir) / "truths.json").exists() else {}
+        self.as_of = date.fromisoformat(truths.get("spec", {}).get("as_of", "2100-01-01"))
         self.polls_to_complete = polls_to_complete
         self.accounts = {a["account_id"]: a for a in
                          json.loads((Path(world_dir) / "meta_ads" / "accounts.json").read_text())}
@@ -111,7 +115,7 @@ class MetaMarketingApp(App):
 
     def _start(self, req: Request, account: dict) -> Response:
         fields = [f for f in (req.param("fields") or "").split(",") if f]
-        bad = [f for f in fields if f not in KNOWN_FIELDS]
+        bad = [f for f in fields if f not in KNOWN_FIELDS or f in self.faults.retired_metrics]
         if not fields or bad:
             return _error(400, f"(#100) {', '.join(bad) or 'fields'} is not valid for fields param. "
                           "Please check https://developers.facebook.com/docs/marketing-api/reference/"
@@ -124,7 +128,9 @@ class MetaMarketingApp(App):
             return _error(400, "(#100) time_range must be a JSON object with since and until", 100)
         if req.param("level", "ad") != "ad" or req.param("time_increment", "1") != "1":
             return _error(400, "(#100) this fake serves level=ad, time_increment=1 only", 100)
-        rows = [r for (acc, day), rs in sorted(self.rows.items())
+        if self.restate_on_pull:
+            self.restate()
+        rows = [self.served(r) for (acc, day), rs in sorted(self.rows.items())
                 if acc == account["account_id"] and since <= day <= until for r in rs]
         keep = set(fields)
         rows = [{k: v for k, v in r.items() if k in keep} for r in rows]
@@ -139,6 +145,39 @@ class MetaMarketingApp(App):
             self._jobs[run_id] = {"id": run_id, "account_id": account["account_id"], "since": since,
                                   "until": until, "rows": rows, "polls": 0}
         return Response.json(200, {"report_run_id": run_id}, self._headers(account["account_id"]))
+
+    def served(self, row: dict) -> dict:
+        """The row as the API reports it now: conversions (actions, action values) of the last
+        28 days are provisional and move with the restatement epoch; spend, impressions and
+        clicks are final."""
+        day = date.fromisoformat(row["date_start"])
+        if (self.as_of - day).days >= restatement.WINDOWS["meta"]:
+            return row
+        out = dict(row)
+        for key in ("actions", "action_values"):
+            if key in row:
+                out[key] = [self._restate_action(a, day, key == "action_values", row["ad_id"]) for a in row[key]]
+        return out
+
+    def _restate_action(self, action: dict, day: date, money: bool, salt: str) -> dict:
+        if action["action_type"] == "link_click":
+            return action
+        win = restatement.WINDOWS["meta"]
+        out = {}
+        for k, v in action.items():
+            if k == "action_type":
+                out[k] = v
+            elif money:
+                out[k] = str(restatement.restated_money(v, day, self.as_of, win, self.epoch, salt + k))
+            else:
+                out[k] = str(restatement.restated_int(int(v), day, self.as_of, win, self.epoch, salt + k))
+        return out
+
+    def current_rows(self):
+        """Every insight row as the fake would serve it now (the simulator's current values)."""
+        for _, rows in sorted(self.rows.items()):
+            for r in rows:
+                yield self.served(r)
 
     def _status(self, job: dict) -> Response:
         with self._lock:
@@ -161,11 +200,24 @@ class MetaMarketingApp(App):
             return _error(400, "Error accessing adreport job.", 2601, 1815107, is_transient=True,
                           error_user_title="Loading Async Ads Report Failed")
         limit = max(1, min(int(req.param("limit", "25")), 5000))
-        start = _offset(req.param("after")) if req.param("after") else 0
-        page = job["rows"][start:start + limit]
-        paging: dict = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(page))}}
-        if start + limit < len(job["rows"]):
-            query = {"access_token": self.token, "limit": limit, "after": _cursor(start + len(page))}
+        offset = _offset(req.param("after")) if req.param("after") else 0
+        start, nxt = self.page_window(offset, limit)
+        page = self.decorate(job["rows"][start:start + limit])
+        paging: dict = {"cursors": {"before": _cursor(start), "after": _cursor(nxt)}}
+        if nxt < len(job["rows"]):
+            query = {"access_token": self.token, "limit": limit, "after": _cursor(nxt)}
             paging["next"] = f"{req.base_url}/{VERSION}/{job['id']}/insights?{urlencode(query)}"
         body = {"data": page, "paging": paging} if page else {"data": []}
         return Response.json(200, body, self._headers(job["account_id"]))
+
+
+NAME = "meta_marketing"
+
+
+def make_app(world_dir: Path) -> MetaMarketingApp:
+    return MetaMarketingApp(world_dir)
+
+
+def env(url: str, app: MetaMarketingApp) -> dict[str, str]:
+    return {"META_BASE_URL": url, "META_ACCESS_TOKEN": app.token,
+            "META_AD_ACCOUNT_IDS": ",".join(sorted(app.accounts))}
