@@ -19,6 +19,7 @@ from orchestration.resources import MetaAdsResource, WarehouseResource
 from orchestration.run import check_outcomes, layer_counts, run
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.fakes.meta_marketing import MetaMarketingApp
+from sampleworld.gen.meta_ads import PURCHASE
 from warehouse.loader import connect
 from warehouse.settings import Settings
 
@@ -76,13 +77,23 @@ def test_mart_spend_equals_the_simulator_to_the_cent(materialized):
                 "select currency, sum(spend) from marts.fct_paid_performance_daily group by 1 order by 1")
     assert {c: Decimal(s).quantize(Decimal("0.01")) for c, s in got} == \
         {c: Decimal(s) for c, s in truths["spend_by_currency"].items()}
-    (imps, clicks, convs), = query(materialized["warehouse"],
-                                   "select sum(impressions), sum(clicks), sum(conversions) from marts.fct_paid_performance_daily")
-    assert (imps, clicks, int(convs)) == (truths["impressions"], truths["clicks"], truths["purchases"])
-    value = query(materialized["warehouse"],
-                  "select currency, sum(conversion_value) from marts.fct_paid_performance_daily group by 1")
-    assert {c: Decimal(v).quantize(Decimal("0.01")) for c, v in value} == \
-        {c: Decimal(v) for c, v in truths["purchase_value_by_currency"].items()}
+    (imps, clicks), = query(materialized["warehouse"],
+                            "select sum(impressions), sum(clicks) from marts.fct_paid_performance_daily")
+    assert (imps, clicks) == (truths["impressions"], truths["clicks"])
+
+
+def test_mart_conversions_equal_what_the_api_serves_now(materialized):
+    """Recent conversions are provisional (restated): the mart holds the current values."""
+    purchases, value = 0, {}
+    for row in materialized["server"].app.current_rows():
+        purchases += sum(int(a["value"]) for a in row.get("actions", []) if a["action_type"] == PURCHASE)
+        for a in row.get("action_values", []):
+            value[row["account_currency"]] = value.get(row["account_currency"], Decimal(0)) + Decimal(a["value"])
+    (convs,), = query(materialized["warehouse"], "select sum(conversions) from marts.fct_paid_performance_daily")
+    assert int(convs) == purchases > 0
+    got = query(materialized["warehouse"],
+                "select currency, sum(conversion_value) from marts.fct_paid_performance_daily group by 1")
+    assert {c: Decimal(v).quantize(Decimal("0.01")) for c, v in got} == value
 
 
 def test_mart_rates_are_their_numerator_over_denominator(materialized):
