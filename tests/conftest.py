@@ -76,6 +76,16 @@ def meta_fake_faulty(world):
 
 
 @pytest.fixture(scope="session")
+def fakes(world):
+    """Every fake API, started once for the session on free loopback ports (faults off)."""
+    from sampleworld.serve import start_fakes
+    servers = start_fakes(world)
+    yield servers
+    for srv in servers.values():
+        srv.stop()
+
+
+@pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.exists():
         pytest.skip(f"{SHARED} is absent: it sits beside the repository on the team's machines and in CI only")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 
@@ -27,7 +28,10 @@ class ScriptedApp(App):
 
     def handle(self, req):
         self.seen.append(req)
-        return self.script.pop(0) if self.script else Response.json(200, {"data": []})
+        resp = self.script.pop(0) if self.script else Response.json(200, {"data": []})
+        if resp.headers.get("X-Test-Delay"):
+            time.sleep(float(resp.headers["X-Test-Delay"]))
+        return resp
 
 
 def meta_err(status, code, message="boom", **extra):
@@ -82,6 +86,14 @@ def test_truncated_body_is_fetched_again(sleeps):
     with FakeServer(app) as srv:
         assert core(srv.url, sleeps).get_json("x") == {"data": [1, 2, 3]}
     assert len(app.seen) == 2
+
+
+def test_a_slow_response_times_out_and_is_retried(sleeps):
+    app = ScriptedApp(Response.json(200, {"late": True}, {"X-Test-Delay": "0.6"}), Response.json(200, {"ok": 1}))
+    with FakeServer(app) as srv:
+        c = core(srv.url, sleeps, timeout=(1.0, 0.2))
+        assert c.get_json("x") == {"ok": 1}
+    assert len(app.seen) == 2 and c.stats.retries == 1
 
 
 def test_connection_refused_is_retryable(sleeps):

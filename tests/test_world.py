@@ -56,3 +56,15 @@ def test_scale_multiplies_accounts(tmp_path):
     two = json.loads((generate(WorldSpec(TEST_SPEC.start, TEST_SPEC.end, TEST_SPEC.seed, 2), tmp_path) / "truths.json").read_text())
     assert len(two["meta_ads"]["accounts"]) == 2 * len(one["meta_ads"]["accounts"])
     assert two["meta_ads"]["insight_rows"] > 1.5 * one["meta_ads"]["insight_rows"]
+
+
+def test_every_fake_starts_and_answers(fakes):
+    """`python -m sampleworld serve` and this fixture start the same set: each fake is up on
+    loopback and refuses a request without a token."""
+    import requests
+    from sampleworld.serve import fake_modules
+    assert set(fakes) == {m.NAME for m in fake_modules()} and "meta_marketing" in fakes
+    for name, srv in fakes.items():
+        assert srv.url.startswith("http://127.0.0.1:")
+        resp = requests.get(srv.url + "/", timeout=5)
+        assert resp.status_code >= 400, name
