@@ -54,6 +54,11 @@ class FatalError(ApiError):
     """A failure that retrying cannot fix: bad token, bad request, unknown metric or account."""
 
 
+class PageTooLarge(FatalError):
+    """The platform refuses the page size ("Please reduce the amount of data"): asking again
+    with the same size cannot help, a smaller page can. `paginate` halves the size and retries."""
+
+
 class AuthError(FatalError):
     """The token was refused. The message says which environment variable to fix."""
 
@@ -219,14 +224,23 @@ class HttpCore:
 
     # -- paging -------------------------------------------------------------------------
     def paginate(self, path: str, paginator: "Paginator", *, params: Mapping[str, Any] | None = None,
-                 records_at: str = "data") -> Iterator[list[dict]]:
+                 records_at: str = "data", size_param: str = "limit") -> Iterator[list[dict]]:
         """Yield the records of each page until the paginator says there is no next page.
 
-        A page whose body arrives cut short is fetched again (see `request_json`).
+        A page whose body arrives cut short is fetched again (see `request_json`); a page the
+        platform finds too large is asked for again at half the size (`size_param`).
         """
         params = dict(params or {})
         while True:
-            body = self.request_json("GET", path, params=params)
+            try:
+                body = self.request_json("GET", path, params=params)
+            except PageTooLarge:
+                size = int(params.get(size_param) or 0)
+                if size <= 1:
+                    raise
+                params = {**params, size_param: str(size // 2)}
+                log.warning("[%s] page too large; asking for %s=%s", self.source, size_param, params[size_param])
+                continue
             self.stats.pages += 1
             records = _dig(body, records_at) or []
             yield records

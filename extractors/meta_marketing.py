@@ -17,7 +17,7 @@ from datetime import date
 
 import requests
 
-from extractors.http import (ApiError, AuthError, CursorPaginator, FatalError, HttpCore,
+from extractors.http import (ApiError, AuthError, CursorPaginator, FatalError, HttpCore, PageTooLarge,
                              RetryableError, RetryPolicy, retry_after_seconds)
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ def classify_meta_error(resp: requests.Response, url: str) -> ApiError | None:
     if code == 190:
         return AuthError(SOURCE, f"{message}. The access token was refused: set a valid token "
                          "in META_ACCESS_TOKEN (user tokens lapse after 60 days unused)", **kw)
+    if code == 1 and "reduce the amount of data" in message:
+        return PageTooLarge(SOURCE, message, **kw)
     if code == 100 and ("metric" in message or "fields" in message):
         return FatalError(SOURCE, f"{message}. A requested field or metric is not accepted by "
                           "the API (retired or misspelt): change `insights_fields` in the "

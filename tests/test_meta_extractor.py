@@ -102,3 +102,14 @@ def test_unknown_account_is_fatal(meta_fake):
 def test_day_outside_the_world_is_empty_not_an_error(meta_fake, world):
     pages = list(client(meta_fake.url).insights_pages(accounts(world)[0], date(2025, 1, 1)))
     assert pages == [[]]
+
+
+def test_too_large_pages_are_halved_until_accepted(world):
+    from sampleworld.fakes.base import FakeServer
+    from sampleworld.fakes.meta_marketing import MetaMarketingApp
+    with FakeServer(MetaMarketingApp(world, max_page_rows=4)) as srv:
+        c = MetaMarketingClient(srv.url, DEFAULT_TOKEN, page_size=10, poll_initial_s=0.001, retry=FAST)
+        got = [r for page in c.insights_pages(accounts(world)[0], date(2026, 6, 2)) for r in page]
+        limits = srv.app.limits_seen
+    assert got == [r for r in srv.app.current_rows() if r["date_start"] == "2026-06-02" and r["account_id"] == accounts(world)[0]]
+    assert limits[:3] == [10, 5, 2] and set(limits[2:]) == {2} and c.stats.retries == 0

@@ -57,8 +57,11 @@ def _offset(cursor: str) -> int:
 class MetaMarketingApp(App):
     name = "meta_marketing"
 
-    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, polls_to_complete: int = 3):
+    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, polls_to_complete: int = 3,
+                 max_page_rows: int = 2000):
         self.token = token
+        # Larger pages fail with code 1 "Please reduce the amount of data", as Meta's do.
+        self.max_page_rows = max_page_rows
         truths = json.loads((Path(world_dir) / "truths.json").read_text()) if (Path(world_dir) / "truths.json").exists() else {}
         self.as_of = date.fromisoformat(truths.get("spec", {}).get("as_of", "2100-01-01"))
         self.polls_to_complete = polls_to_complete
@@ -74,6 +77,7 @@ class MetaMarketingApp(App):
         self._ids = itertools.count(6120000000001)
         self._lock = threading.Lock()
         self.calls = defaultdict(int)
+        self.limits_seen: list[int] = []
 
     def _headers(self, account_id: str | None = None) -> dict[str, str]:
         key = account_id or "0"
@@ -198,8 +202,15 @@ class MetaMarketingApp(App):
     def _results(self, req: Request, job: dict) -> Response:
         if job["polls"] < self.polls_to_complete:
             return _error(400, "Error accessing adreport job.", 2601, 1815107, is_transient=True,
-                          error_user_title="Loading Async Ads Report Failed")
-        limit = max(1, min(int(req.param("limit", "25")), 5000))
+                          error_user_title="Loading Async Ads Report Failed",
+                          error_user_msg="Sorry, the report cannot be loaded successfully. Please check if "
+                                         "your job status is completed instead of failed or running before "
+                                         "fetching the data.")
+        limit = max(1, int(req.param("limit", "25")))
+        self.limits_seen.append(limit)
+        if limit > self.max_page_rows and len(job["rows"]) > self.max_page_rows:
+            return Response.json(500, {"error": {"code": 1, "message": "Please reduce the amount of data "
+                                                 "you're asking for, then retry your request"}})
         offset = _offset(req.param("after")) if req.param("after") else 0
         start, nxt = self.page_window(offset, limit)
         page = self.decorate(job["rows"][start:start + limit])
