@@ -52,11 +52,23 @@ class WorldSpec:
             d += timedelta(days=1)
 
 
+def selected_domains() -> list[str] | None:
+    """SKW_SAMPLE_DOMAINS=meta_ads,ga4 generates only those domains (all when unset)."""
+    value = os.environ.get("SKW_SAMPLE_DOMAINS", "").strip()
+    return sorted(d.strip() for d in value.split(",") if d.strip()) if value else None
+
+
 def domains():
-    """The domain generator modules in sampleworld/gen, in name order."""
+    """The domain generator modules in sampleworld/gen, in name order (or those selected)."""
     import sampleworld.gen as gen
-    return [importlib.import_module(f"sampleworld.gen.{m.name}")
-            for m in sorted(pkgutil.iter_modules(gen.__path__), key=lambda m: m.name)]
+    wanted = selected_domains()
+    names = sorted(m.name for m in pkgutil.iter_modules(gen.__path__))
+    if wanted:
+        unknown = set(wanted) - set(names)
+        if unknown:
+            raise ValueError(f"SKW_SAMPLE_DOMAINS names unknown domain(s) {sorted(unknown)}; known: {names}")
+        names = wanted
+    return [importlib.import_module(f"sampleworld.gen.{name}") for name in names]
 
 
 def planted_truths(spec: WorldSpec, ents, domain_truths: dict) -> dict:
@@ -86,7 +98,8 @@ def planted_truths(spec: WorldSpec, ents, domain_truths: dict) -> dict:
 
 def generate(spec: WorldSpec, root: Path) -> Path:
     """Write the world under `root/<spec folder>` (atomically) and return that folder."""
-    target = Path(root) / spec.folder_name
+    wanted = selected_domains()
+    target = Path(root) / (spec.folder_name + (f"_only-{'-'.join(wanted)}" if wanted else ""))
     if (target / "truths.json").exists():
         return target
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")

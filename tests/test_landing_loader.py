@@ -44,6 +44,33 @@ def test_reload_replaces_the_partition(tmp_path):
     assert got == [("2026-06-01", 2, "9.99"), ("2026-06-02", 3, "1.50")]
 
 
+def test_only_changes_are_written(tmp_path):
+    db = tmp_path / "w.duckdb"
+    with connect(db) as con:
+        first = load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 4)]))
+        again = load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 4)]))
+        changed = rows("2026-06-01", 3)
+        changed[1]["amount"] = "7.00"
+        third = load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [changed]))
+        got = con.execute("select id, amount, _load_id from raw.src__things order by id").fetchall()
+    assert (first.inserted, first.updated, first.unchanged, first.deleted) == (4, 0, 0, 0)
+    assert (again.inserted, again.updated, again.unchanged, again.deleted) == (0, 0, 4, 0)
+    assert (third.inserted, third.updated, third.unchanged, third.deleted) == (0, 1, 2, 1)
+    assert [(i, a) for i, a, _ in got] == [("0", "1.50"), ("1", "7.00"), ("2", "1.50")]
+    assert {lid for _, _, lid in got} == {first.load_id, third.load_id}
+
+
+def test_merge_upserts_without_touching_other_keys(tmp_path):
+    table = RawTable(source="src", stream="accts", columns={"id": "VARCHAR", "name": "VARCHAR"}, key=("id",),
+                     disposition="merge")
+    with connect(tmp_path / "w.duckdb") as con:
+        load(con, table, land_pages(tmp_path, "src", "accts", "current", [[{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]]))
+        r = load(con, table, land_pages(tmp_path, "src", "accts", "current", [[{"id": "b", "name": "B2"}, {"id": "c", "name": "C"}]]))
+        got = con.execute("select id, name from raw.src__accts order by id").fetchall()
+    assert (r.inserted, r.updated, r.deleted) == (1, 1, 0)
+    assert got == [("a", "A"), ("b", "B2"), ("c", "C")]
+
+
 def test_load_metadata_and_whole_record_kept(tmp_path):
     db = tmp_path / "w.duckdb"
     extra = [{"id": "1", "day": "2026-06-01", "amount": "2", "new_field": {"x": 1}}]

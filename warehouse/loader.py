@@ -45,6 +45,8 @@ class RawTable:
 
 @dataclass
 class LoadResult:
+    """received = loaded + rejected + duplicates; loaded = inserted + updated + unchanged."""
+
     table: str
     partition: str
     load_id: str
@@ -52,6 +54,10 @@ class LoadResult:
     loaded: int
     rejected: int
     duplicates: int
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int
     rows_in_table: int
 
     def as_metadata(self) -> dict:
@@ -95,7 +101,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     con.execute("create schema if not exists raw")
     cols = ", ".join(f"{c} {t}" for c, t in table.columns.items())
     con.execute(f"""create table if not exists {table.name} ({cols}, _record JSON, _load_id VARCHAR,
-                    _loaded_at TIMESTAMPTZ, _source_file VARCHAR, _line BIGINT)""")
+                    _loaded_at TIMESTAMPTZ, _source_file VARCHAR, _line BIGINT, _hash VARCHAR)""")
+    con.execute(f"alter table {table.name} add column if not exists _hash VARCHAR")
     con.execute(f"""create table if not exists {REJECTS_TABLE} (source VARCHAR, stream VARCHAR,
                     partition VARCHAR, load_id VARCHAR, source_file VARCHAR, line BIGINT,
                     reason VARCHAR, record VARCHAR, rejected_at TIMESTAMPTZ)""")
@@ -105,12 +112,17 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) ->
     """Load one landing file into its raw table in a single transaction.
 
     Records that lack a key or hold a value that does not convert go to raw._rejects with
-    the file, the line and the reason; received = loaded + rejected + duplicates collapsed.
+    the file, the line and the reason. Only what changed is written: a row whose columns
+    equal the stored row's is left alone (so a re-run with no new data writes nothing), a
+    changed row is replaced, and with `replace_partition` a stored row the source no longer
+    returns for that partition is deleted.
     """
     ensure_tables(con, table)
     now = datetime.now(timezone.utc)
     key_cols = ", ".join(table.key)
     extracted = ", ".join(f"try_cast({_field(c, t)} as {t}) as {c}" for c, t in table.columns.items())
+    row_hash = f"md5(cast(row({', '.join(table.columns)}) as varchar))"
+    on_key = " and ".join(f"i.{k} = t.{k}" for k in table.key)
     con.execute("begin transaction")
     try:
         con.execute(f"""create or replace temp table _checked as
@@ -124,17 +136,30 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) ->
             -- a page served twice lands twice; keep the last copy of each key
             qualify row_number() over (partition by {key_cols} order by _line desc) = 1""",
                     [landed.load_id, now, str(landed.path)])
+        con.execute("alter table _incoming add column _hash VARCHAR")
+        con.execute(f"update _incoming set _hash = {row_hash}")
         received = scalar(con, "select count(*) from _checked")
         rejected = scalar(con, "select count(*) from _checked where _reason is not null")
         loaded = scalar(con, "select count(*) from _incoming")
         if table.disposition == "replace_partition":
-            con.execute(f"delete from {table.name} where {table.partition_column}::varchar = ?",
-                        [landed.partition])
+            scope = f"{table.partition_column}::varchar = $partition"
         elif table.disposition == "merge":
-            con.execute(f"delete from {table.name} where ({key_cols}) in (select ({key_cols}) from _incoming)")
+            scope = f"({key_cols}) in (select ({key_cols}) from _incoming)"
         else:
             raise ValueError(f"unknown disposition {table.disposition!r} for {table.name}")
-        con.execute(f"insert into {table.name} by name select * from _incoming")
+        params = {"partition": landed.partition} if "$partition" in scope else {}
+        con.execute(f"""create or replace temp table _stored as
+                        select {key_cols}, _hash from {table.name} where {scope}""", params)
+        con.execute(f"""create or replace temp table _diff as
+            select {', '.join(f'coalesce(i.{k}, t.{k}) as {k}' for k in table.key)},
+                   case when t._hash is null then 'insert' when i._hash is null then 'delete'
+                        when i._hash = t._hash then 'same' else 'update' end as _action
+            from _incoming i full outer join _stored t on {on_key}""")
+        counts = dict(con.execute("select _action, count(*) from _diff group by 1").fetchall())
+        con.execute(f"""delete from {table.name} where {scope} and ({key_cols}) in
+                        (select ({key_cols}) from _diff where _action in ('update', 'delete'))""", params)
+        con.execute(f"""insert into {table.name} by name select * from _incoming where ({key_cols}) in
+                        (select ({key_cols}) from _diff where _action in ('insert', 'update'))""")
         # The rejects of a partition are those of its latest load (older ones stay in their landing files).
         con.execute(f"delete from {REJECTS_TABLE} where source = ? and stream = ? and partition = ?",
                     [table.source, table.stream, landed.partition])
@@ -142,12 +167,13 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) ->
             select ?, ?, ?, ?, ?, _line, _reason, json::varchar, ?::timestamptz
             from _checked where _reason is not null order by _line""",
                     [table.source, table.stream, landed.partition, landed.load_id, str(landed.path), now])
-        con.execute("drop table _incoming")
-        con.execute("drop table _checked")
+        for tmp in ("_incoming", "_checked", "_stored", "_diff"):
+            con.execute(f"drop table {tmp}")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     total = scalar(con, f"select count(*) from {table.name}")
     return LoadResult(table.name, landed.partition, landed.load_id, received, loaded, rejected,
-                      received - rejected - loaded, total)
+                      received - rejected - loaded, counts.get("insert", 0), counts.get("update", 0),
+                      counts.get("same", 0), counts.get("delete", 0), total)

@@ -72,7 +72,8 @@ def meta_ads_raw(context: AssetExecutionContext, meta_ads: MetaAdsResource, ware
 
     account_pages = [[client.account(a) for a in accounts]]
     landed_accounts = land_pages(warehouse.landing, "meta_ads", "ad_accounts", "current", account_pages)
-    totals = {"received": 0, "loaded": 0, "rejected": 0, "duplicates": 0, "pages": 0,
+    counted = ("received", "loaded", "rejected", "duplicates", "inserted", "updated", "unchanged", "deleted")
+    totals = {**{k: 0 for k in counted}, "pages": 0,
               "requests": client.stats.requests, "retries": client.stats.retries}
     with warehouse.connect() as con:
         acc_result = load(con, META_AD_ACCOUNTS, landed_accounts)
@@ -80,13 +81,15 @@ def meta_ads_raw(context: AssetExecutionContext, meta_ads: MetaAdsResource, ware
             land_days(meta_ads, warehouse.landing, accounts, days, meta_ads.parallel_days), 1):
         with warehouse.connect() as con:
             result = load(con, META_ADS_INSIGHTS, landed)
-        for k in ("received", "loaded", "rejected", "duplicates"):
+        for k in counted:
             totals[k] += getattr(result, k)
         totals["pages"] += landed.pages
         totals["requests"] += stats.requests
         totals["retries"] += stats.retries
         context.log.info(f"meta_ads ads_insights {day} ({n}/{len(days)}): {result.received} received, "
-                         f"{result.loaded} loaded, {result.rejected} rejected, {landed.pages} pages")
+                         f"{result.loaded} loaded ({result.inserted} new, {result.updated} changed, "
+                         f"{result.unchanged} unchanged, {result.deleted} gone), {result.rejected} rejected, "
+                         f"{landed.pages} pages")
         if result.rejected:
             context.log.warning(f"meta_ads ads_insights {day}: {result.rejected} record(s) of {landed.path} "
                                 f"rejected; see raw._rejects for each line and reason")
@@ -95,5 +98,5 @@ def meta_ads_raw(context: AssetExecutionContext, meta_ads: MetaAdsResource, ware
         **totals, "days": len(days), "accounts": len(accounts), "rows_in_table": result.rows_in_table,
         "seconds": seconds, "table": META_ADS_INSIGHTS.name})
     yield MaterializeResult(asset_key=ACCOUNTS_KEY, metadata={
-        "received": acc_result.received, "loaded": acc_result.loaded, "rejected": acc_result.rejected,
+        **{k: getattr(acc_result, k) for k in counted},
         "rows_in_table": acc_result.rows_in_table, "table": META_AD_ACCOUNTS.name})
