@@ -19,6 +19,7 @@ import requests
 
 from extractors.http import (ApiError, AuthError, CursorPaginator, FatalError, HttpCore, PageTooLarge,
                              RetryableError, RetryPolicy, retry_after_seconds)
+from extractors.streams import Stream
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,20 @@ DEFAULT_INSIGHTS_FIELDS: tuple[str, ...] = (
 )
 # 7d_view and 28d_view stopped being returned on 12 Jan 2026.
 DEFAULT_ATTRIBUTION_WINDOWS: tuple[str, ...] = ("1d_click", "7d_click", "28d_click", "1d_view")
+
+ADS_INSIGHTS = Stream(
+    SOURCE, "ads_insights", primary_key=("date_start", "account_id", "ad_id"), cursor_field="date_start",
+    restatement_days=28, disposition="replace_partition",
+    columns={"account_id": "VARCHAR", "account_currency": "VARCHAR", "campaign_id": "VARCHAR",
+             "campaign_name": "VARCHAR", "adset_id": "VARCHAR", "ad_id": "VARCHAR", "date_start": "DATE",
+             "date_stop": "DATE", "spend": "VARCHAR", "impressions": "VARCHAR", "clicks": "VARCHAR",
+             "actions": "JSON", "action_values": "JSON"},
+    description="Meta ad insights per ad account, ad and day (level=ad, time_increment=1), as the API sent them.")
+AD_ACCOUNTS = Stream(
+    SOURCE, "ad_accounts", primary_key=("account_id",), disposition="merge",
+    columns={"account_id": "VARCHAR", "name": "VARCHAR", "currency": "VARCHAR", "timezone_name": "VARCHAR"},
+    description="Meta ad accounts with their currency and time zone.")
+STREAMS = (ADS_INSIGHTS, AD_ACCOUNTS)
 
 # Error codes Meta documents as throttling or transient (Airbyte retries the same set).
 _RETRYABLE_CODES = {1, 2, 4, 17, 32, 341, 613, 2601, *range(80000, 80009)}
@@ -100,7 +115,8 @@ class ReportRun:
 class MetaMarketingClient:
     """A client for ad insights. Base URL and token come from the caller (the environment)."""
 
-    def __init__(self, base_url: str, access_token: str, *, api_version: str = API_VERSION,
+    def __init__(self, base_url: str, access_token: str, *, account_ids: Sequence[str] = (),
+                 api_version: str = API_VERSION,
                  insights_fields: Sequence[str] = DEFAULT_INSIGHTS_FIELDS,
                  attribution_windows: Sequence[str] = DEFAULT_ATTRIBUTION_WINDOWS,
                  page_size: int = 500, poll_initial_s: float = 0.05, poll_max_s: float = 10.0,
@@ -108,6 +124,7 @@ class MetaMarketingClient:
                  sleep: Callable[[float], None] = time.sleep):
         if not access_token:
             raise AuthError(SOURCE, "no access token: set META_ACCESS_TOKEN")
+        self.account_ids = [a.removeprefix("act_") for a in account_ids]
         self.version = api_version
         self.fields = tuple(insights_fields)
         self.windows = tuple(attribution_windows)
@@ -125,6 +142,18 @@ class MetaMarketingClient:
     @staticmethod
     def _act(account_id: str) -> str:
         return account_id if account_id.startswith("act_") else f"act_{account_id}"
+
+    def pages(self, stream: Stream, day: date | None) -> Iterator[list[dict]]:
+        """The pages of a stream for every configured ad account."""
+        if not self.account_ids:
+            raise FatalError(SOURCE, "no ad accounts configured: set META_AD_ACCOUNT_IDS")
+        if stream is ADS_INSIGHTS:
+            for account in self.account_ids:
+                yield from self.insights_pages(account, day)
+        elif stream is AD_ACCOUNTS:
+            yield [self.account(a) for a in self.account_ids]
+        else:
+            raise ValueError(f"{SOURCE} has no stream {stream.name!r}")
 
     def account(self, account_id: str) -> dict:
         """The ad account's currency and time zone: every row is stored with them."""

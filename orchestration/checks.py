@@ -4,9 +4,11 @@
 from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
 
 from expectations import meta_ads as meta_ads_suite
-from orchestration.assets.meta_ads import INSIGHTS_KEY
+from extractors.meta_marketing import ADS_INSIGHTS
+from orchestration.assets.streams import asset_key, raw_table
 from orchestration.resources import WarehouseResource
-from warehouse.raw_tables import META_ADS_INSIGHTS
+
+INSIGHTS_KEY = asset_key(ADS_INSIGHTS)
 
 
 @asset_check(asset=INSIGHTS_KEY, name="gx_raw_ads_insights",
@@ -17,7 +19,7 @@ def gx_raw_ads_insights(warehouse: WarehouseResource) -> AssetCheckResult:
 
     cols = ", ".join(f"cast({c} as varchar) as {c}" for c in meta_ads_suite.COLUMNS)
     with warehouse.connect(read_only=True) as con:
-        frame = con.execute(f"select {cols} from {META_ADS_INSIGHTS.name}").df()
+        frame = con.execute(f"select {cols} from {raw_table(ADS_INSIGHTS).name}").df()
     result = validate_frame("raw_meta_ads__ads_insights", frame, meta_ads_suite.ads_insights_expectations())
     return AssetCheckResult(passed=result.success, severity=AssetCheckSeverity.ERROR,
                             metadata=result.as_metadata())

@@ -7,7 +7,8 @@ from dagster import (AssetSelection, Definitions, build_schedule_from_partitione
                      in_process_executor)
 
 from orchestration.assets.dbt import dbt_models, dbt_resource
-from orchestration.assets.meta_ads import meta_ads_raw
+from extractors import meta_marketing
+from orchestration.assets.streams import stream_asset
 from orchestration.checks import gx_raw_ads_insights
 from orchestration.partitions import daily_partitions
 from orchestration.resources import MetaAdsResource, WarehouseResource
@@ -21,7 +22,7 @@ main_job = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[meta_ads_raw, dbt_models],
+    assets=[*(stream_asset(s, "meta_ads") for s in meta_marketing.STREAMS), dbt_models],
     asset_checks=[gx_raw_ads_insights],
     jobs=[main_job],
     schedules=[build_schedule_from_partitioned_job(main_job, hour_of_day=6)],

@@ -90,5 +90,5 @@ class MetaAdsResource(ConfigurableResource):
         return list(self._accounts)
 
     def client(self) -> MetaMarketingClient:
-        return MetaMarketingClient(self._base_url, self._token, insights_fields=self.insights_fields,
-                                   page_size=self.page_size)
+        return MetaMarketingClient(self._base_url, self._token, account_ids=self._accounts,
+                                   insights_fields=self.insights_fields, page_size=self.page_size)

@@ -13,7 +13,8 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from orchestration.assets.dbt import dbt_models, dbt_resource
-from orchestration.assets.meta_ads import meta_ads_raw
+from extractors import meta_marketing
+from orchestration.assets.streams import stream_asset
 from orchestration.instance import instance_settings
 from orchestration.resources import MetaAdsResource, WarehouseResource
 from orchestration.run import check_outcomes, layer_counts, run
@@ -118,12 +119,13 @@ def test_rerunning_a_partition_changes_nothing(materialized):
     resources = {"meta_ads": MetaAdsResource(base_url=srv.url,
                                              ad_account_ids=os.environ["META_AD_ACCOUNT_IDS"]),
                  "warehouse": WarehouseResource(), "dbt": dbt_resource()}
-    result = materialize([meta_ads_raw, dbt_models], partition_key=day, resources=resources,
+    raw_assets = [stream_asset(s, "meta_ads") for s in meta_marketing.STREAMS]
+    result = materialize([*raw_assets, dbt_models], partition_key=day, resources=resources,
                          instance=materialized["instance"])
     assert result.success
     after = layer_counts(wh), query(wh, "select sum(spend) from marts.fct_paid_performance_daily")
     assert after == before
-    meta = next(m.metadata for m in result.asset_materializations_for_node("meta_ads_raw")
+    meta = next(m.metadata for m in result.asset_materializations_for_node("raw__meta_ads__ads_insights")
                 if m.asset_key.to_user_string() == "raw/meta_ads/ads_insights")
     # the same data again: everything read, nothing written
     assert meta["received"].value > 0 and meta["unchanged"].value == meta["loaded"].value

@@ -1,0 +1,47 @@
+"""Declarative streams: what a connector reads, described in a few lines per endpoint.
+
+A stream names its source and itself, where its records' key and cursor are, how many
+recent days the platform still revises (re-read on every incremental run), how its raw
+table is written, and which record fields become raw columns (values stay as the API sent
+them; the whole record is kept beside them). The client of the source knows how to fetch a
+stream's pages for a day (dated streams) or in full (undated ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from extractors.http import CallStats
+
+
+@dataclass(frozen=True)
+class Stream:
+    source: str
+    name: str
+    primary_key: tuple[str, ...]
+    columns: dict[str, str] = field(default_factory=dict)   # record field -> DuckDB type
+    cursor_field: str | None = None    # the day a record belongs to; None: not dated
+    restatement_days: int = 0          # recent days the platform still revises
+    disposition: str = "replace_partition"   # or "merge" (upsert on the key)
+    description: str = ""
+
+    @property
+    def dated(self) -> bool:
+        return self.cursor_field is not None
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}/{self.name}"
+
+
+class SourceClient(Protocol):
+    """What every API client offers the pipeline."""
+
+    stats: CallStats
+
+    def pages(self, stream: Stream, day: date | None) -> Iterator[list[dict]]:
+        """Every page of `stream`'s records for `day` (or all of them for an undated stream)."""
+        ...
