@@ -2,7 +2,8 @@
 
 Each module in sampleworld/fakes that defines `make_app` is a fake. It also defines
 `NAME` and `env(url, app) -> dict[str, str]`, the environment variables that point this
-project's extractors at it (base URL, token, account ids).
+project's extractors at it (base URL, token, account ids), and may define `DOMAINS`, the
+world folders it serves (a fake whose domains were not generated is not started).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ def start_fakes(world_dir: Path, faults: FaultConfig | None = None) -> dict[str,
     """Start every fake on a free loopback port; the caller stops them."""
     servers = {}
     for i, mod in enumerate(fake_modules()):
+        if not all((Path(world_dir) / d).is_dir() for d in getattr(mod, "DOMAINS", ())):
+            continue
         f = faults
         if faults is not None and faults.seed is not None:
             from dataclasses import replace

@@ -223,6 +223,7 @@ class MetaMarketingApp(App):
 
 
 NAME = "meta_marketing"
+DOMAINS = ("meta_ads",)
 
 
 def make_app(world_dir: Path) -> MetaMarketingApp:
