@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import resource
+import time
 import signal
 import sys
 import threading
@@ -21,9 +24,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     spec, settings = WorldSpec.from_env(), Settings.from_env()
+    started = time.monotonic()
     world = generate(spec, settings.sample_dir)
     print(f"sample world: {world}")
     if args.command == "generate":
+        manifest = world.parent / f"{world.name}.manifest.json"
+        if manifest.exists():
+            m = json.loads(manifest.read_text())
+            for domain, d in m["domains"].items():
+                print(f"  {domain:<14} {d['records']:>12,} records  {d['seconds']:>7.1f} s")
+            print(f"  {'total':<14} {m['records']:>12,} records")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"wall {time.monotonic() - started:.1f} s, peak memory {peak:.0f} MiB")
         return 0
     faults = FaultConfig.default_on(spec.seed) if args.faults == "on" else FaultConfig.off()
     servers = start_fakes(world, faults)

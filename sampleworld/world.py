@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import pkgutil
 import shutil
+import time
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -108,15 +110,39 @@ def generate(spec: WorldSpec, root: Path) -> Path:
     ents = build(spec)
     truths: dict = {"spec": {**asdict(spec), "start": spec.start.isoformat(), "end": spec.end.isoformat(),
                              "generator_version": GENERATOR_VERSION, "as_of": ents.as_of.isoformat()}}
+    manifest: dict = {"domains": {}}
     for module in domains():
+        started = time.monotonic()
         truths[module.DOMAIN] = module.generate(spec, ents, tmp / module.DOMAIN)
+        files = record_counts(tmp / module.DOMAIN)
+        manifest["domains"][module.DOMAIN] = {"records": sum(files.values()), "files": files,
+                                              "seconds": round(time.monotonic() - started, 2)}
+    manifest["records"] = sum(d["records"] for d in manifest["domains"].values())
     truths["planted"] = planted_truths(spec, ents, truths)
     write_json(tmp / "truths.json", truths)
+    # Timings differ between runs: kept beside the world, outside the byte-identical files.
+    write_json(tmp.parent / f"{target.name}.manifest.json", manifest)
     try:
         tmp.rename(target)
     except OSError:  # another process generated it first: theirs is identical
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def record_counts(folder: Path) -> dict[str, int]:
+    """Records per file of a domain: lines of JSON-lines files, items of JSON arrays."""
+    counts = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if path.suffix == ".jsonl":
+            with open(path, "rb") as f:
+                counts[path.relative_to(folder).as_posix()] = sum(1 for _ in f)
+        elif path.suffix == ".json":
+            value = json.loads(path.read_text())
+            counts[path.relative_to(folder).as_posix()] = len(value) if isinstance(value, list) else 1
+        elif path.suffix == ".csv":
+            with open(path, "rb") as f:
+                counts[path.relative_to(folder).as_posix()] = max(0, sum(1 for _ in f) - 1)
+    return counts
 
 
 def file_digest(folder: Path) -> str:
