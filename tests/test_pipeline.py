@@ -33,7 +33,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="session")
 def materialized(world):
     """One warehouse for the session: the main job over the test range, as `make run` runs it."""
-    faults = FaultConfig(error_rate=0.05, rate_limit_rate=0.03, retry_after_s=0, truncate_rate=0.03, seed=11)
+    faults = FaultConfig(error_rate=0.05, rate_limit_rate=0.03, retry_after_s=0, truncate_rate=0.03,
+                         repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.2, seed=11)
     accounts = [a["account_id"] for a in json.loads((world / "meta_ads" / "accounts.json").read_text())]
     env = {"META_ACCESS_TOKEN": SECRET, "META_AD_ACCOUNT_IDS": ",".join(accounts)}
     with FakeServer(MetaMarketingApp(world, token=SECRET), faults) as srv:
@@ -69,7 +70,23 @@ def test_raw_has_every_simulated_row_once(materialized):
     (rows, distinct), = query(materialized["warehouse"],
                               "select count(*), count(distinct (date_start, account_id, ad_id)) from raw.meta_ads__ads_insights")
     assert rows == distinct == truths["insight_rows"]
-    assert query(materialized["warehouse"], "select count(*) from raw._rejects") == [(0,)]
+
+
+def test_every_injected_bad_record_is_in_rejects_with_its_reason(materialized):
+    injected = materialized["server"].app.injected_bad
+    assert injected, "the fixture's faults should have injected bad records"
+    rejects = query(materialized["warehouse"], "select record, reason from raw._rejects where stream = 'ads_insights'")
+    got = sorted(json.loads(r)["ad_id"] if "ad_id" in json.loads(r) else "(no ad_id)" for r, _ in rejects)
+    want = sorted(b.get("ad_id", "(no ad_id)") for b in injected)
+    assert got == want
+    reasons = {reason for _, reason in rejects}
+    assert reasons <= {"missing required field ad_id", "field date_start: not-a-valid-value is not a valid DATE"}
+
+
+def test_schema_drift_is_kept_in_raw(materialized):
+    (n,), = query(materialized["warehouse"],
+                  "select count(*) from raw.meta_ads__ads_insights where _record->>'x_fake_new_field' is not null")
+    assert n > 0  # a field the API added is loaded without breaking anything, and visible
 
 
 def test_mart_spend_equals_the_simulator_to_the_cent(materialized):
@@ -124,6 +141,8 @@ def test_rerunning_a_partition_changes_nothing(materialized):
                          instance=materialized["instance"])
     assert result.success
     after = layer_counts(wh), query(wh, "select sum(spend) from marts.fct_paid_performance_daily")
+    for counts, _ in (before, after):  # the faulty fake injects other bad records this time
+        counts["raw"].pop("_rejects")
     assert after == before
     meta = next(m.metadata for m in result.asset_materializations_for_node("raw__meta_ads__ads_insights")
                 if m.asset_key.to_user_string() == "raw/meta_ads/ads_insights")

@@ -63,6 +63,7 @@ class FaultConfig:
     repeat_page_rate: float = 0.0    # a page served again before the next one (its records repeat)
     extra_field_rate: float = 0.0    # records of a page carry a field no client has seen
     retired_metrics: tuple[str, ...] = ()  # metrics the fake refuses with the platform's error
+    bad_record_rate: float = 0.0     # a page carries one extra record that lacks its key or holds a bad value
     seed: int = 0
 
     @classmethod
@@ -118,6 +119,24 @@ class App:
         if records and self._chance(self.faults.extra_field_rate):
             return [{**r, EXTRA_FIELD: "added by the platform"} for r in records]
         return records
+
+    def inject_bad(self, records: list[dict], key_field: str, typed_field: str) -> list[dict]:
+        """With a bad-record fault, add one malformed copy of a record to the page: its key
+        field removed, or its typed field unreadable. The real records are all still there;
+        every injected record is kept in `injected_bad` for tests to find in the rejects."""
+        if not records or not self._chance(self.faults.bad_record_rate):
+            return records
+        with self._fault_lock:
+            victim = dict(self._rng.choice(records))
+            broken_key = self._rng.random() < 0.5
+        if broken_key:
+            victim.pop(key_field, None)
+        else:
+            victim[typed_field] = "not-a-valid-value"
+        if not hasattr(self, "injected_bad"):
+            self.injected_bad = []
+        self.injected_bad.append(victim)
+        return [*records, victim]
 
     def retired(self, requested) -> list[str]:
         """The requested metrics the platform has retired (each fake words its own error)."""

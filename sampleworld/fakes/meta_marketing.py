@@ -213,7 +213,7 @@ class MetaMarketingApp(App):
                                                  "you're asking for, then retry your request"}})
         offset = _offset(req.param("after")) if req.param("after") else 0
         start, nxt = self.page_window(offset, limit)
-        page = self.decorate(job["rows"][start:start + limit])
+        page = self.inject_bad(self.decorate(job["rows"][start:start + limit]), "ad_id", "date_start")
         paging: dict = {"cursors": {"before": _cursor(start), "after": _cursor(nxt)}}
         if nxt < len(job["rows"]):
             query = {"access_token": self.token, "limit": limit, "after": _cursor(nxt)}
