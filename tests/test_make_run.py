@@ -57,6 +57,22 @@ def test_mart_spend_equals_generator_total_to_the_cent(two_runs):
         {c: Decimal(s) for c, s in truths["spend_by_currency"].items()}
 
 
+def test_no_token_in_the_output(two_runs):
+    from sampleworld.serve import fake_env, start_fakes
+    data, runs = two_runs
+    world = next(p for p in (data / "sample").iterdir() if p.is_dir())
+    servers = start_fakes(world)
+    try:
+        tokens = [v for k, v in fake_env(servers, world).items() if k.endswith("TOKEN")]
+    finally:
+        for srv in servers.values():
+            srv.stop()
+    assert tokens
+    for proc, _ in runs:
+        for token in tokens:
+            assert token not in proc.stdout and token not in proc.stderr
+
+
 def test_second_run_same_row_counts(two_runs):
     _, runs = two_runs
     (_, first), (_, second) = runs
