@@ -26,8 +26,11 @@ os.environ["SKW_WAREHOUSE_PATH"] = str(_session_dir / "data" / "warehouse.duckdb
 os.environ["DAGSTER_HOME"] = str(_session_dir / "dagster_home")
 os.environ["SKW_NETAUDIT_LOG"] = str(_session_dir / "netaudit.log")
 os.environ["PYTHONPATH"] = os.pathsep.join([str(NETAUDIT_DIR), str(REPO), os.environ.get("PYTHONPATH", "")])
-for var in ("META_BASE_URL", "META_ACCESS_TOKEN", "META_AD_ACCOUNT_IDS"):
-    os.environ.pop(var, None)
+# The tests point the extractors at the fakes themselves: no endpoint or token from the shell.
+_SOURCE_PREFIXES = ("META_", "GOOGLE_ADS_", "LINKEDIN_", "GA4_", "HUBSPOT_", "X_", "YOUTUBE_", "LISTENING_",
+                    "SURVEY_", "SKW_SAMPLE_", "SKW_FAKE_")
+for var in [v for v in os.environ if v.startswith(_SOURCE_PREFIXES) and v != "SKW_SAMPLE_DOMAINS"]:
+    os.environ.pop(var)
 sys.path.insert(0, str(NETAUDIT_DIR))
 import sitecustomize  # noqa: E402,F401  (installs the audit hook in this process)
 
