@@ -14,7 +14,7 @@ import hashlib
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-WINDOWS = {"meta": 28, "google_ads": 14, "ga4": 3, "linkedin_ads": 30, "linkedin": 2, "x": 1, "youtube": 3}
+WINDOWS = {"meta": 28, "google_ads": 14, "ga4": 3, "linkedin_ads": 30, "linkedin": 2, "x": 3, "youtube": 3}
 
 
 def factor(day: date, as_of: date, window_days: int, epoch: int, salt: str = "") -> float:

@@ -1,0 +1,479 @@
+"""A fake of the X API v2 endpoints the warehouse reads, in their real shapes.
+
+- `GET /2/users/{id}/tweets` (user timeline): newest first, `max_results` 5-100 (default
+  10), `start_time`/`end_time`/`since_id`/`until_id`/`exclude`, paging with
+  `pagination_token` (`meta.next_token`, `meta.previous_token`). Only the 3,200 most recent
+  posts are reachable. `non_public_metrics`/`organic_metrics` need a user-context token
+  (app-only gets 403 "Unsupported Authentication") and exist only for posts under 30 days
+  old: for older ones the fields are left out and `errors[]` carries a "Field
+  Authorization Error" per post, beside `data`, with HTTP 200 (as X does).
+- `GET /2/tweets/search/recent?query=`: the last 7 days of posts mentioning the brand or a
+  competitor, newest first, `max_results` 10-100, paging with `next_token`;
+  `expansions=author_id` adds `includes.users`.
+- `GET /2/tweets/counts/recent?query=&granularity=minute|hour|day` (default hour): buckets
+  `{end,start,tweet_count}` over the last 7 days (default end: now minus 30 s; start_time
+  older than 7 days or end_time later than now minus 10 s is a 400), `meta.total_tweet_count`.
+- `GET /2/users/{id}`, `GET /2/users/by/username/{username}`.
+
+"Now" is `as_of` 00:00:00Z. Tokens: an app-only Bearer and a user-context token (both sent
+as `Authorization: Bearer`). Every response has `x-rate-limit-limit/remaining/reset`; 429 and
+401 bodies are X's problem-details bodies. `partial_error_rate` (an app attribute, off by
+default) is the partial-failure fault: a 200 page where one post is missing from `data`
+and named in `errors[]` (resource-not-found), to be fetched again.
+Public and private metrics of posts under `RESTATE_DAYS` old are provisional and move with
+`epoch` (see sampleworld/restatement.py); older posts are frozen.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import json
+import re
+import threading
+import time
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from sampleworld import restatement
+from sampleworld.entities import BRAND, COMPETITORS
+from sampleworld.fakes.base import App, Request, Response
+from sampleworld.jsonl import read_jsonl
+
+NAME = "x"
+DOMAINS = ("x",)
+APP_TOKEN = "sample-x-app-only-bearer"
+USER_TOKEN = "sample-x-user-context-token"
+TIMELINE_CAP = 3200
+RESTATE_DAYS = 3          # posts from the last two days before as_of are provisional
+PRIVATE_DAYS = 30         # non-public/organic metrics exist for posts younger than this
+METRIC_GROUPS = ("public_metrics", "non_public_metrics", "organic_metrics")
+TWEET_FIELDS = frozenset({"attachments", "author_id", "context_annotations", "conversation_id", "created_at",
+                          "edit_controls", "edit_history_tweet_ids", "entities", "geo", "id", "in_reply_to_user_id",
+                          "lang", "non_public_metrics", "organic_metrics", "possibly_sensitive",
+                          "promoted_metrics", "public_metrics", "referenced_tweets", "reply_settings", "source",
+                          "text", "withheld", "note_tweet"})
+USER_FIELDS = frozenset({"created_at", "description", "id", "name", "public_metrics", "username", "verified",
+                         "location", "profile_image_url", "protected", "url"})
+LIMITS = {"timeline": (900, 1500), "search": (180, 450), "counts": (300, 300), "users": (900, 300)}
+ENTITY_TERMS = {BRAND["handle"]: {BRAND["handle"], BRAND["name"].lower()},
+                **{c["handle"]: {c["handle"], c["name"].lower()} for c in COMPETITORS}}
+
+
+def parse_ts(value: str) -> datetime:
+    v = value.strip().replace("Z", "+00:00")
+    dt = datetime.fromisoformat(v)
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def fmt_ts(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def problem(status: int, title: str, detail: str | None = None, type_: str = "about:blank", **extra) -> dict:
+    return {"title": title, "detail": detail or title, "type": type_, "status": status, **extra}
+
+
+def invalid_request(errors: list[dict]) -> Response:
+    return Response.json(400, {"errors": errors, "title": "Invalid Request",
+                               "detail": "One or more parameters to your request was invalid.",
+                               "type": "https://api.twitter.com/2/problems/invalid-request"})
+
+
+def _token(offset: int, key: str) -> str:
+    return base64.b32encode(f"{offset}:{key}".encode()).decode().lower().rstrip("=")
+
+
+def _untoken(token: str) -> tuple[int, str] | None:
+    try:
+        raw = base64.b32decode(token.upper() + "=" * (-len(token) % 8)).decode()
+        offset, key = raw.split(":", 1)
+        return int(offset), key
+    except Exception:  # noqa: BLE001 - any malformed token is a 400
+        return None
+
+
+def query_entities(query: str) -> set[str]:
+    words = set(re.findall(r"[a-z0-9_]+", (query or "").lower()))
+    negated = set(re.findall(r"-@?([a-z0-9_]+)", (query or "").lower()))
+    return {e for e, terms in ENTITY_TERMS.items() if (terms & words) - negated}
+
+
+class XApp(App):
+    name = "x"
+
+    def __init__(self, world_dir: Path, app_token: str = APP_TOKEN, user_token: str = USER_TOKEN,
+                 timeline_cap: int = TIMELINE_CAP, partial_error_rate: float = 0.0):
+        world_dir = Path(world_dir)
+        self.app_token, self.user_token = app_token, user_token
+        self.timeline_cap = timeline_cap
+        self.partial_error_rate = partial_error_rate
+        truths = json.loads((world_dir / "truths.json").read_text())
+        self.as_of = date.fromisoformat(truths["spec"]["as_of"])
+        self.now = datetime(self.as_of.year, self.as_of.month, self.as_of.day, tzinfo=timezone.utc)
+        self.window_start = self.now - timedelta(days=7)
+        self.users = {u["id"]: u for u in json.loads((world_dir / "x" / "accounts.json").read_text())}
+        self.by_username = {u["username"].lower(): u for u in self.users.values()}
+        # Prepared once: each account's timeline newest first; the last 7 days of mentions.
+        timelines: dict[str, list[dict]] = defaultdict(list)
+        for rec in read_jsonl(world_dir / "x" / "posts.jsonl"):
+            timelines[rec["author_id"]].append(rec)
+        self.timelines = {k: sorted(v, key=lambda r: int(r["id"]), reverse=True) for k, v in timelines.items()}
+        for uid in self.users:
+            self.timelines.setdefault(uid, [])
+        mentions = [r for r in read_jsonl(world_dir / "x" / "mentions.jsonl")
+                    if parse_ts(r["created_at"]) >= self.window_start]
+        self.mentions = sorted(mentions, key=lambda r: int(r["id"]), reverse=True)
+        self.mention_times = sorted(parse_ts(r["created_at"]) for r in self.mentions)
+        self._by_entity_times: dict[str, list[datetime]] = defaultdict(list)
+        for r in self.mentions:
+            self._by_entity_times[r["_meta"]["about"]].append(parse_ts(r["created_at"]))
+        for v in self._by_entity_times.values():
+            v.sort()
+        self.mention_users = {r["author_id"]: r["_meta"]["author"] for r in self.mentions}
+        self._calls: dict[tuple[str, str], int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    # -- what the fake serves now ------------------------------------------------------------
+    def post_metrics(self, rec: dict) -> dict[str, dict]:
+        """The metric groups of a post as served now (recent posts are provisional)."""
+        day = parse_ts(rec["created_at"]).date()
+        out = {}
+        for group in METRIC_GROUPS:
+            if group not in rec:
+                continue
+            if (self.as_of - day).days >= RESTATE_DAYS:
+                out[group] = rec[group]
+            else:
+                out[group] = {k: restatement.restated_int(v, day, self.as_of, RESTATE_DAYS, self.epoch, rec["id"] + k)
+                              for k, v in rec[group].items()}
+        return out
+
+    def private_ok(self, rec: dict) -> bool:
+        return (self.now - parse_ts(rec["created_at"])) < timedelta(days=PRIVATE_DAYS)
+
+    def served(self, rec: dict, fields: set[str], user_context: bool = True) -> dict:
+        out = {"id": rec["id"], "text": rec["text"], "edit_history_tweet_ids": rec["edit_history_tweet_ids"]}
+        metrics = self.post_metrics(rec) if fields & set(METRIC_GROUPS) else {}
+        for f in sorted(fields):
+            if f in out or f not in rec or f.startswith("_"):
+                continue
+            if f in ("non_public_metrics", "organic_metrics"):
+                if user_context and self.private_ok(rec):
+                    out[f] = metrics[f]
+                continue
+            out[f] = metrics.get(f, rec[f])
+        return out
+
+    def timeline(self, user_id: str) -> list[dict]:
+        """The posts reachable on a user's timeline: the most recent `timeline_cap`."""
+        return self.timelines.get(user_id, [])[: self.timeline_cap]
+
+    def current_posts(self, user_id: str, fields=("created_at", "public_metrics"), user_context: bool = True,
+                      start_time: str | None = None, end_time: str | None = None) -> list[dict]:
+        recs = self._filter_time(self.timeline(user_id), start_time, end_time)
+        return [self.served(r, set(fields), user_context) for r in recs]
+
+    def current_mentions(self, query: str, fields=("created_at", "public_metrics", "author_id")) -> list[dict]:
+        ents = query_entities(query)
+        return [self.served(r, set(fields)) for r in self.mentions if r["_meta"]["about"] in ents]
+
+    def current_counts(self, query: str, granularity: str = "hour", start: datetime | None = None,
+                       end: datetime | None = None) -> list[dict]:
+        return self._counts(query_entities(query), granularity, start or self.window_start,
+                            end or self.now - timedelta(seconds=30))
+
+    # -- HTTP ---------------------------------------------------------------------------------
+    def _headers(self, endpoint: str, token: str) -> dict[str, str]:
+        user, app = LIMITS[endpoint]
+        limit = user if token == self.user_token else app
+        with self._lock:
+            self._calls[(endpoint, token)] += 1
+            used = self._calls[(endpoint, token)]
+        reset = (int(time.time()) // 900 + 1) * 900
+        return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(max(0, limit - used % limit)),
+                "x-rate-limit-reset": str(reset)}
+
+    def server_error(self, status: int) -> Response:
+        titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+        return Response.json(status, problem(status, titles.get(status, "Service Unavailable")))
+
+    def rate_limited(self, retry_after_s: int) -> Response:
+        return Response.json(429, problem(429, "Too Many Requests"),
+                             {"x-rate-limit-limit": "900", "x-rate-limit-remaining": "0",
+                              "x-rate-limit-reset": str(int(time.time()) + retry_after_s)})
+
+    def handle(self, req: Request) -> Response:
+        token = req.bearer()
+        if token not in (self.app_token, self.user_token) or req.param("access_token"):
+            return Response.json(401, problem(401, "Unauthorized"))
+        if req.method != "GET":
+            return Response.json(405, problem(405, "Method Not Allowed"))
+        m = re.fullmatch(r"/2/users/(\d+)/tweets", req.path)
+        if m:
+            return self._timeline(req, m.group(1), token)
+        if req.path == "/2/tweets/search/recent":
+            return self._search(req, token)
+        if req.path == "/2/tweets/counts/recent":
+            return self._counts_endpoint(req, token)
+        m = re.fullmatch(r"/2/users/(\d+)|/2/users/by/username/(\w+)", req.path)
+        if m:
+            return self._user(req, m.group(1), m.group(2), token)
+        return Response.json(404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]})
+
+    def _fields(self, req: Request, name: str, allowed: frozenset) -> tuple[set[str], Response | None]:
+        fields = [f for f in (req.param(name) or "").split(",") if f]
+        bad = [f for f in fields if f not in allowed or f in self.faults.retired_metrics]
+        if bad:
+            return set(), invalid_request([{"parameters": {name: [",".join(fields)]},
+                                            "message": f"The `{name}` query parameter value [{bad[0]}] is not one of "
+                                                       f"[{','.join(sorted(allowed - set(self.faults.retired_metrics)))}]"}])
+        return set(fields), None
+
+    def _max_results(self, req: Request, low: int, high: int, default: int) -> tuple[int, Response | None]:
+        raw = req.param("max_results")
+        try:
+            n = int(raw) if raw is not None else default
+        except ValueError:
+            n = -1
+        if not low <= n <= high:
+            return 0, invalid_request([{"parameters": {"max_results": [str(raw)]},
+                                        "message": f"The `max_results` query parameter value [{raw}] is not between "
+                                                   f"{low} and {high}"}])
+        return n, None
+
+    def _times(self, req: Request, recent: bool) -> tuple[datetime | None, datetime | None, Response | None]:
+        out = []
+        for name in ("start_time", "end_time"):
+            raw = req.param(name)
+            if raw is None:
+                out.append(None)
+                continue
+            try:
+                out.append(parse_ts(raw))
+            except ValueError:
+                return None, None, invalid_request([{"parameters": {name: [raw]},
+                                                     "message": f"Invalid '{name}':'{raw}'. '{name}' must be a "
+                                                                "valid RFC3339 date-time."}])
+        start, end = out
+        if recent:
+            earliest = self.window_start
+            if start is not None and start < earliest:
+                return None, None, invalid_request([{"parameters": {"start_time": [req.param("start_time")]},
+                                                     "message": f"Invalid 'start_time':'{req.param('start_time')}'. "
+                                                                f"'start_time' must be on or after {fmt_ts(earliest)}"}])
+            latest = self.now - timedelta(seconds=10)
+            if end is not None and end > latest:
+                return None, None, invalid_request([{"parameters": {"end_time": [req.param("end_time")]},
+                                                     "message": f"Invalid 'end_time':'{req.param('end_time')}'. "
+                                                                "'end_time' must be a minimum of 10 seconds prior to "
+                                                                "the request time."}])
+        if start is not None and end is not None and start >= end:
+            return None, None, invalid_request([{"parameters": {"start_time": [req.param("start_time")],
+                                                                "end_time": [req.param("end_time")]},
+                                                 "message": "Invalid 'start_time' and 'end_time'. 'start_time' must be "
+                                                            "before 'end_time'."}])
+        return start, end, None
+
+    @staticmethod
+    def _filter_time(recs: list[dict], start, end) -> list[dict]:
+        if isinstance(start, str):
+            start = parse_ts(start)
+        if isinstance(end, str):
+            end = parse_ts(end)
+        if start is None and end is None:
+            return recs
+        return [r for r in recs if (start is None or parse_ts(r["created_at"]) >= start)
+                and (end is None or parse_ts(r["created_at"]) < end)]
+
+    def _page(self, req: Request, recs: list[dict], fields: set[str], user_context: bool, limit: int,
+              token_param: str, key: str, extra_meta: dict | None = None) -> dict:
+        raw = req.param(token_param)
+        offset = 0
+        if raw:
+            parsed = _untoken(raw)
+            offset = parsed[0] if parsed and parsed[1] == key else -1
+        if offset < 0:
+            return {"_error": invalid_request([{"parameters": {token_param: [raw]},
+                                                "message": f"The `{token_param}` query parameter value [{raw}] is "
+                                                           "not valid"}])}
+        start, nxt = self.page_window(offset, limit)
+        page_recs = recs[start:start + limit]
+        if not page_recs:
+            return {"meta": {"result_count": 0}}
+        data = [self.served(r, fields, user_context) for r in page_recs]
+        errors = []
+        if user_context and fields & {"non_public_metrics", "organic_metrics"}:
+            for r in page_recs:
+                if not self.private_ok(r):
+                    for f in sorted(fields & {"non_public_metrics", "organic_metrics"}):
+                        errors.append({"value": r["id"], "detail": f"Sorry, you are not authorized to access "
+                                       f"'{f}' on this Tweet.", "title": "Field Authorization Error",
+                                       "resource_type": "tweet", "parameter": f, "resource_id": r["id"],
+                                       "type": "https://api.twitter.com/2/problems/not-authorized-for-field"})
+        if self._chance(self.partial_error_rate):
+            i = self._rng.randrange(len(data)) if hasattr(self, "_rng") else 0
+            lost = data.pop(i)
+            errors.append({"value": lost["id"], "detail": f"Could not find tweet with id: [{lost['id']}].",
+                           "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                           "resource_id": lost["id"], "type": "https://api.twitter.com/2/problems/resource-not-found"})
+        body: dict = {}
+        if data:
+            body["data"] = self.decorate(data)
+        meta = {"result_count": len(data), "newest_id": page_recs[0]["id"], "oldest_id": page_recs[-1]["id"]}
+        if nxt < len(recs):
+            meta["next_token"] = _token(nxt, key)
+        if start > 0 and token_param == "pagination_token":
+            meta["previous_token"] = _token(max(0, start - limit), key)
+        body["meta"] = {**meta, **(extra_meta or {})}
+        if errors:
+            body["errors"] = errors
+        return body
+
+    def _timeline(self, req: Request, user_id: str, token: str) -> Response:
+        headers = self._headers("timeline", token)
+        if user_id not in self.users:
+            return Response.json(200, {"errors": [{"value": user_id, "detail": f"Could not find user with id: "
+                                                   f"[{user_id}].", "title": "Not Found Error", "resource_type": "user",
+                                                   "parameter": "id", "resource_id": user_id,
+                                                   "type": "https://api.twitter.com/2/problems/resource-not-found"}]},
+                                 headers)
+        fields, err = self._fields(req, "tweet.fields", TWEET_FIELDS)
+        if err:
+            return err
+        user_context = token == self.user_token
+        if fields & {"non_public_metrics", "organic_metrics", "promoted_metrics"} and not user_context:
+            return Response.json(403, problem(
+                403, "Unsupported Authentication",
+                "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
+                "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                "https://api.twitter.com/2/problems/unsupported-authentication"), headers)
+        limit, err = self._max_results(req, 5, 100, 10)
+        if err:
+            return err
+        start, end, err = self._times(req, recent=False)
+        if err:
+            return err
+        if self.restate_on_pull and not req.param("pagination_token"):
+            self.restate()
+        recs = self._filter_time(self.timeline(user_id), start, end)
+        exclude = set((req.param("exclude") or "").split(","))
+        if "replies" in exclude:
+            recs = [r for r in recs if "in_reply_to_user_id" not in r]
+        for name, keep in (("since_id", lambda r, v: int(r["id"]) > v), ("until_id", lambda r, v: int(r["id"]) < v)):
+            if req.param(name):
+                recs = [r for r in recs if keep(r, int(req.param(name)))]
+        key = f"t{user_id}"
+        body = self._page(req, recs, fields, user_context, limit, "pagination_token", key)
+        if "_error" in body:
+            return body["_error"]
+        return Response.json(200, body, headers)
+
+    def _search(self, req: Request, token: str) -> Response:
+        headers = self._headers("search", token)
+        query = req.param("query")
+        if not query:
+            return invalid_request([{"parameters": {"query": []}, "message": "The `query` query parameter can not be "
+                                     "empty"}])
+        fields, err = self._fields(req, "tweet.fields", TWEET_FIELDS - {"non_public_metrics", "organic_metrics",
+                                                                         "promoted_metrics"})
+        if err:
+            return err
+        ufields, err = self._fields(req, "user.fields", USER_FIELDS)
+        if err:
+            return err
+        limit, err = self._max_results(req, 10, 100, 10)
+        if err:
+            return err
+        start, end, err = self._times(req, recent=True)
+        if err:
+            return err
+        ents = query_entities(query)
+        recs = [r for r in self.mentions if r["_meta"]["about"] in ents]
+        recs = self._filter_time(recs, start, end)
+        body = self._page(req, recs, fields, True, limit, "next_token", "s" + ",".join(sorted(ents)))
+        if "_error" in body:
+            return body["_error"]
+        if "data" in body and "author_id" in (req.param("expansions") or "").split(","):
+            seen, users = set(), []
+            for t in body["data"]:
+                uid = next(r["author_id"] for r in recs if r["id"] == t["id"])
+                if uid in seen:
+                    continue
+                seen.add(uid)
+                a = self.mention_users[uid]
+                u = {"id": uid, "name": a["name"], "username": a["username"]}
+                if "public_metrics" in ufields:
+                    u["public_metrics"] = {"followers_count": a["followers_count"], "following_count": 180,
+                                           "tweet_count": 900, "listed_count": 2}
+                users.append(u)
+            body = {"data": body["data"], "includes": {"users": users}, **{k: v for k, v in body.items() if k != "data"}}
+        return Response.json(200, body, headers)
+
+    def _counts(self, ents: set[str], granularity: str, start: datetime, end: datetime) -> list[dict]:
+        step = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}[granularity]
+        times = sorted(t for e in ents for t in self._by_entity_times.get(e, []))
+        out = []
+        lo = start
+        while lo < end:
+            if granularity == "day":
+                nb = datetime(lo.year, lo.month, lo.day, tzinfo=timezone.utc) + step
+            elif granularity == "hour":
+                nb = lo.replace(minute=0, second=0, microsecond=0) + step
+            else:
+                nb = lo.replace(second=0, microsecond=0) + step
+            hi = min(nb, end)
+            n = bisect.bisect_left(times, hi) - bisect.bisect_left(times, lo)
+            out.append({"end": fmt_ts(hi), "start": fmt_ts(lo), "tweet_count": n})
+            lo = hi
+        return out
+
+    def _counts_endpoint(self, req: Request, token: str) -> Response:
+        headers = self._headers("counts", token)
+        query = req.param("query")
+        if not query:
+            return invalid_request([{"parameters": {"query": []}, "message": "The `query` query parameter can not be "
+                                     "empty"}])
+        granularity = req.param("granularity", "hour")
+        if granularity not in ("minute", "hour", "day"):
+            return invalid_request([{"parameters": {"granularity": [granularity]},
+                                     "message": f"The `granularity` query parameter value [{granularity}] is not one "
+                                                "of [minute,hour,day]"}])
+        start, end, err = self._times(req, recent=True)
+        if err:
+            return err
+        data = self._counts(query_entities(query), granularity, start or self.window_start,
+                            end or self.now - timedelta(seconds=30))
+        return Response.json(200, {"data": data, "meta": {"total_tweet_count": sum(b["tweet_count"] for b in data)}},
+                             headers)
+
+    def _user(self, req: Request, user_id: str | None, username: str | None, token: str) -> Response:
+        headers = self._headers("users", token)
+        fields, err = self._fields(req, "user.fields", USER_FIELDS)
+        if err:
+            return err
+        u = self.users.get(user_id) if user_id else self.by_username.get((username or "").lower())
+        if u is None:
+            value = user_id or username
+            kind = "id" if user_id else "username"
+            return Response.json(200, {"errors": [{"value": value, "detail": f"Could not find user with {kind}: "
+                                                   f"[{value}].", "title": "Not Found Error", "resource_type": "user",
+                                                   "parameter": kind, "resource_id": value,
+                                                   "type": "https://api.twitter.com/2/problems/resource-not-found"}]},
+                                 headers)
+        data = {"id": u["id"], "name": u["name"], "username": u["username"]}
+        for f in sorted(fields):
+            if f in u and f not in data:
+                data[f] = u[f]
+        return Response.json(200, {"data": data}, headers)
+
+
+def make_app(world_dir: Path) -> XApp:
+    return XApp(world_dir)
+
+
+def env(url: str, app: XApp) -> dict[str, str]:
+    return {"X_BASE_URL": url, "X_BEARER_TOKEN": app.app_token, "X_USER_ACCESS_TOKEN": app.user_token,
+            "X_USER_IDS": ",".join(sorted(app.users)),
+            "X_LISTENING_QUERY": f"({BRAND['name']} OR @{BRAND['handle']}) -is:retweet"}
