@@ -27,7 +27,8 @@ os.environ["DAGSTER_HOME"] = str(_session_dir / "dagster_home")
 os.environ["SKW_NETAUDIT_LOG"] = str(_session_dir / "netaudit.log")
 os.environ["PYTHONPATH"] = os.pathsep.join([str(NETAUDIT_DIR), str(REPO), os.environ.get("PYTHONPATH", "")])
 # The tests point the extractors at the fakes themselves: no endpoint or token from the shell.
-_SOURCE_PREFIXES = ("META_", "GOOGLE_ADS_", "LINKEDIN_", "GA4_", "HUBSPOT_", "X_", "YOUTUBE_", "LISTENING_",
+_SOURCE_PREFIXES = ("META_", "FACEBOOK_", "INSTAGRAM_", "GOOGLE_ADS_", "LINKEDIN_", "GA4_", "HUBSPOT_", "X_",
+                    "YOUTUBE_", "LISTENING_",
                     "SURVEY_", "SKW_SAMPLE_", "SKW_FAKE_")
 for var in [v for v in os.environ if v.startswith(_SOURCE_PREFIXES) and v != "SKW_SAMPLE_DOMAINS"]:
     os.environ.pop(var)
