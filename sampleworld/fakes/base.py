@@ -170,6 +170,9 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without this a kept-alive client waits
+            # ~40 ms per request on delayed ACKs (measured 43 ms against 0.8 ms).
+            disable_nagle_algorithm = True
 
             def log_message(self, fmt, *args):  # keep test output quiet
                 log.debug("%s %s", server.app.name, fmt % args)
