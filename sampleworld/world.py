@@ -130,9 +130,12 @@ def generate(spec: WorldSpec, root: Path) -> Path:
 
 
 def record_counts(folder: Path) -> dict[str, int]:
-    """Records per file of a domain: lines of JSON-lines files, items of JSON arrays."""
+    """Records per file of a domain: lines of JSON-lines files, items of JSON arrays, rows of
+    CSVs. The simulator's own answer keys (`true_*` files) are not records a source serves."""
     counts = {}
     for path in sorted(Path(folder).rglob("*")):
+        if path.name.startswith("true_"):
+            continue
         if path.suffix == ".jsonl":
             with open(path, "rb") as f:
                 counts[path.relative_to(folder).as_posix()] = sum(1 for _ in f)

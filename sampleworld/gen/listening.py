@@ -29,7 +29,7 @@ from sampleworld.jsonl import JsonlWriter, write_json
 DOMAIN = "listening"
 
 # Brand mentions a day at scale 1 (weekday); competitors relative to it (stable shares).
-BRAND_DAILY = 250
+BRAND_DAILY = 450
 COMPETITOR_WEIGHT = {"brightwave": 1.35, "solenne": 0.8, "kintsu": 0.45}
 # Sentiment mix per query: (positive, neutral, negative, question).
 MIX = {"lumora": (0.38, 0.32, 0.14, 0.16), "brightwave": (0.33, 0.37, 0.16, 0.14),
