@@ -290,9 +290,13 @@ def _unix(d: date) -> int:
 class MetaGraphApp(App):
     name = NAME
 
-    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, as_of: date | None = None):
+    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, as_of: date | None = None,
+                 business_since: str | None = None):
         world = Path(world_dir)
         self.token = token
+        # Media posted before the account became a business account has no insights
+        # (code 100, subcode 2108006). Off unless set: the sample accounts were always business.
+        self.business_since = business_since
         truths_path = world / "truths.json"
         truths = json.loads(truths_path.read_text()) if truths_path.exists() else {}
         self.as_of = as_of or date.fromisoformat(truths.get("spec", {}).get("as_of", "2100-01-01"))
@@ -814,6 +818,11 @@ class MetaGraphApp(App):
     def _media_insights(self, req: Request, media_id: str) -> dict:
         metrics = self._metrics(req, MEDIA_METRICS)
         m = self.media[media_id]
+        if self.business_since and self._media_full(m)["timestamp"] < self.business_since:
+            raise GraphError(400, "Invalid parameter", 100, 2108006, error_data={"blame_field_specs": [[""]]},
+                             is_transient=False, error_user_title="Media posted before business account conversion",
+                             error_user_msg="The media was posted before the most recent time that the user's "
+                                            "account was converted to a business account from a personal account.")
         for name in metrics:
             if name in UNSUPPORTED[self._product(m)]:
                 raise GraphError(400, f"(#100) The Media Insights API does not support the {name} metric for this "
