@@ -20,6 +20,7 @@ from pathlib import Path
 from sampleworld.entities import Entities, rng_for
 from sampleworld.funnel import CLICK_TO_SESSION, funnel
 from sampleworld.jsonl import JsonlWriter, write_json
+from sampleworld.numbers import split_total
 
 DOMAIN = "google_ads"
 CHANNEL = "google_cpc"
@@ -75,19 +76,6 @@ def structure(spec, ents: Entities) -> list[dict]:
     return out
 
 
-def _split(total: int, weights: list[float]) -> list[int]:
-    """`total` split by weights, largest remainder: the parts sum to `total` exactly."""
-    if total <= 0:
-        return [0] * len(weights)
-    s = sum(weights)
-    raw = [total * w / s for w in weights]
-    parts = [int(x) for x in raw]
-    order = sorted(range(len(raw)), key=lambda k: (parts[k] - raw[k], k))
-    for k in order[: total - sum(parts)]:
-        parts[k] += 1
-    return parts
-
-
 def generate(spec, ents: Entities, out: Path) -> dict:
     rng = rng_for(spec, DOMAIN, "metrics")
     camps = structure(spec, ents)
@@ -119,7 +107,7 @@ def generate(spec, ents: Entities, out: Path) -> dict:
             cells = [(g, dev, ctr_f, cpc_f) for g in c["ad_groups"] for dev, _, ctr_f, cpc_f in DEVICES]
             weights = [g["weight"] * share * rng.uniform(0.8, 1.2)
                        for g in c["ad_groups"] for _, share, _, _ in DEVICES]
-            clicks = _split(clicks_total, weights)
+            clicks = split_total(clicks_total, weights)
             cost_w = [n * g["cpc"] * cpc_f for n, (g, _, _, cpc_f) in zip(clicks, cells)]
             cost_sum = sum(cost_w)
             for n, cw, (g, dev, ctr_f, _) in zip(clicks, cost_w, cells):

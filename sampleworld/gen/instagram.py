@@ -27,6 +27,7 @@ from sampleworld.gen.facebook import (CLICK_SHARE, GROWTH_DAYS, CommentMaker, _f
                                       crisis_multiplier, fmt_ts, hash_name, midnight_utc, post_text, post_times,
                                       utm_link, value_at)
 from sampleworld.jsonl import JsonlWriter, write_json
+from sampleworld.numbers import split_total
 
 DOMAIN = "instagram"
 CHANNEL = "instagram_organic"
@@ -54,16 +55,6 @@ def accounts(spec) -> list[dict]:
     return [{"ig_user_id": str(17841400000000001 + i * 13), "username": "lumora" if i == 0 else f"lumora_{i + 1}",
              "name": "Lumora" if i == 0 else f"Lumora {i + 1}", "followers_start": rng.randint(60_000, 90_000)}
             for i in range(spec.scale)]
-
-
-def _split(total: int, weights: list[float]) -> list[int]:
-    """Largest-remainder split of `total` by `weights` (sums exactly)."""
-    s = sum(weights)
-    raw = [total * w / s for w in weights]
-    out = [int(x) for x in raw]
-    for i in sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))[: total - sum(out)]:
-        out[i] += 1
-    return out
 
 
 def _username(first: str, last: str, n: int) -> str:
@@ -250,7 +241,7 @@ def generate(spec, ents: Entities, out: Path) -> dict:
             for dim, values, weights in (("country", COUNTRIES, _COUNTRY_W), ("age", AGE_BANDS, _AGE_W),
                                          ("gender", GENDERS, _GENDER_W)):
                 jitter = [wt * drng2.uniform(0.85, 1.15) for wt in weights]
-                for v, cnt in zip(values, _split(n, jitter)):
+                for v, cnt in zip(values, split_total(n, jitter)):
                     w.write({"ig_user_id": a["ig_user_id"], "dimension": dim, "value": v, "followers": cnt})
                     demo_rows += 1
     response_minutes.sort()

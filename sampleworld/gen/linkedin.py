@@ -27,6 +27,7 @@ from pathlib import Path
 from sampleworld.entities import CONTENT_TYPES, COUNTRIES, TOPICS, Entities, campaigns_on, days, rng_for
 from sampleworld.funnel import CLICK_TO_SESSION, funnel
 from sampleworld.jsonl import JsonlWriter, write_json
+from sampleworld.numbers import split_total
 
 DOMAIN = "linkedin"
 STAT_FIELDS = ["impressionCount", "uniqueImpressionsCount", "clickCount", "likeCount", "commentCount",
@@ -68,11 +69,6 @@ def organizations(spec) -> list[dict]:
     return out
 
 
-def _split(total: int, weights: list[float]) -> list[int]:
-    from sampleworld.gen.google_ads import _split as split
-    return split(total, weights)
-
-
 def generate(spec, ents: Entities, out: Path) -> dict:
     rng = rng_for(spec, DOMAIN, "daily")
     orgs = organizations(spec)
@@ -97,7 +93,7 @@ def generate(spec, ents: Entities, out: Path) -> dict:
     with JsonlWriter(out / "share_statistics_daily.jsonl") as ws, \
             JsonlWriter(out / "follower_gains_daily.jsonl") as wg:
         for day in days(spec):
-            link_clicks = _split(int((Decimal(sessions.get(day, 0)) / CLICK_TO_SESSION)
+            link_clicks = split_total(int((Decimal(sessions.get(day, 0)) / CLICK_TO_SESSION)
                                      .to_integral_value(ROUND_HALF_UP)), [1.0] * len(orgs))
             if crisis_start <= day <= crisis_end:
                 span = max(1, (crisis_end - crisis_peak).days)
@@ -145,7 +141,7 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 if live:
                     weights = [1.0 / (1 + (day - date.fromisoformat(p["day"])).days) for p in live]
                     for k in STAT_FIELDS:
-                        for p, part in zip(live, _split(stats[k], weights)):
+                        for p, part in zip(live, split_total(stats[k], weights)):
                             p[k] += part
                 organic = max(0, round(rng.gauss(9, 4) * (1 + impressions / 20_000)))
                 paid_gain = paid.get((day, org["copy"]), 0)
@@ -171,7 +167,7 @@ def generate(spec, ents: Entities, out: Path) -> dict:
             followers[org["organization_id"]] = {"total": total, "organic": organic_total, "paid": paid_total}
             for facet, (item_key, values) in FACETS.items():
                 weights = [frng.uniform(0.2, 3.0) for _ in values]
-                for value, o_n, p_n in zip(values, _split(organic_total, weights), _split(paid_total, weights)):
+                for value, o_n, p_n in zip(values, split_total(organic_total, weights), split_total(paid_total, weights)):
                     wf.write({"organization_id": org["organization_id"], "facet": facet, "item_key": item_key,
                               "value": value, "organicFollowerCount": o_n, "paidFollowerCount": p_n})
                     n_facet += 1

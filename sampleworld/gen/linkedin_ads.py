@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sampleworld.entities import Entities, rng_for
 from sampleworld.funnel import CLICK_TO_SESSION, funnel
-from sampleworld.gen.google_ads import _split
 from sampleworld.gen.linkedin import paid_follower_gain
 from sampleworld.jsonl import JsonlWriter, write_json
+from sampleworld.numbers import split_total
 
 DOMAIN = "linkedin_ads"
 CHANNEL = "linkedin_paid"
@@ -104,10 +104,10 @@ def generate(spec, ents: Entities, out: Path) -> dict:
             camps = g["campaigns"]
             clicks_total = int((Decimal(n_sessions) / CLICK_TO_SESSION).to_integral_value(ROUND_HALF_UP))
             budget_eur = g["campaign"].daily_budget_eur * Decimal(repr(rng.uniform(0.9, 1.1)))
-            clicks = _split(clicks_total, [c["weight"] * rng.uniform(0.8, 1.2) for c in camps])
+            clicks = split_total(clicks_total, [c["weight"] * rng.uniform(0.8, 1.2) for c in camps])
             impressions = [max(n, round(n / c["ctr"])) if n else rng.randint(0, 300) for n, c in zip(clicks, camps)]
             live = [k for k, imp in enumerate(impressions) if imp]
-            follows = _split(paid_follower_gain(spec, day, utm),
+            follows = split_total(paid_follower_gain(spec, day, utm),
                              [impressions[k] for k in live]) if live else []
             follows_by = dict(zip(live, follows))
             cost_w = [n * c["cpc"] for n, c in zip(clicks, camps)]
