@@ -12,6 +12,8 @@ from decimal import Decimal
 import pytest
 import requests
 
+import fake_client
+
 from sampleworld.entities import build
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
 from sampleworld.fakes.ga4 import DEFAULT_TOKEN, GA4App
@@ -27,16 +29,7 @@ FAULTS = FaultConfig(error_rate=0.1, rate_limit_rate=0.08, retry_after_s=0, trun
 
 
 def call(method: str, url: str, token: str = DEFAULT_TOKEN, attempts: int = 60, **kw) -> tuple[int, dict]:
-    """One request, retried on 5xx, 429 and a body that is not JSON; (status, body)."""
-    for _ in range(attempts):
-        r = requests.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=10, **kw)
-        if r.status_code >= 500 or r.status_code == 429:
-            continue
-        try:
-            return r.status_code, r.json()
-        except ValueError:
-            continue
-    raise AssertionError(f"{method} {url}: no good answer in {attempts} attempts")
+    return fake_client.call(method, url, attempts=attempts, headers={"Authorization": f"Bearer {token}"}, **kw)
 
 
 def report(url: str, body: dict, limit: int = 100, prop: str = PROPERTY) -> tuple[list[dict], list[str]]:

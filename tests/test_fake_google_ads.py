@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 import requests
 
+import fake_client
+
 from sampleworld.entities import build
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
 from sampleworld.fakes.google_ads import VERSION, GoogleAdsApp
@@ -33,16 +35,8 @@ def headers(app: GoogleAdsApp, **over) -> dict:
 
 def post(url: str, app: GoogleAdsApp, cid: str, body: dict, method: str = "searchStream", attempts: int = 30):
     """POST with the retries a client needs: 5xx, 429 and a cut-off (invalid JSON) body."""
-    for _ in range(attempts):
-        r = requests.post(f"{url}/{VERSION}/customers/{cid}/googleAds:{method}", headers=headers(app),
-                          data=json.dumps(body), timeout=10)
-        if r.status_code >= 500 or r.status_code == 429:
-            continue
-        try:
-            return r.status_code, r.json()
-        except ValueError:
-            continue
-    raise AssertionError("no good answer after retries")
+    return fake_client.call("POST", f"{url}/{VERSION}/customers/{cid}/googleAds:{method}", attempts=attempts,
+                            headers=headers(app), data=json.dumps(body))
 
 
 def stream_rows(url, app, cid, query) -> list[dict]:

@@ -12,6 +12,8 @@ from decimal import Decimal
 import pytest
 import requests
 
+import fake_client
+
 from sampleworld.entities import build
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
 from sampleworld.fakes.hubspot import CONTACTS_ONLY_TOKEN, DEFAULT_TOKEN, MODIFIED, HubSpotApp, to_ms
@@ -28,16 +30,9 @@ PROPS = {"contacts": ["email", "lifecyclestage", "hs_analytics_source", "hs_anal
 
 
 def call(method: str, url: str, token: str = DEFAULT_TOKEN, attempts: int = 60, **kw):
-    """One request, retried on 5xx, 429 and a body that is not JSON; (status, body, headers)."""
-    for _ in range(attempts):
-        r = requests.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=10, **kw)
-        if r.status_code >= 500 or r.status_code == 429:
-            continue
-        try:
-            return r.status_code, r.json(), r.headers
-        except ValueError:
-            continue
-    raise AssertionError(f"{method} {url}: no good answer in {attempts} attempts")
+    """One request with a client's retries; (status, body, headers)."""
+    r, body = fake_client.request(method, url, attempts=attempts, headers={"Authorization": f"Bearer {token}"}, **kw)
+    return r.status_code, body, r.headers
 
 
 def clean(rec: dict) -> dict:

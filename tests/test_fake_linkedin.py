@@ -10,7 +10,8 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
-import requests
+
+import fake_client
 
 from sampleworld.entities import build
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
@@ -35,16 +36,8 @@ def headers(app, **over):
 
 def get(url: str, app, path: str, params: dict | None = None, raw_query: str = "", attempts: int = 30, **hdr):
     """GET with a client's retries (5xx, 429, a cut-off body); returns (status, json)."""
-    for _ in range(attempts):
-        r = requests.get(f"{url}{path}{'?' + raw_query if raw_query else ''}", params=params,
-                         headers=headers(app, **hdr), timeout=10)
-        if r.status_code >= 500 or r.status_code == 429:
-            continue
-        try:
-            return r.status_code, r.json()
-        except ValueError:
-            continue
-    raise AssertionError("no good answer after retries")
+    return fake_client.call("GET", f"{url}{path}{'?' + raw_query if raw_query else ''}", attempts=attempts,
+                            params=params, headers=headers(app, **hdr))
 
 
 def ok(url, app, path, params=None, raw_query=""):
