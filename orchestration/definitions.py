@@ -6,12 +6,10 @@ import orchestration  # noqa: F401  (applies the no-telemetry policy before anyt
 from dagster import (AssetSelection, Definitions, build_schedule_from_partitioned_job, define_asset_job,
                      in_process_executor)
 
+from orchestration import sources
 from orchestration.assets.dbt import dbt_models, dbt_resource
-from extractors import meta_marketing
-from orchestration.assets.streams import stream_asset
-from orchestration.checks import gx_raw_ads_insights
 from orchestration.partitions import daily_partitions
-from orchestration.resources import MetaAdsResource, WarehouseResource
+from orchestration.resources import EmbeddedFakesResource, WarehouseResource
 
 main_job = define_asset_job(
     "main", selection=AssetSelection.all(), partitions_def=daily_partitions,
@@ -21,10 +19,14 @@ main_job = define_asset_job(
     description="Extract every source for the run's days, load raw, build staging and marts, run every check.",
 )
 
+fakes = EmbeddedFakesResource()
+source_modules = sources.modules()
+
 defs = Definitions(
-    assets=[*(stream_asset(s, "meta_ads") for s in meta_marketing.STREAMS), dbt_models],
-    asset_checks=[gx_raw_ads_insights],
+    assets=[*(a for m in source_modules for a in m.ASSETS), dbt_models],
+    asset_checks=[c for m in source_modules for c in m.CHECKS],
     jobs=[main_job],
     schedules=[build_schedule_from_partitioned_job(main_job, hour_of_day=6)],
-    resources={"meta_ads": MetaAdsResource(), "warehouse": WarehouseResource(), "dbt": dbt_resource()},
+    resources={"fakes": fakes, "warehouse": WarehouseResource(), "dbt": dbt_resource(),
+               **{m.RESOURCE_KEY: m.resource(fakes) for m in source_modules}},
 )

@@ -1,17 +1,18 @@
-"""One resource per external system: the Meta Marketing API and the DuckDB warehouse."""
+"""Resources shared by every source: the warehouse, the embedded fakes, and the base class
+of the one-resource-per-external-system classes in orchestration/sources/."""
 
 from __future__ import annotations
 
-import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field, PrivateAttr
 
-from extractors.meta_marketing import DEFAULT_INSIGHTS_FIELDS, MetaMarketingClient
 from warehouse.loader import connect
 from warehouse.settings import Settings
 
@@ -36,59 +37,61 @@ class WarehouseResource(ConfigurableResource):
             yield con
 
 
-class MetaAdsResource(ConfigurableResource):
-    """Meta Marketing API. The access token is read from META_ACCESS_TOKEN only, never from
-    run config, so it cannot end up in Dagster's event log or UI.
+class EmbeddedFakesResource(ConfigurableResource):
+    """The embedded default: local fakes of every platform API serving the sample world on
+    127.0.0.1. Started on first use in a run (only when a source has no endpoint in the
+    environment) and stopped when the run ends."""
 
-    With META_BASE_URL unset, the embedded default applies: the sample world is generated
-    (once, cached) and a local fake of the API is served on 127.0.0.1 for the run.
-    """
+    faults: str = Field(default="", description="on|off; default $SKW_FAKE_FAULTS, else on")
 
-    base_url: str = Field(default="", description="API root; default $META_BASE_URL, else the embedded fake")
-    ad_account_ids: str = Field(default="", description="Comma-separated ad account ids; default $META_AD_ACCOUNT_IDS")
-    insights_fields: list[str] = Field(default=list(DEFAULT_INSIGHTS_FIELDS),
-                                       description="Insights fields to request. A retired metric fails the request: remove it here.")
-    page_size: int = 500
-    parallel_days: int = Field(default=4, description="Days extracted at once (report runs in flight)")
-
-    _base_url: str = PrivateAttr(default="")
-    _token: str = PrivateAttr(default="")
-    _accounts: list[str] = PrivateAttr(default_factory=list)
+    _env: dict = PrivateAttr(default_factory=dict)
+    _servers: dict = PrivateAttr(default_factory=dict)
+    _lock: object = PrivateAttr(default_factory=threading.Lock)
+    _log: object = PrivateAttr(default=None)
 
     @contextmanager
-    def yield_for_execution(self, context: InitResourceContext) -> Iterator["MetaAdsResource"]:
-        base_url = self.base_url or os.environ.get("META_BASE_URL", "")
-        accounts = self.ad_account_ids or os.environ.get("META_AD_ACCOUNT_IDS", "")
-        if base_url:
-            self._base_url, self._token = base_url, os.environ.get("META_ACCESS_TOKEN", "")
-            self._accounts = [a.strip() for a in accounts.split(",") if a.strip()]
-            yield self
-            return
-        from sampleworld.serve import fake_env, start_fakes
-        from sampleworld.fakes.base import FaultConfig
-        from sampleworld.world import WorldSpec, generate
-
-        spec = WorldSpec.from_env()
-        world = generate(spec, Settings.from_env().sample_dir)
-        faults = FaultConfig.default_on(spec.seed) if os.environ.get("SKW_FAKE_FAULTS", "on") == "on" \
-            else FaultConfig.off()
-        servers = start_fakes(world, faults)
-        env = fake_env(servers, world)
-        if context.log:
-            context.log.info(f"embedded default: fake Meta Marketing API at {env['META_BASE_URL']} "
-                             f"serving the sample world {world.name}")
-        self._base_url, self._token = env["META_BASE_URL"], env["META_ACCESS_TOKEN"]
-        self._accounts = [a for a in (accounts or env["META_AD_ACCOUNT_IDS"]).split(",") if a]
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator["EmbeddedFakesResource"]:
+        self._log = context.log
         try:
             yield self
         finally:
-            for srv in servers.values():
+            for srv in self._servers.values():
                 srv.stop()
+            self._servers, self._env = {}, {}
 
-    @property
-    def accounts(self) -> list[str]:
-        return list(self._accounts)
+    def env(self) -> dict[str, str]:
+        """The variables that point the extractors at the fakes (starting them if needed)."""
+        with self._lock:
+            if not self._servers:
+                from sampleworld.fakes.base import FaultConfig
+                from sampleworld.serve import fake_env, start_fakes
+                from sampleworld.world import WorldSpec, generate
 
-    def client(self) -> MetaMarketingClient:
-        return MetaMarketingClient(self._base_url, self._token, account_ids=self._accounts,
-                                   insights_fields=self.insights_fields, page_size=self.page_size)
+                spec = WorldSpec.from_env()
+                world = generate(spec, Settings.from_env().sample_dir)
+                on = (self.faults or os.environ.get("SKW_FAKE_FAULTS", "on")) == "on"
+                self._servers = start_fakes(world, FaultConfig.default_on(spec.seed) if on else FaultConfig.off())
+                self._env = fake_env(self._servers, world)
+                if self._log:
+                    self._log.info(f"embedded default: {len(self._servers)} fake APIs on 127.0.0.1 serving "
+                                   f"the sample world {world.name} (faults {'on' if on else 'off'})")
+            return dict(self._env)
+
+
+class SourceResource(ConfigurableResource):
+    """One external system. Its settings come from the environment (tokens only ever from
+    there, never from run config, so they cannot reach Dagster's event log or UI); when the
+    system's base-URL variable is unset, every setting comes from the embedded fakes."""
+
+    fakes: EmbeddedFakesResource
+    parallel_days: int = Field(default=4, description="Days extracted at once")
+
+    BASE_URL_VAR: ClassVar[str] = ""  # set by subclasses
+
+    def settings(self, *names: str) -> dict[str, str]:
+        source = os.environ if os.environ.get(self.BASE_URL_VAR) else self.fakes.env()
+        return {n: source.get(n, "") for n in names}
+
+    @staticmethod
+    def ids(value: str) -> list[str]:
+        return [v.strip() for v in value.split(",") if v.strip()]

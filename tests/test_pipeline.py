@@ -16,7 +16,8 @@ from orchestration.assets.dbt import dbt_models, dbt_resource
 from extractors import meta_marketing
 from orchestration.assets.streams import stream_asset
 from orchestration.instance import instance_settings
-from orchestration.resources import MetaAdsResource, WarehouseResource
+from orchestration.resources import EmbeddedFakesResource, WarehouseResource
+from orchestration.sources.meta_ads import MetaAdsResource
 from orchestration.run import check_outcomes, layer_counts, run
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.fakes.meta_marketing import MetaMarketingApp
@@ -133,9 +134,9 @@ def test_rerunning_a_partition_changes_nothing(materialized):
     before = layer_counts(wh), query(wh, "select sum(spend) from marts.fct_paid_performance_daily")
     day = (TEST_SPEC.start + timedelta(days=2)).isoformat()
     srv = materialized["server"]
-    resources = {"meta_ads": MetaAdsResource(base_url=srv.url,
-                                             ad_account_ids=os.environ["META_AD_ACCOUNT_IDS"]),
-                 "warehouse": WarehouseResource(), "dbt": dbt_resource()}
+    assert os.environ["META_BASE_URL"] == srv.url  # the fixture's fake, not the embedded one
+    resources = {"meta_ads": MetaAdsResource(fakes=EmbeddedFakesResource()), "warehouse": WarehouseResource(),
+                 "dbt": dbt_resource()}
     raw_assets = [stream_asset(s, "meta_ads") for s in meta_marketing.STREAMS]
     result = materialize([*raw_assets, dbt_models], partition_key=day, resources=resources,
                          instance=materialized["instance"])
