@@ -122,3 +122,18 @@ def test_failed_load_leaves_the_table_as_it_was(tmp_path):
         with pytest.raises(duckdb.Error):
             load(con, TABLE, broken)
         assert con.execute("select count(*) from raw.src__things").fetchall() == [(4,)]
+
+
+def test_columns_can_come_from_nested_paths(tmp_path):
+    table = RawTable(source="src", stream="nested", key=("day", "cid"),
+                     columns={"day": "DATE <- $.segments.date", "cid": "VARCHAR <- $.campaign.id",
+                              "clicks": "BIGINT <- $.metrics.clicks"}, partition_column="day")
+    page = [{"segments": {"date": "2026-06-01"}, "campaign": {"id": "9"}, "metrics": {"clicks": "12"}},
+            {"segments": {"date": "2026-06-01"}, "campaign": {}, "metrics": {"clicks": "1"}},
+            {"segments": {"date": "2026-06-01"}, "campaign": {"id": "10"}, "metrics": {"clicks": "x"}}]
+    with connect(tmp_path / "w.duckdb") as con:
+        r = load(con, table, land_pages(tmp_path, "src", "nested", "2026-06-01", [page]))
+        rows = con.execute("select day::varchar, cid, clicks from raw.src__nested").fetchall()
+        reasons = [x for (x,) in con.execute(f"select reason from {REJECTS_TABLE} order by line").fetchall()]
+    assert (r.loaded, r.rejected) == (1, 2) and rows == [("2026-06-01", "9", 12)]
+    assert reasons == ["missing required field $.campaign.id", "field $.metrics.clicks: x is not a valid BIGINT"]

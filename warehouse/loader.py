@@ -27,7 +27,8 @@ class RawTable:
     """A raw table built from one stream's landing files.
 
     `columns` maps a column to its DuckDB type; each is read from the record's field of the
-    same name (JSON for nested values, VARCHAR keeps the API's string numbers as sent).
+    same name (JSON for nested values, VARCHAR keeps the API's string numbers as sent), or
+    from a JSON path written after the type: `"VARCHAR <- $.campaign.id"`.
     `disposition` is `replace_partition` (delete the partition, insert) or `merge` (upsert on key).
     """
 
@@ -81,25 +82,36 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
-def _field(col: str, typ: str) -> str:
-    return f"json->'{col}'" if typ.upper() == "JSON" else f"json->>'{col}'"
+def column_spec(col: str, spec: str) -> tuple[str, str]:
+    """(DuckDB type, JSON path or field name) of a column spec `"TYPE"` or `"TYPE <- $.path"`."""
+    typ, _, path = spec.partition("<-")
+    return typ.strip(), path.strip() or col
+
+
+def _field(col: str, spec: str) -> str:
+    typ, path = column_spec(col, spec)
+    return f"json->'{path}'" if typ.upper() == "JSON" else f"json->>'{path}'"
 
 
 def _reject_reason(table: RawTable) -> str:
     """SQL for why a record cannot be loaded (null when it can): a key field missing or
     empty, or a typed field whose value does not convert. Names the field and the value."""
-    checks = [f"case when coalesce(json->>'{k}', '') = '' then 'missing required field {k}' end"
-              for k in table.key]
-    for col, typ in table.columns.items():
+    checks = []
+    for k in table.key:
+        path = column_spec(k, table.columns.get(k, "VARCHAR"))[1]
+        checks.append(f"case when coalesce(json->>'{path}', '') = '' then 'missing required field {path}' end")
+    for col, spec in table.columns.items():
+        typ, path = column_spec(col, spec)
         if typ.upper() not in ("VARCHAR", "JSON"):
-            checks.append(f"case when json->>'{col}' is not null and try_cast(json->>'{col}' as {typ}) is null "
-                          f"then 'field {col}: ' || (json->>'{col}') || ' is not a valid {typ}' end")
+            value = f"json->>'{path}'"
+            checks.append(f"case when {value} is not null and try_cast({value} as {typ}) is null "
+                          f"then 'field {path}: ' || ({value}) || ' is not a valid {typ}' end")
     return f"nullif(concat_ws('; ', {', '.join(checks)}), '')"
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     con.execute("create schema if not exists raw")
-    cols = ", ".join(f"{c} {t}" for c, t in table.columns.items())
+    cols = ", ".join(f"{c} {column_spec(c, t)[0]}" for c, t in table.columns.items())
     con.execute(f"""create table if not exists {table.name} ({cols}, _record JSON, _load_id VARCHAR,
                     _loaded_at TIMESTAMPTZ, _source_file VARCHAR, _line BIGINT, _hash VARCHAR)""")
     con.execute(f"alter table {table.name} add column if not exists _hash VARCHAR")
@@ -120,7 +132,8 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) ->
     ensure_tables(con, table)
     now = datetime.now(timezone.utc)
     key_cols = ", ".join(table.key)
-    extracted = ", ".join(f"try_cast({_field(c, t)} as {t}) as {c}" for c, t in table.columns.items())
+    extracted = ", ".join(f"try_cast({_field(c, t)} as {column_spec(c, t)[0]}) as {c}"
+                          for c, t in table.columns.items())
     row_hash = f"md5(cast(row({', '.join(table.columns)}) as varchar))"
     on_key = " and ".join(f"i.{k} = t.{k}" for k in table.key)
     con.execute("begin transaction")
