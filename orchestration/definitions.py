@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import orchestration  # noqa: F401  (applies the no-telemetry policy before anything else loads)
-from dagster import (AssetSelection, Definitions, build_schedule_from_partitioned_job, define_asset_job,
-                     in_process_executor)
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from orchestration import sources
 from orchestration.assets.dbt import dbt_models, dbt_resource
 from orchestration.partitions import daily_partitions
 from orchestration.resources import EmbeddedFakesResource, WarehouseResource
+from orchestration.schedules import source_job_and_schedule, transform_job_and_schedule, window_of
 
 main_job = define_asset_job(
     "main", selection=AssetSelection.all(), partitions_def=daily_partitions,
@@ -21,12 +21,14 @@ main_job = define_asset_job(
 
 fakes = EmbeddedFakesResource()
 source_modules = sources.modules()
+source_jobs = [source_job_and_schedule(m.RESOURCE_KEY, m.ASSETS) for m in source_modules]
+transform = transform_job_and_schedule(dbt_models, max(window_of(m.ASSETS) for m in source_modules))
 
 defs = Definitions(
     assets=[*(a for m in source_modules for a in m.ASSETS), dbt_models],
     asset_checks=[c for m in source_modules for c in m.CHECKS],
-    jobs=[main_job],
-    schedules=[build_schedule_from_partitioned_job(main_job, hour_of_day=6)],
+    jobs=[main_job, transform[0], *(job for job, _ in source_jobs)],
+    schedules=[transform[1], *(sched for _, sched in source_jobs)],
     resources={"fakes": fakes, "warehouse": WarehouseResource(), "dbt": dbt_resource(),
                **{m.RESOURCE_KEY: m.resource(fakes) for m in source_modules}},
 )

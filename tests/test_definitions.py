@@ -46,8 +46,26 @@ def test_checks_cover_raw_and_mart():
 
 
 def test_jobs_and_schedules():
-    assert defs.resolve_job_def("main").name == "main"
-    assert [s.name for s in defs.schedules] == ["main_schedule"]
+    from orchestration import sources
+    names = [m.RESOURCE_KEY for m in sources.modules()]
+    assert "meta_ads" in names
+    assert sorted(j.name for j in defs.jobs) == sorted(["main", "transform", *(f"ingest_{n}" for n in names)])
+    assert sorted(s.name for s in defs.schedules) == sorted(["transform_daily", *(f"ingest_{n}_daily" for n in names)])
+
+
+def test_a_source_schedule_rereads_its_restatement_window():
+    from datetime import date
+
+    from dagster import build_schedule_context
+
+    from orchestration.schedules import lookback_range
+    assert lookback_range(date(2026, 6, 30), 28) == (date(2026, 6, 2), date(2026, 6, 29))
+    assert lookback_range(date(2026, 6, 30), 0) == (date(2026, 6, 29), date(2026, 6, 29))
+    sched = next(s for s in defs.schedules if s.name == "ingest_meta_ads_daily")
+    ctx = build_schedule_context(scheduled_execution_time=datetime(2026, 6, 30, 5, 0))
+    (request,) = sched.evaluate_tick(ctx).run_requests
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-06-02"  # Meta: 28 days
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-06-29"
 
 
 def test_dbt_vars_make_an_inclusive_window():
