@@ -41,6 +41,22 @@ Instagram (`{ig_user_id}`, `{media_id}`, `{comment_id}`):
 - `GET /v23.0/{media_id}/comments` (top-level comments; `replies{...}` as a field) and
   `/{comment_id}/replies` (with `parent_id`; the brand's `from.id == ig_user_id`).
 
+Direct messages (the care inbox, `inbox/` of the world, optional: without it the fake serves
+no conversations):
+- `GET /v23.0/{page_id}/conversations?platform=messenger|instagram&user_id=&fields=id,updated_time,
+  message_count,participants,senders,snippet,can_reply,messages{id,message,from,to,created_time}
+  &limit=`: the Page's conversations (Instagram ones: those of the account linked to the Page),
+  most recently updated first, cursor paging as above. Default fields id, updated_time.
+  `participants` / `senders`: `{"data": [customer, page]}`, Messenger `{name, email, id}`,
+  Instagram `{username, id}`. `can_reply`: the customer wrote within the last 24 hours.
+  Nested `messages{...}` (`messages.limit(n){...}`, default 25) are newest first, with
+  `paging.cursors` and a `next` to `/{conversation_id}/messages` only while more remain.
+- `GET /v23.0/{conversation_id}?fields=...` (same fields) and
+  `GET /v23.0/{conversation_id}/messages?fields=id,message,from,to,created_time&limit=`
+  (newest first; default fields id, created_time); `GET /v23.0/{message_id}`.
+  Conversation ids are `conv_<hex>` (the CSAT survey's `conversation_id`), message ids
+  `m_...` (Messenger) and `aWdf...` (Instagram).
+
 Everywhere: token as `access_token` or Bearer (bad -> code 190, none -> code 104); retired or
 unknown metric -> HTTP 400 code 100 `(#100) The value must be a valid insights metric`, failing
 the whole request (`FaultConfig.retired_metrics` too); `X-App-Usage` and
@@ -71,6 +87,7 @@ from urllib.parse import urlencode
 from sampleworld import restatement
 from sampleworld.fakes.base import App, Request, Response
 from sampleworld.gen.facebook import midnight_utc, pacific_day_end, parse_ts, value_at
+from sampleworld.gen.inbox import conversation_of_message
 
 NAME = "meta_graph"
 DOMAINS = ("facebook", "instagram")
@@ -137,6 +154,14 @@ IG_COMMENT_FIELDS = {"id", "text", "timestamp", "username", "from", "like_count"
                      "media", "replies"}
 IG_COMMENT_DEFAULT = ["timestamp", "text", "id"]
 PAGE_FIELDS = {"id", "name", "followers_count", "fan_count", "access_token", "link", "category", "username"}
+CONVERSATION_FIELDS = {"id", "updated_time", "message_count", "participants", "senders", "snippet", "can_reply",
+                       "messages"}
+CONVERSATION_DEFAULT = ["id", "updated_time"]
+MESSAGE_FIELDS = {"id", "created_time", "message", "from", "to"}
+MESSAGE_DEFAULT = ["id", "created_time"]
+DM_PLATFORMS = ("messenger", "instagram")
+# Graph object ids in a path: numeric (Pages, posts, media, comments), conversations, messages.
+OBJECT_ID = r"[0-9_]+|conv_[0-9a-f]+|m_[A-Za-z0-9_-]+|aWdf[A-Za-z0-9_-]+"
 IG_USER_FIELDS = {"id", "username", "name", "followers_count", "follows_count", "media_count", "biography",
                   "profile_picture_url", "website"}
 
@@ -347,12 +372,25 @@ class MetaGraphApp(App):
             self.demographics[row["ig_user_id"]][row["dimension"]].append((row["value"], row["followers"]))
         self._ig_comments_path = ig / "comments.jsonl"
         self._ig_blocks = _read_blocks(self._ig_comments_path, "media_id")
+        # -- Direct messages (optional folder) -----------------------------------------------
+        dm = world / "inbox"
+        self.conversations: dict[str, dict] = {}
+        self.conversations_by: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for c in _jsonl(dm / "conversations.jsonl"):
+            c["_last_customer_at"] = parse_ts(c["last_customer_time"])
+            self.conversations[c["id"]] = c
+            self.conversations_by[(c["page_id"], c["platform"])].append(c)
+        for rows in self.conversations_by.values():
+            rows.sort(key=lambda c: (c["updated_time"], c["id"]), reverse=True)
+        self._dm_path = dm / "messages.jsonl"
+        self._dm_blocks = _read_blocks(self._dm_path, "conversation_id")
         self._block = lru_cache(maxsize=512)(self._read_block)
 
     # -- raw comment blocks -----------------------------------------------------------------
     def _read_block(self, which: str, owner: str) -> tuple[dict, ...]:
-        path, blocks = (self._fb_comments_path, self._fb_blocks) if which == "fb" else \
-            (self._ig_comments_path, self._ig_blocks)
+        path, blocks = {"fb": (self._fb_comments_path, self._fb_blocks),
+                        "ig": (self._ig_comments_path, self._ig_blocks),
+                        "dm": (self._dm_path, self._dm_blocks)}[which]
         if owner not in blocks:
             return ()
         off, length, _ = blocks[owner]
@@ -594,7 +632,7 @@ class MetaGraphApp(App):
                                           f"{self.as_of:%A, %d-%b-%y} 02:11:32 PDT.", 190, 463), req.path)
         if token != self.token:
             return self._error(GraphError(400, "Invalid OAuth access token - Cannot parse access token", 190), req.path)
-        m = re.fullmatch(rf"/{VERSION}/([0-9_]+)(?:/([a-z_]+))?/?", req.path)
+        m = re.fullmatch(rf"/{VERSION}/({OBJECT_ID})(?:/([a-z_]+))?/?", req.path)
         if not m:
             return self._error(GraphError(400, f"Unknown path components: {req.path}", 2500), req.path)
         if req.method != "GET":
@@ -616,6 +654,8 @@ class MetaGraphApp(App):
                 return Response.json(200, self._published_posts(req, obj, specs, edge), hdr)
             if edge == "insights":
                 return Response.json(200, self._page_insights(req, obj), hdr)
+            if edge == "conversations":
+                return Response.json(200, self._conversations(req, obj, specs), hdr)
             raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (Page)", 100)
         if obj in self.posts:
             self.calls[f"post/{edge}"] += 1
@@ -673,6 +713,27 @@ class MetaGraphApp(App):
                 return Response.json(200, self._ig_comment_list(req, [r for r in recs if r.get("parent_id") == obj],
                                                                 f"{obj}/replies", specs, recs), hdr)
             raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (IGComment)", 100)
+        if obj in self.conversations:
+            self.calls[f"conversation/{edge}"] += 1
+            conv = self.conversations[obj]
+            hdr = self._headers(conv["page_id"])
+            if edge is None:
+                return Response.json(200, self._conversation_served(req, conv, specs), hdr)
+            if edge == "messages":
+                _check(specs, MESSAGE_FIELDS, "Message")
+                return Response.json(200, self._paged(req, self._messages_newest_first(obj), f"{obj}/messages",
+                                                      serve=lambda r: self._message_served(r, specs)), hdr)
+            raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (UnifiedThread)",
+                             100)
+        conv_id = conversation_of_message(obj)
+        if conv_id in self.conversations:
+            rec = next((r for r in self._block("dm", conv_id) if r["id"] == obj), None)
+            if rec is not None and edge is None:
+                self.calls["message/None"] += 1
+                return Response.json(200, self._message_served(rec, specs),
+                                     self._headers(self.conversations[conv_id]["page_id"]))
+            if rec is not None:
+                raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (Message)", 100)
         raise _missing(obj)
 
     # -- paging ------------------------------------------------------------------------------
@@ -793,6 +854,72 @@ class MetaGraphApp(App):
             extra = {"summary": {"order": order, "total_count": len(rows), "can_comment": True}}
         return self._paged(req, rows, f"{post_id}/comments", extra, serve=lambda r: select(
             self._fb_comment_full(r), specs, FB_COMMENT_FIELDS, "Comment", FB_COMMENT_DEFAULT))
+
+    # -- Direct messages -------------------------------------------------------------------
+    def _messages_newest_first(self, conv_id: str) -> list[dict]:
+        return sorted(self._block("dm", conv_id), key=lambda r: (r["created_time"], r["id"]), reverse=True)
+
+    @staticmethod
+    def _message_full(rec: dict) -> dict:
+        return {"id": rec["id"], "created_time": rec["created_time"], "message": rec["message"],
+                "from": rec["from"], "to": rec["to"]}
+
+    def _message_served(self, rec: dict, specs) -> dict:
+        return select(self._message_full(rec), specs, MESSAGE_FIELDS, "Message", MESSAGE_DEFAULT)
+
+    def _conversation_full(self, conv: dict) -> dict:
+        people = {"data": [conv["customer"], conv["brand"]]}
+        return {"id": conv["id"], "updated_time": conv["updated_time"], "message_count": conv["message_count"],
+                "participants": people, "senders": people, "snippet": conv["snippet"],
+                "can_reply": self.now - conv["_last_customer_at"] < timedelta(hours=24)}
+
+    def _nested_messages(self, req: Request, conv: dict, mods: str, sub: str | None) -> dict:
+        """`messages{...}` / `messages.limit(n){...}` inside a conversation: the first page."""
+        if sub is None:
+            braces = re.search(r"\{(.*)\}\s*$", mods)
+            sub = braces.group(1) if braces else None
+        sub_specs = parse_fields(sub) if sub else None
+        _check(sub_specs, MESSAGE_FIELDS, "Message")
+        found = re.search(r"\.limit\((\d+)\)", mods)
+        limit = max(1, min(int(found.group(1)), MAX_LIMIT)) if found else 25
+        rows = self._messages_newest_first(conv["id"])
+        body: dict = {"data": [self._message_served(r, sub_specs) for r in rows[:limit]]}
+        if body["data"]:
+            paging: dict = {"cursors": {"before": _cursor(0), "after": _cursor(limit)}}
+            if limit < len(rows):
+                query = {"fields": sub or ",".join(MESSAGE_DEFAULT), "limit": str(limit),
+                         "access_token": self.token, "after": _cursor(limit)}
+                paging["next"] = f"{req.base_url}/{VERSION}/{conv['id']}/messages?{urlencode(query)}"
+            body["paging"] = paging
+        return body
+
+    def _conversation_served(self, req: Request, conv: dict, specs) -> dict:
+        mods, sub = next(((m, s) for n, m, s in specs or () if n == "messages"), ("", None))
+        out = select(self._conversation_full(conv), specs, CONVERSATION_FIELDS, "UnifiedThread", CONVERSATION_DEFAULT,
+                     nested={"messages": lambda _sub: self._nested_messages(req, conv, mods, sub)})
+        return out
+
+    def _conversations(self, req: Request, pid: str, specs) -> dict:
+        platform = (req.param("platform") or "messenger").lower()
+        if platform not in DM_PLATFORMS:
+            raise GraphError(400, "(#100) param platform must be one of {MESSENGER, INSTAGRAM}", 100)
+        _check(specs, CONVERSATION_FIELDS, "UnifiedThread")
+        rows = self.conversations_by.get((pid, platform), [])
+        user = req.param("user_id")
+        if user:
+            rows = [c for c in rows if c["customer"]["id"] == user]
+        return self._paged(req, rows, f"{pid}/conversations", serve=lambda c: self._conversation_served(req, c, specs))
+
+    def current_conversations(self, page_id: str, platform: str = "messenger", fields: str | None = None) -> list[dict]:
+        """The Page's conversations on `platform` as /{page_id}/conversations serves them (newest first)."""
+        specs = parse_fields(fields or "id,updated_time,message_count,participants,senders,snippet,can_reply")
+        req = Request("GET", "", {}, {}, {}, b"", "")
+        return [self._conversation_served(req, c, specs) for c in self.conversations_by.get((page_id, platform), [])]
+
+    def current_messages(self, conversation_id: str, fields: str | None = None) -> list[dict]:
+        """A conversation's messages as /{conversation_id}/messages serves them (newest first)."""
+        specs = parse_fields(fields or ",".join(sorted(MESSAGE_FIELDS)))
+        return [self._message_served(r, specs) for r in self._messages_newest_first(conversation_id)]
 
     # -- Instagram endpoints ---------------------------------------------------------------
     def _ig_user_node(self, uid: str, specs) -> dict:

@@ -44,45 +44,53 @@ def _pick(rng, pairs):
     return pairs[-1][0]
 
 
+def iter_responses(spec, ents: Entities):
+    """Every survey response of the world, in order: a pure function of the spec, so other
+    domains (the care inbox) can join to it without reading files."""
+    top = float(ents.crisis["negative_multiplier_at_peak"])
+    seq = 0
+    for day in days(spec):
+        rng = rng_for(spec, DOMAIN, day.isoformat())
+        mult = crisis_multiplier(ents, day)
+        penalty = 0.35 * (mult - 1) / (top - 1) if top > 1 else 0.0
+        n = round(DAILY * spec.scale * (0.8 if day.weekday() >= 5 else 1.0) * rng.uniform(0.8, 1.2) * (1 + (mult - 1) / 8))
+        seconds = sorted(rng.randrange(86400) for _ in range(n))
+        d0 = day_start(day)
+        for sec in seconds:
+            seq += 1
+            channel = _pick(rng, CHANNELS)
+            p = max(0.05, SATISFIED[channel] - penalty)
+            if rng.random() < p:
+                score = 5 if rng.random() < 0.55 else 4
+            else:
+                score = [1, 2, 3][min(2, int(rng.random() * 3 * (1 - penalty)))]
+            submitted = d0 + timedelta(seconds=sec, milliseconds=0)
+            landed = submitted - timedelta(seconds=rng.randint(8, 240))
+            h = hashlib.sha256(f"{spec.seed}:csat:{seq}".encode()).hexdigest()
+            rec = {"response_id": h[:32], "token": h[:32], "form_id": FORM_ID, "score": score,
+                   "channel": channel, "platform": _pick(rng, SOCIAL_PLATFORMS) if channel.startswith("social") else None,
+                   "landed_at": ts(landed)[:-5] + "Z", "responded_at": ts(submitted)[:-5] + "Z",
+                   "ticket_id": f"T-{100000 + seq}",
+                   "conversation_id": f"conv_{h[32:44]}"}
+            if rng.random() < (0.6 if score <= 2 else 0.35):
+                pool = COMMENTS[score]
+                rec["comment"] = pool[rng.randrange(len(pool))]
+            yield rec
+
+
 def generate(spec, ents: Entities, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
-    top = float(ents.crisis["negative_multiplier_at_peak"])
     counts: dict[str, list[int]] = {c: [0, 0] for c, _ in CHANNELS}
     per_day: dict[str, list[int]] = {}
-    seq = 0
     with JsonlWriter(out / "responses.jsonl") as w:
-        for day in days(spec):
-            rng = rng_for(spec, DOMAIN, day.isoformat())
-            mult = crisis_multiplier(ents, day)
-            penalty = 0.35 * (mult - 1) / (top - 1) if top > 1 else 0.0
-            n = round(DAILY * spec.scale * (0.8 if day.weekday() >= 5 else 1.0) * rng.uniform(0.8, 1.2) * (1 + (mult - 1) / 8))
-            seconds = sorted(rng.randrange(86400) for _ in range(n))
-            d0 = day_start(day)
-            for sec in seconds:
-                seq += 1
-                channel = _pick(rng, CHANNELS)
-                p = max(0.05, SATISFIED[channel] - penalty)
-                if rng.random() < p:
-                    score = 5 if rng.random() < 0.55 else 4
-                else:
-                    score = [1, 2, 3][min(2, int(rng.random() * 3 * (1 - penalty)))]
-                submitted = d0 + timedelta(seconds=sec, milliseconds=0)
-                landed = submitted - timedelta(seconds=rng.randint(8, 240))
-                h = hashlib.sha256(f"{spec.seed}:csat:{seq}".encode()).hexdigest()
-                rec = {"response_id": h[:32], "token": h[:32], "form_id": FORM_ID, "score": score,
-                       "channel": channel, "platform": _pick(rng, SOCIAL_PLATFORMS) if channel.startswith("social") else None,
-                       "landed_at": ts(landed)[:-5] + "Z", "responded_at": ts(submitted)[:-5] + "Z",
-                       "ticket_id": f"T-{100000 + seq}",
-                       "conversation_id": f"conv_{h[32:44]}"}
-                if rng.random() < (0.6 if score <= 2 else 0.35):
-                    pool = COMMENTS[score]
-                    rec["comment"] = pool[rng.randrange(len(pool))]
-                w.write(rec)
-                counts[channel][0] += 1
-                counts[channel][1] += 1 if score >= 4 else 0
-                pd = per_day.setdefault(day.isoformat(), [0, 0])
-                pd[0] += 1
-                pd[1] += 1 if score >= 4 else 0
+        for rec in iter_responses(spec, ents):
+            w.write(rec)
+            channel, score = rec["channel"], rec["score"]
+            counts[channel][0] += 1
+            counts[channel][1] += 1 if score >= 4 else 0
+            pd = per_day.setdefault(rec["responded_at"][:10], [0, 0])
+            pd[0] += 1
+            pd[1] += 1 if score >= 4 else 0
     write_json(out / "form.json", {"id": FORM_ID, "title": "How did we do?", "fields": [
         {"id": "f8Qm2Rating", "ref": "csat_score", "type": "rating", "title": "How satisfied are you with our help?",
          "properties": {"steps": 5, "shape": "star"}},
