@@ -272,7 +272,9 @@ class CursorPaginator(Paginator):
     cursor_path: str = "paging.cursors.after"
     has_more_path: str = "paging.next"
     param: str = "after"
+    max_repeats: int = 3
     seen: set = field(default_factory=set)
+    _repeats: int = 0
 
     def next_params(self, body: Any, params: dict) -> dict | None:
         if not _dig(body, self.has_more_path):
@@ -280,8 +282,16 @@ class CursorPaginator(Paginator):
         cursor = _dig(body, self.cursor_path)
         if not cursor:
             raise FatalError("pagination", f"the page says there is a next page but has no cursor at {self.cursor_path}")
+        if cursor == params.get(self.param):
+            # The server served a page again and points at the same place: ask again (its
+            # records repeat and are collapsed on their key at load), but not forever.
+            self._repeats += 1
+            if self._repeats > self.max_repeats:
+                raise FatalError("pagination", f"cursor {cursor!r} returned {self._repeats} times in a row")
+            return dict(params)
+        self._repeats = 0
         if cursor in self.seen:
-            # A cursor that comes back would loop forever; stopping quietly could drop pages.
-            raise FatalError("pagination", f"cursor {cursor!r} came back a second time; refusing to loop")
+            # A cursor from further back would loop forever; stopping quietly could drop pages.
+            raise FatalError("pagination", f"cursor {cursor!r} came back after other pages; refusing to loop")
         self.seen.add(cursor)
         return {**params, self.param: cursor}

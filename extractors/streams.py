@@ -25,7 +25,7 @@ class Stream:
     columns: dict[str, str] = field(default_factory=dict)   # record field -> DuckDB type
     cursor_field: str | None = None    # the day a record belongs to; None: not dated
     restatement_days: int = 0          # recent days the platform still revises
-    disposition: str = "replace_partition"   # or "merge" (upsert on the key)
+    disposition: str = "replace_partition"   # or "merge" (upsert on the key), "replace" (whole table)
     description: str = ""
 
     @property

@@ -29,7 +29,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join([str(NETAUDIT_DIR), str(REPO), os.env
 # The tests point the extractors at the fakes themselves: no endpoint or token from the shell.
 _SOURCE_PREFIXES = ("META_", "FACEBOOK_", "INSTAGRAM_", "GOOGLE_ADS_", "LINKEDIN_", "GA4_", "HUBSPOT_", "X_",
                     "YOUTUBE_", "LISTENING_",
-                    "SURVEY_", "SKW_SAMPLE_", "SKW_FAKE_")
+                    "SURVEY_", "SKW_SAMPLE_", "SKW_FAKE_", "SKW_CONFIG_")
 for var in [v for v in os.environ if v.startswith(_SOURCE_PREFIXES) and v != "SKW_SAMPLE_DOMAINS"]:
     os.environ.pop(var)
 sys.path.insert(0, str(NETAUDIT_DIR))
@@ -74,7 +74,8 @@ def meta_fake(world):
 
 @pytest.fixture
 def meta_fake_faulty(world):
-    faults = FaultConfig(error_rate=0.08, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05, seed=3)
+    faults = FaultConfig(error_rate=0.08, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
+                         repeat_page_rate=0.2, extra_field_rate=0.1, seed=3)
     with FakeServer(MetaMarketingApp(world), faults) as srv:
         yield srv
 

@@ -15,7 +15,12 @@ EXPECTED_ASSETS = {
     "raw/meta_ads/ads_insights", "raw/meta_ads/ad_accounts",
     "staging/stg_meta_ads__ads_insights", "staging/stg_meta_ads__ad_accounts",
     "marts/fct_paid_performance_daily",
+    "raw/listening/queries", "raw/listening/mentions", "raw/survey/responses",
+    *(f"raw/team_config/{t}" for t in ("goals", "kpi_registry", "competitors", "influencers", "employees",
+                                       "campaigns", "fx_rates")),
 }
+UNPARTITIONED = {"raw/meta_ads/ad_accounts", "raw/listening/queries",
+                 *(a for a in EXPECTED_ASSETS if a.startswith("raw/team_config/"))}
 
 
 def test_asset_keys_snapshot():
@@ -35,7 +40,7 @@ def test_lineage_runs_raw_to_staging_to_mart():
 def test_dated_assets_are_daily_partitioned_and_rosters_are_not():
     graph = defs.resolve_asset_graph()
     unpartitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is None}
-    assert unpartitioned == {"raw/meta_ads/ad_accounts"}
+    assert unpartitioned == UNPARTITIONED
 
 
 def test_checks_cover_raw_and_mart():

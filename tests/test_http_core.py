@@ -167,11 +167,32 @@ def test_cursor_paging_walks_every_page_and_stops_without_next(sleeps):
     assert c.stats.pages == 3
 
 
+def _page(items, after, more=True):
+    paging = {"cursors": {"after": after}, **({"next": f"http://x/?after={after}"} if more else {})}
+    return Response.json(200, {"data": [{"i": i} for i in items], "paging": paging})
+
+
+def test_a_page_served_again_is_asked_for_again(sleeps):
+    # page 2 is served twice (the second time pointing where it already pointed): the
+    # client asks again and goes on; the repeated records are collapsed later, on their key
+    app = ScriptedApp(_page([1], "A"), _page([1], "A"), _page([2], "B"), _page([3], "C", more=False))
+    with FakeServer(app) as srv:
+        got = [r["i"] for p in core(srv.url, sleeps).paginate("edge", CursorPaginator()) for r in p]
+    assert got == [1, 1, 2, 3]
+    assert [r.query.get("after") for r in app.seen] == [None, "A", "A", "B"]
+
+
 def test_a_cursor_that_comes_back_stops_with_an_error(sleeps):
-    page = {"data": [{"i": 1}], "paging": {"cursors": {"after": "A"}, "next": "http://x/?after=A"}}
-    app = ScriptedApp(Response.json(200, page), Response.json(200, page))
+    app = ScriptedApp(_page([1], "A"), _page([2], "B"), _page([3], "A"))
     with FakeServer(app) as srv:
         with pytest.raises(FatalError, match="came back"):
+            list(core(srv.url, sleeps).paginate("edge", CursorPaginator()))
+
+
+def test_a_cursor_stuck_in_place_stops_with_an_error(sleeps):
+    app = ScriptedApp(*[_page([1], "A")] * 6)
+    with FakeServer(app) as srv:
+        with pytest.raises(FatalError, match="in a row"):
             list(core(srv.url, sleeps).paginate("edge", CursorPaginator()))
 
 

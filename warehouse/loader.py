@@ -29,7 +29,8 @@ class RawTable:
     `columns` maps a column to its DuckDB type; each is read from the record's field of the
     same name (JSON for nested values, VARCHAR keeps the API's string numbers as sent), or
     from a JSON path written after the type: `"VARCHAR <- $.campaign.id"`.
-    `disposition` is `replace_partition` (delete the partition, insert) or `merge` (upsert on key).
+    `disposition` is `replace_partition` (the partition becomes what was loaded), `merge`
+    (upsert on the key) or `replace` (the whole table becomes what was loaded).
     """
 
     source: str
@@ -158,6 +159,8 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) ->
             scope = f"{table.partition_column}::varchar = $partition"
         elif table.disposition == "merge":
             scope = f"({key_cols}) in (select ({key_cols}) from _incoming)"
+        elif table.disposition == "replace":
+            scope = "true"   # the whole table: a row the source no longer has is deleted
         else:
             raise ValueError(f"unknown disposition {table.disposition!r} for {table.name}")
         params = {"partition": landed.partition} if "$partition" in scope else {}
