@@ -27,6 +27,10 @@ class Stream:
     restatement_days: int = 0          # recent days the platform still revises
     disposition: str = "replace_partition"   # or "merge" (upsert on the key), "replace" (whole table)
     description: str = ""
+    # A reading of lifetime values as they stand now (post insights, follower counts): the
+    # API cannot say what they were on a past day, so a run over a range reads only its
+    # last day instead of writing today's values into every day of the range.
+    snapshot: bool = False
 
     @property
     def dated(self) -> bool:

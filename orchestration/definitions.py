@@ -7,6 +7,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from orchestration import sources
 from orchestration.assets.dbt import dbt_models, dbt_resource
+from orchestration.assets.streams import raw_assets
 from orchestration.partitions import daily_partitions
 from orchestration.resources import EmbeddedFakesResource, WarehouseResource
 from orchestration.schedules import source_job_and_schedule, transform_job_and_schedule, window_of
@@ -25,7 +26,7 @@ source_jobs = [source_job_and_schedule(m.RESOURCE_KEY, m.ASSETS) for m in source
 transform = transform_job_and_schedule(dbt_models, max(window_of(m.ASSETS) for m in source_modules))
 
 defs = Definitions(
-    assets=[*(a for m in source_modules for a in m.ASSETS), dbt_models],
+    assets=[*raw_assets([a for m in source_modules for a in m.ASSETS]), dbt_models],
     asset_checks=[c for m in source_modules for c in m.CHECKS],
     jobs=[main_job, transform[0], *(job for job, _ in source_jobs)],
     schedules=[transform[1], *(sched for _, sched in source_jobs)],

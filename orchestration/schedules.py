@@ -21,9 +21,8 @@ def lookback_range(today: date, window_days: int) -> tuple[date, date]:
 
 
 def window_of(assets) -> int:
-    """The widest restatement window among assets (from their `restatement_days` metadata)."""
-    days = [int(spec.metadata.get("restatement_days", 0)) for a in assets for spec in a.specs]
-    return max(days, default=0)
+    """The widest restatement window among a source's stream assets."""
+    return max((a.stream.restatement_days for a in assets), default=0)
 
 
 def range_request(context: ScheduleEvaluationContext, window_days: int, key: str) -> RunRequest:
@@ -37,7 +36,7 @@ def range_request(context: ScheduleEvaluationContext, window_days: int, key: str
 def source_job_and_schedule(name: str, assets, hour: int = 5):
     """`ingest_<name>`: the source's raw assets over its own restatement window, daily."""
     window = window_of(assets)
-    job = define_asset_job(f"ingest_{name}", selection=AssetSelection.assets(*assets),
+    job = define_asset_job(f"ingest_{name}", selection=AssetSelection.assets(*(a.key for a in assets)),
                            partitions_def=daily_partitions, executor_def=in_process_executor,
                            description=f"Extract {name} and re-read its last {window} days (restatement window).")
 

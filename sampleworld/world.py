@@ -13,7 +13,9 @@ import json
 import os
 import pkgutil
 import shutil
+import threading
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -98,13 +100,23 @@ def planted_truths(spec: WorldSpec, ents, domain_truths: dict) -> dict:
     }
 
 
+_GENERATING = threading.Lock()
+
+
 def generate(spec: WorldSpec, root: Path) -> Path:
-    """Write the world under `root/<spec folder>` (atomically) and return that folder."""
+    """Write the world under `root/<spec folder>` (atomically) and return that folder.
+    Safe to call from several threads (one generates, the others wait and reuse it) and
+    from several processes (each writes its own temporary folder; the first rename wins)."""
+    with _GENERATING:
+        return _generate(spec, root)
+
+
+def _generate(spec: WorldSpec, root: Path) -> Path:
     wanted = selected_domains()
     target = Path(root) / (spec.folder_name + (f"_only-{'-'.join(wanted)}" if wanted else ""))
     if (target / "truths.json").exists():
         return target
-    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}-{uuid.uuid4().hex[:8]}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     ents = build(spec)

@@ -14,7 +14,7 @@ from dagster import DagsterInstance, materialize
 
 from orchestration.assets.dbt import dbt_models, dbt_resource
 from extractors import meta_marketing
-from orchestration.assets.streams import stream_asset
+from orchestration.assets.streams import raw_assets, stream_asset
 from orchestration.instance import instance_settings
 from orchestration.resources import EmbeddedFakesResource, WarehouseResource
 from orchestration.sources.meta_ads import MetaAdsResource
@@ -137,15 +137,15 @@ def test_rerunning_a_partition_changes_nothing(materialized):
     assert os.environ["META_BASE_URL"] == srv.url  # the fixture's fake, not the embedded one
     resources = {"meta_ads": MetaAdsResource(fakes=EmbeddedFakesResource()), "warehouse": WarehouseResource(),
                  "dbt": dbt_resource()}
-    raw_assets = [stream_asset(s, "meta_ads") for s in meta_marketing.STREAMS]
-    result = materialize([*raw_assets, dbt_models], partition_key=day, resources=resources,
+    meta_raw = raw_assets([stream_asset(s, "meta_ads") for s in meta_marketing.STREAMS])
+    result = materialize([*meta_raw, dbt_models], partition_key=day, resources=resources,
                          instance=materialized["instance"])
     assert result.success
     after = layer_counts(wh), query(wh, "select sum(spend) from marts.fct_paid_performance_daily")
     for counts, _ in (before, after):  # the faulty fake injects other bad records this time
         counts["raw"].pop("_rejects")
     assert after == before
-    meta = next(m.metadata for m in result.asset_materializations_for_node("raw__meta_ads__ads_insights")
+    meta = next(m.metadata for m in result.asset_materializations_for_node("raw_daily")
                 if m.asset_key.to_user_string() == "raw/meta_ads/ads_insights")
     # the same data again: everything read, nothing written
     assert meta["received"].value > 0 and meta["unchanged"].value == meta["loaded"].value

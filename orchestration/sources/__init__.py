@@ -2,7 +2,7 @@
 
     RESOURCE_KEY: str                       # the Dagster resource key
     def resource(fakes) -> SourceResource   # the configured resource
-    ASSETS: list                            # its raw assets (one per stream)
+    ASSETS: list[StreamAsset]               # its streams, as raw assets (stream_asset(...))
     CHECKS: list                            # its asset checks (may be empty)
 
 orchestration.definitions discovers them.

@@ -1,0 +1,253 @@
+"""GA4 Data API v1beta: one `runReport` per property and day, paged by offset.
+
+What a row looks like is configuration: the dimensions and metrics asked for are constructor
+arguments (defaulting to the module constants below), and a metric GA4 no longer accepts
+(`conversions`, renamed `keyEvents` in 2024) fails naming the metric and the setting to change.
+
+A partition is a day in the property's time zone (GA4 reports dates there, and
+`metadata.timeZone` is kept with every row).
+
+Paging follows Airbyte: `offset` advances by the page size while `offset < rowCount`. A page
+served twice repeats rows, so rows are deduplicated on their dimension values (the report's
+key) within a property and day, and a page of nothing but repeated rows is asked for again at
+the same offset rather than skipped past.
+
+Quota: every request asks for `returnPropertyQuota`; the tokens left are logged and a warning
+is written when an hourly or daily bucket runs low. A 429 RESOURCE_EXHAUSTED is backed off as
+Airbyte's `api_quota.py` does: 30 s for concurrent requests, 1,800 s for the hourly project
+and thresholded-request quotas; an exhausted daily quota is fatal (it returns tomorrow).
+
+The one transformation before landing: GA4 rows are positional (`dimensionValues` /
+`metricValues` in the order of `dimensionHeaders` / `metricHeaders`), so each row is flattened
+to a dict keyed by the header names, with `property_id`, `currency_code` and `time_zone` from
+the response (the property's currency and time zone travel with every row) and `report_date`,
+the day the report was asked for (ISO; GA4's own `date` dimension is `YYYYMMDD`). Values stay
+the strings GA4 sent; any other field of a row is kept as it came. A row whose positional
+arrays do not match the headers cannot be flattened: it is landed as it came (plus the same
+metadata), and the loader rejects it for the key fields it lacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
+
+import requests
+
+from extractors.http import (ApiError, AuthError, FatalError, HttpCore, RetryableError, RetryPolicy,
+                             retry_after_seconds)
+from extractors.streams import Stream
+
+log = logging.getLogger(__name__)
+
+SOURCE = "ga4"
+API_VERSION = "v1beta"
+TOKEN_VAR = "GA4_TOKEN"
+PROPERTIES_VAR = "GA4_PROPERTY_IDS"
+
+DEFAULT_DIMENSIONS: tuple[str, ...] = ("date", "sessionSource", "sessionMedium", "sessionCampaignName",
+                                       "landingPage", "sessionManualAdContent")
+DEFAULT_METRICS: tuple[str, ...] = ("sessions", "engagedSessions", "keyEvents", "ecommercePurchases",
+                                    "totalRevenue")
+# Metrics GA4 renamed: named in the error so the fix is obvious.
+RENAMED_METRICS = {"conversions": "keyEvents", "conversionRate": "sessionKeyEventRate"}
+
+# Airbyte's api_quota.py: the 429 message names the quota; each has its own back-off.
+QUOTA_BACKOFF_S: dict[str, float] = {
+    "Exhausted concurrent requests quota": 30.0,
+    "Exhausted property tokens for a project per hour": 1800.0,
+    "Exhausted potentially thresholded requests quota": 1800.0,
+    "per hour": 1800.0,
+}
+# Standard-property limits (GA4 docs, PropertyQuota): used to say how low a bucket runs.
+QUOTA_LIMITS = {"tokensPerDay": 200_000, "tokensPerHour": 40_000, "tokensPerProjectPerHour": 14_000}
+QUOTA_WARN_SHARE = 0.1   # Airbyte's "treshold": warn below 10 % of a bucket left
+
+_DECIMAL = "DECIMAL(38,9)"   # metrics: GA4 sends integer, float and currency values as strings
+
+
+def report_stream(dimensions: Sequence[str] = DEFAULT_DIMENSIONS, metrics: Sequence[str] = DEFAULT_METRICS,
+                  name: str = "analytics_report") -> Stream:
+    """The dated stream of a runReport with these dimensions and metrics: keyed by the property and
+    every dimension, one raw column per header (metrics typed as decimals: a value GA4 sent that
+    is not a number is rejected by the loader, with its row)."""
+    return Stream(
+        SOURCE, name, primary_key=("property_id", *dimensions),
+        columns={"property_id": "VARCHAR", "report_date": "DATE", "currency_code": "VARCHAR",
+                 "time_zone": "VARCHAR", **{d: "VARCHAR" for d in dimensions}, **{m: _DECIMAL for m in metrics}},
+        cursor_field="report_date", restatement_days=3, disposition="replace_partition",
+        description="GA4 runReport rows per property and day, flattened by header name ("
+                    + ", ".join(dimensions) + "; " + ", ".join(metrics) + "), in the property's currency and "
+                    "time zone.")
+
+
+ANALYTICS_REPORT = report_stream()
+STREAMS = (ANALYTICS_REPORT,)
+
+
+def _google_error(resp: requests.Response) -> dict | None:
+    try:
+        body = resp.json()
+    except ValueError:
+        return None
+    err = body.get("error") if isinstance(body, dict) else None
+    return err if isinstance(err, dict) else None
+
+
+def classify_ga4_error(resp: requests.Response, url: str, *,
+                       quota_backoff_s: Mapping[str, float] = QUOTA_BACKOFF_S) -> ApiError | None:
+    """Google's `{"error":{"code","message","status"}}` as a retryable or fatal error."""
+    err = _google_error(resp)
+    if err is None:
+        return None  # an HTML 502 page, say: the core decides on the status
+    message = str(err.get("message") or resp.reason)
+    status = err.get("status")
+    kw = dict(status=resp.status_code, code=status, url=url, retry_after=retry_after_seconds(resp))
+    if resp.status_code == 401 or status == "UNAUTHENTICATED":
+        return AuthError(SOURCE, f"{message} The token was refused: set a valid OAuth access token in "
+                         f"{TOKEN_VAR}", **kw)
+    if resp.status_code == 403 or status == "PERMISSION_DENIED":
+        return AuthError(SOURCE, f"{message} The identity behind {TOKEN_VAR} needs Viewer access on the "
+                         f"property (or the property id in {PROPERTIES_VAR} is wrong)", **kw)
+    if resp.status_code == 429 or status == "RESOURCE_EXHAUSTED":
+        if "per day" in message:
+            return FatalError(SOURCE, f"{message} The property's daily tokens are spent: run again tomorrow "
+                              "(or ask fewer dimensions/metrics per request)", **kw)
+        wait = next((s for pattern, s in quota_backoff_s.items() if pattern.lower() in message.lower()), None)
+        if wait is not None:
+            kw["retry_after"] = max(kw["retry_after"] or 0.0, wait)
+        return RetryableError(SOURCE, message, **kw)
+    if status == "INVALID_ARGUMENT" and "is not a valid metric" in message:
+        bad = message.split("Field ", 1)[-1].split(" ", 1)[0] if "Field " in message else "?"
+        hint = f" (renamed {RENAMED_METRICS[bad]!r})" if bad in RENAMED_METRICS else ""
+        return FatalError(SOURCE, f"{message} GA4 does not accept the metric {bad!r}{hint}: change `metrics` "
+                          "in the ga4 resource configuration", **kw)
+    if status == "INVALID_ARGUMENT" and "is not a valid dimension" in message:
+        return FatalError(SOURCE, f"{message} Change `dimensions` in the ga4 resource configuration", **kw)
+    if resp.status_code >= 500 or status in ("UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "ABORTED"):
+        return RetryableError(SOURCE, message, **kw)
+    return FatalError(SOURCE, message, **kw)
+
+
+def flatten_report(body: dict, property_id: str, day: date | None = None) -> list[dict]:
+    """The rows of a runReport response as dicts keyed by the header names (see module docstring)."""
+    dims = [h.get("name") for h in body.get("dimensionHeaders") or []]
+    metrics = [h.get("name") for h in body.get("metricHeaders") or []]
+    meta = body.get("metadata") or {}
+    extra = {"property_id": str(property_id), "currency_code": meta.get("currencyCode"),
+             "time_zone": meta.get("timeZone")}
+    if day is not None:
+        extra["report_date"] = day.isoformat()
+    out = []
+    for row in body.get("rows") or []:
+        dv = row.get("dimensionValues", [] if not dims else None)
+        mv = row.get("metricValues", [] if not metrics else None)
+        if not (isinstance(dv, list) and isinstance(mv, list) and len(dv) == len(dims) and len(mv) == len(metrics)
+                and all(isinstance(v, dict) for v in dv + mv)):
+            log.warning("[%s] a row of property %s does not match its headers; landed as sent (it will be "
+                        "rejected): %s", SOURCE, property_id, str(row)[:200])
+            out.append({**extra, **row})
+            continue
+        others = {k: v for k, v in row.items() if k not in ("dimensionValues", "metricValues")}
+        out.append({**extra, **others, **{n: v.get("value") for n, v in zip(dims, dv)},
+                    **{n: v.get("value") for n, v in zip(metrics, mv)}})
+    return out
+
+
+class GA4Client:
+    """runReport for every configured property. Base URL and token come from the caller."""
+
+    def __init__(self, base_url: str, token: str, *, property_ids: Sequence[str] = (),
+                 dimensions: Sequence[str] = DEFAULT_DIMENSIONS, metrics: Sequence[str] = DEFAULT_METRICS,
+                 page_size: int = 100_000, quota_backoff_s: Mapping[str, float] = QUOTA_BACKOFF_S,
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
+        if not token:
+            raise AuthError(SOURCE, f"no access token: set {TOKEN_VAR}")
+        self.property_ids = [p.removeprefix("properties/") for p in property_ids]
+        self.dimensions = tuple(dimensions)
+        self.metrics = tuple(metrics)
+        self.page_size = page_size
+        self.quota: dict[str, dict] = {}
+        backoff = dict(quota_backoff_s)
+        self.http = HttpCore(SOURCE, base_url, headers={"Authorization": f"Bearer {token}"}, secrets=(token,),
+                             retry=retry, sleep=sleep,
+                             classify_error=lambda r, u: classify_ga4_error(r, u, quota_backoff_s=backoff))
+
+    @property
+    def stats(self):
+        return self.http.stats
+
+    def pages(self, stream: Stream, day: date | None) -> Iterator[list[dict]]:
+        if not self.property_ids:
+            raise FatalError(SOURCE, f"no GA4 properties configured: set {PROPERTIES_VAR}")
+        if stream.source != SOURCE or not stream.dated:
+            raise ValueError(f"{SOURCE} has no stream {stream.name!r}")
+        if day is None:
+            raise ValueError(f"{SOURCE}/{stream.name} is dated: give a day")
+        for prop in self.property_ids:
+            yield from self.report_pages(prop, day)
+
+    def request_body(self, day: date, offset: int) -> dict:
+        return {"dateRanges": [{"startDate": day.isoformat(), "endDate": day.isoformat()}],
+                "dimensions": [{"name": d} for d in self.dimensions],
+                "metrics": [{"name": m} for m in self.metrics],
+                "limit": str(self.page_size), "offset": str(offset), "keepEmptyRows": False,
+                "returnPropertyQuota": True}
+
+    def report_pages(self, property_id: str, day: date) -> Iterator[list[dict]]:
+        """Each page of one property's report for one day, flattened, without repeated rows.
+
+        GA4 says nothing about which rows a page holds, so a page whose rows were all seen
+        already (a page served twice) is asked for again at the same offset instead of moving
+        on: moving on would skip the page that should have come.
+        """
+        seen: set[tuple] = set()
+        offset, repeats, row_count = 0, 0, 0
+        while True:
+            body = self.http.request_json("POST", f"{API_VERSION}/properties/{property_id}:runReport",
+                                          json=self.request_body(day, offset))
+            self.stats.pages += 1
+            self._note_quota(property_id, body.get("propertyQuota"))
+            row_count = int(body.get("rowCount") or 0)
+            page, fresh, rows = [], 0, 0
+            for rec in flatten_report(body, property_id, day):
+                if "dimensionValues" in rec or "metricValues" in rec:
+                    page.append(rec)   # malformed: no key to dedupe on, the loader rejects it
+                    continue
+                rows += 1
+                key = tuple(rec.get(d) for d in self.dimensions)
+                if key in seen:
+                    continue
+                seen.add(key)
+                fresh += 1
+                page.append(rec)
+            yield page
+            if rows and not fresh:
+                repeats += 1
+                if repeats > 10:
+                    raise RetryableError(SOURCE, f"property {property_id}, {day}: the page at offset {offset} "
+                                         "keeps repeating rows already read")
+                log.warning("[%s] property %s, %s: page at offset %d repeated rows already read; asking again",
+                            SOURCE, property_id, day, offset)
+                continue
+            repeats = 0
+            offset += self.page_size
+            if offset >= row_count:
+                break
+        if len(seen) < row_count:
+            log.warning("[%s] property %s, %s: %d distinct rows read of the %d GA4 reported (the report "
+                        "changed while it was paged?)", SOURCE, property_id, day, len(seen), row_count)
+
+    def _note_quota(self, property_id: str, quota: dict | None) -> None:
+        if not quota:
+            return
+        self.quota = quota
+        left = {k: (v or {}).get("remaining", 0) for k, v in quota.items() if k in QUOTA_LIMITS}
+        log.info("[%s] property %s quota left: %s", SOURCE, property_id,
+                 ", ".join(f"{k}={v}" for k, v in sorted(left.items())))
+        for bucket, remaining in left.items():
+            if remaining < QUOTA_WARN_SHARE * QUOTA_LIMITS[bucket]:
+                log.warning("[%s] property %s has %s tokens left in %s (of %s): requests will soon be refused",
+                            SOURCE, property_id, remaining, bucket, QUOTA_LIMITS[bucket])

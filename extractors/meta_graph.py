@@ -1,0 +1,664 @@
+"""Meta Graph API: Facebook Pages and Instagram business accounts (organic content).
+
+Two sources from one client: `facebook` (Page posts, post insights, Page insights, Page
+follower snapshots, comments and replies, Messenger conversations and messages) and
+`instagram` (media, media insights, account insights, follower demographics, account
+snapshots, Instagram Direct conversations and messages). Endpoints and metric names as in
+docs/source-apis.md section 1; the error classifier and the usage-header reader are those of
+`extractors.meta_marketing`, wrapped where the Graph API needs a different word.
+
+Record shapes. List endpoints (posts, comments, media, conversations, messages, nodes) land
+as the API sent them. Insights arrive metric-major (`data[{name, period, values[{value,
+end_time}]}]`): they are flattened to one record per owner, day and metric, keeping the item's
+own fields and adding only what the flattening needs (the owner id, the day, `snapshot_date`).
+Messages are a child stream of conversations and carry their `conversation_id`.
+
+Days. Page and account insights belong to the Pacific day that `end_time` closes (Meta reports
+Page insights on America/Los_Angeles days): that date is stored as `date`, with `end_time` and
+`timezone` beside it. Posts, media, comments and messages belong to the UTC day of their own
+timestamp (the API writes `+0000`). Lifetime metrics (post and media insights, follower counts,
+demographics) are daily snapshots: the values as read for the partition day (`snapshot_date`),
+from which daily deltas are derived later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+import requests
+
+from extractors.http import (ApiError, AuthError, FatalError, HttpCore, PageTooLarge, Paginator,
+                             RetryPolicy)
+from extractors.meta_marketing import classify_meta_error, read_meta_throttle
+from extractors.streams import Stream
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "meta_graph"          # the name errors and logs carry ("[meta_graph] ...")
+FACEBOOK = "facebook"
+INSTAGRAM = "instagram"
+API_VERSION = "v23.0"
+TOKEN_VAR = "META_PAGE_TOKEN"
+REPORTING_TZ = "America/Los_Angeles"   # Page/account insights days end at Pacific midnight
+_PACIFIC = ZoneInfo(REPORTING_TZ)
+
+# -- configuration defaults (the resource exposes each; a retired name is a config change) ----
+DEFAULT_POST_FIELDS: tuple[str, ...] = (
+    "id", "created_time", "updated_time", "message", "permalink_url", "status_type", "full_picture",
+    "is_published", "from", "shares", "reactions.summary(total_count).limit(0)",
+    "comments.summary(total_count).limit(0)")
+DEFAULT_POST_METRICS: tuple[str, ...] = (
+    "post_reactions_by_type_total", "post_clicks", "post_clicks_by_type", "post_media_view",
+    "post_total_media_view_unique")
+DEFAULT_PAGE_METRICS: tuple[str, ...] = (
+    "page_follows", "page_daily_follows_unique", "page_daily_unfollows_unique", "page_media_view",
+    "page_post_engagements")
+DEFAULT_PAGE_FIELDS: tuple[str, ...] = ("id", "name", "followers_count", "fan_count")
+DEFAULT_COMMENT_FIELDS: tuple[str, ...] = (
+    "id", "message", "created_time", "from{id,name}", "parent{id}", "comment_count", "like_count",
+    "permalink_url", "is_hidden")
+DEFAULT_MEDIA_FIELDS: tuple[str, ...] = (
+    "id", "caption", "media_type", "media_product_type", "timestamp", "permalink", "shortcode",
+    "like_count", "comments_count", "media_url", "thumbnail_url", "username", "owner",
+    "is_comment_enabled", "children{id,media_type,media_url,permalink,shortcode,thumbnail_url,timestamp}")
+# Instagram refuses some metrics per product type (`views` on carousels and stories, likes,
+# saved and comments on stories): the metric list is chosen per media_type/media_product_type.
+DEFAULT_MEDIA_METRICS: dict[str, tuple[str, ...]] = {
+    "FEED": ("reach", "views", "likes", "comments", "saved", "shares", "total_interactions", "profile_activity"),
+    "CAROUSEL_ALBUM": ("reach", "likes", "comments", "saved", "shares", "total_interactions", "profile_activity"),
+    "REELS": ("reach", "views", "likes", "comments", "saved", "shares", "total_interactions"),
+    "STORY": ("reach", "replies", "shares", "total_interactions"),
+}
+DEFAULT_ACCOUNT_DAY_METRICS: tuple[str, ...] = ("reach", "follower_count")            # time series
+DEFAULT_ACCOUNT_TOTAL_METRICS: tuple[str, ...] = ("views", "accounts_engaged", "total_interactions")
+DEFAULT_DEMOGRAPHIC_BREAKDOWNS: tuple[str, ...] = ("country", "age", "gender")
+DEFAULT_ACCOUNT_FIELDS: tuple[str, ...] = ("id", "username", "name", "followers_count", "follows_count",
+                                           "media_count")
+DEFAULT_CONVERSATION_FIELDS: tuple[str, ...] = (
+    "id", "updated_time", "message_count", "participants", "senders", "snippet", "can_reply")
+DEFAULT_MESSAGE_FIELDS: tuple[str, ...] = ("id", "created_time", "message", "from", "to")
+DEFAULT_LOOKBACK_DAYS = 28
+
+# Metrics Meta retired, and what replaced them (source-apis.md section 1), for the error text.
+REPLACED_METRICS = {
+    "page_fans": "page_follows", "post_impressions": "post_media_view", "page_impressions": "page_media_view",
+    "post_impressions_unique": "post_total_media_view_unique",
+    "page_impressions_unique": "page_total_media_view_unique", "page_engaged_users": None,
+    "post_engaged_users": None, "impressions": "views", "plays": "views", "video_views": "views",
+}
+
+# -- streams --------------------------------------------------------------------------------
+_INSIGHT_ITEM = {"name": "VARCHAR", "period": "VARCHAR", "value": "JSON"}
+
+PAGE_FOLLOWERS = Stream(
+    FACEBOOK, "page_followers", primary_key=("page_id", "snapshot_date"), cursor_field="snapshot_date", snapshot=True,
+    disposition="replace_partition",
+    columns={"page_id": "VARCHAR <- $.id", "snapshot_date": "DATE", "name": "VARCHAR",
+             "followers_count": "BIGINT", "fan_count": "BIGINT"},
+    description="Daily snapshot of each Facebook Page's followers_count and fan_count (GET /{page_id}).")
+POSTS = Stream(
+    FACEBOOK, "posts", primary_key=("id",), cursor_field="created_date", restatement_days=28,
+    disposition="replace_partition",
+    columns={"id": "VARCHAR", "page_id": "VARCHAR <- $.from.id", "created_date": "DATE <- $.created_time",
+             "created_time": "TIMESTAMPTZ", "updated_time": "TIMESTAMPTZ", "message": "VARCHAR",
+             "permalink_url": "VARCHAR", "status_type": "VARCHAR", "is_published": "BOOLEAN",
+             "shares_count": "BIGINT <- $.shares.count",
+             "reactions_total": "BIGINT <- $.reactions.summary.total_count",
+             "comments_total": "BIGINT <- $.comments.summary.total_count"},
+    description="Facebook Page published posts by UTC day of created_time, with their live counts "
+                "(re-read for 28 days).")
+POST_INSIGHTS = Stream(
+    FACEBOOK, "post_insights", primary_key=("post_id", "snapshot_date", "name", "period"),
+    cursor_field="snapshot_date", snapshot=True, disposition="replace_partition",
+    columns={"post_id": "VARCHAR", "page_id": "VARCHAR", "snapshot_date": "DATE", **_INSIGHT_ITEM},
+    description="Daily snapshot of lifetime post insights for posts younger than the lookback, one row "
+                "per post and metric.")
+PAGE_INSIGHTS = Stream(
+    FACEBOOK, "page_insights", primary_key=("page_id", "date", "name", "period"), cursor_field="date",
+    restatement_days=28, disposition="replace_partition",
+    columns={"page_id": "VARCHAR", "date": "DATE", "end_time": "TIMESTAMPTZ", "timezone": "VARCHAR",
+             **_INSIGHT_ITEM},
+    description="Facebook Page insights by Pacific day (period=day), one row per Page, day and metric.")
+COMMENTS = Stream(
+    FACEBOOK, "comments", primary_key=("id",), cursor_field="created_date", restatement_days=3,
+    disposition="replace_partition",
+    columns={"id": "VARCHAR", "created_date": "DATE <- $.created_time", "created_time": "TIMESTAMPTZ",
+             "parent_id": "VARCHAR <- $.parent.id", "from_id": "VARCHAR <- $.from.id", "message": "VARCHAR",
+             "comment_count": "BIGINT", "like_count": "BIGINT", "is_hidden": "BOOLEAN"},
+    description="Comments and replies (filter=stream, flat; replies carry parent.id) on posts younger than "
+                "the lookback, by UTC day of created_time.")
+FB_CONVERSATIONS = Stream(
+    FACEBOOK, "conversations", primary_key=("id",), disposition="merge",
+    columns={"id": "VARCHAR", "updated_time": "TIMESTAMPTZ", "message_count": "BIGINT", "snippet": "VARCHAR",
+             "can_reply": "BOOLEAN", "participants": "JSON <- $.participants.data"},
+    description="Messenger conversations of the Page (platform=messenger), most recently updated first.")
+FB_MESSAGES = Stream(
+    FACEBOOK, "messages", primary_key=("id",), cursor_field="created_date", restatement_days=1,
+    disposition="replace_partition",
+    columns={"id": "VARCHAR", "conversation_id": "VARCHAR", "created_date": "DATE <- $.created_time",
+             "created_time": "TIMESTAMPTZ", "from_id": "VARCHAR <- $.from.id", "message": "VARCHAR"},
+    description="Messenger messages by UTC day of created_time, with their conversation_id.")
+
+IG_ACCOUNT_FOLLOWERS = Stream(
+    INSTAGRAM, "account_followers", primary_key=("ig_user_id", "snapshot_date"), cursor_field="snapshot_date", snapshot=True,
+    disposition="replace_partition",
+    columns={"ig_user_id": "VARCHAR <- $.id", "snapshot_date": "DATE", "username": "VARCHAR",
+             "followers_count": "BIGINT", "follows_count": "BIGINT", "media_count": "BIGINT"},
+    description="Daily snapshot of each Instagram account's followers_count (GET /{ig_user_id}).")
+MEDIA = Stream(
+    INSTAGRAM, "media", primary_key=("id",), cursor_field="posted_date", restatement_days=28,
+    disposition="replace_partition",
+    columns={"id": "VARCHAR", "ig_user_id": "VARCHAR <- $.owner.id", "posted_date": "DATE <- $.timestamp",
+             "timestamp": "TIMESTAMPTZ", "media_type": "VARCHAR", "media_product_type": "VARCHAR",
+             "caption": "VARCHAR", "permalink": "VARCHAR", "like_count": "BIGINT", "comments_count": "BIGINT"},
+    description="Instagram feed posts and reels by UTC day of timestamp, with their live counts "
+                "(re-read for 28 days).")
+MEDIA_INSIGHTS = Stream(
+    INSTAGRAM, "media_insights", primary_key=("media_id", "snapshot_date", "name", "period"),
+    cursor_field="snapshot_date", snapshot=True, disposition="replace_partition",
+    columns={"media_id": "VARCHAR", "ig_user_id": "VARCHAR", "media_product_type": "VARCHAR",
+             "snapshot_date": "DATE", **_INSIGHT_ITEM, "total_value": "JSON"},
+    description="Daily snapshot of lifetime media insights for media younger than the lookback (metrics "
+                "chosen per media type), one row per media and metric.")
+ACCOUNT_INSIGHTS = Stream(
+    INSTAGRAM, "account_insights", primary_key=("ig_user_id", "date", "name", "metric_type"), cursor_field="date",
+    restatement_days=28, disposition="replace_partition",
+    columns={"ig_user_id": "VARCHAR", "date": "DATE", "metric_type": "VARCHAR", "end_time": "TIMESTAMPTZ",
+             "timezone": "VARCHAR", **_INSIGHT_ITEM, "total_value": "JSON"},
+    description="Instagram account insights by Pacific day: time series (reach, follower_count) and "
+                "metric_type=total_value metrics, one row per account, day and metric.")
+FOLLOWER_DEMOGRAPHICS = Stream(
+    INSTAGRAM, "follower_demographics",
+    primary_key=("ig_user_id", "snapshot_date", "breakdown", "dimension_value"), cursor_field="snapshot_date", snapshot=True,
+    disposition="replace_partition",
+    columns={"ig_user_id": "VARCHAR", "snapshot_date": "DATE", "breakdown": "VARCHAR",
+             "dimension_value": "VARCHAR", "value": "BIGINT"},
+    description="Daily snapshot of Instagram follower demographics (lifetime), one row per breakdown value.")
+IG_CONVERSATIONS = Stream(
+    INSTAGRAM, "conversations", primary_key=("id",), disposition="merge",
+    columns=dict(FB_CONVERSATIONS.columns),
+    description="Instagram Direct conversations of the account linked to the Page (platform=instagram).")
+IG_MESSAGES = Stream(
+    INSTAGRAM, "messages", primary_key=("id",), cursor_field="created_date", restatement_days=1,
+    disposition="replace_partition", columns=dict(FB_MESSAGES.columns),
+    description="Instagram Direct messages by UTC day of created_time, with their conversation_id.")
+
+FACEBOOK_STREAMS = (PAGE_FOLLOWERS, POSTS, POST_INSIGHTS, PAGE_INSIGHTS, COMMENTS, FB_CONVERSATIONS, FB_MESSAGES)
+INSTAGRAM_STREAMS = (IG_ACCOUNT_FOLLOWERS, MEDIA, MEDIA_INSIGHTS, ACCOUNT_INSIGHTS, FOLLOWER_DEMOGRAPHICS,
+                     IG_CONVERSATIONS, IG_MESSAGES)
+STREAMS = FACEBOOK_STREAMS + INSTAGRAM_STREAMS
+SNAPSHOT_STREAMS = (PAGE_FOLLOWERS, POST_INSIGHTS, IG_ACCOUNT_FOLLOWERS, MEDIA_INSIGHTS, FOLLOWER_DEMOGRAPHICS)
+
+
+# -- errors and throttling: meta_marketing's, in Graph words ---------------------------------------
+class MetricRefused(FatalError):
+    """The API refused a requested insights metric (retired, misspelt or not for this media type)."""
+
+
+class NotEligible(FatalError):
+    """Media without insights (posted before the business conversion, subcode 2108006)."""
+
+
+def classify_graph_error(resp: requests.Response, url: str) -> ApiError | None:
+    """`classify_meta_error`'s decision (retryable or not), re-worded for the Graph API: the
+    token error names META_PAGE_TOKEN, a refused metric is a `MetricRefused`, and the
+    platform's own message (with `error_user_msg` when given) is kept."""
+    base = classify_meta_error(resp, url)
+    if base is None:
+        return None
+    try:
+        err = resp.json().get("error") or {}
+    except (ValueError, AttributeError):
+        return base
+    message = err.get("message") or resp.reason or ""
+    if err.get("error_user_msg") and err["error_user_msg"] not in message:
+        message = f"{message} ({err.get('error_user_title') or 'detail'}: {err['error_user_msg']})"
+    code, subcode = err.get("code"), err.get("error_subcode")
+    kw = dict(status=base.status, code=code, url=url, retry_after=base.retry_after)
+    if code in (190, 102, 104) or isinstance(base, AuthError):
+        return AuthError(PLATFORM, f"{message}. The Meta Graph API refused the access token: set a valid Page "
+                         f"or system-user token in {TOKEN_VAR} (user tokens lapse after 60 days unused "
+                         "or when the password changes)", **kw)
+    if code == 100 and ("valid insights metric" in message or re.search(r"does not support the \w+ metric", message)):
+        return MetricRefused(PLATFORM, message, **kw)
+    if code == 100 and subcode == 2108006:
+        return NotEligible(PLATFORM, message, **kw)
+    if isinstance(base, PageTooLarge):
+        return PageTooLarge(PLATFORM, message, **kw)
+    return type(base)(PLATFORM, message, **kw)
+
+
+def read_graph_throttle(resp: requests.Response, *, threshold_pct: float = 95.0) -> float:
+    """`read_meta_throttle` (x-business-use-case-usage, regain time in minutes) plus the Graph
+    API's `X-App-Usage` (percentages of the app's hourly budget)."""
+    pause = read_meta_throttle(resp, threshold_pct=threshold_pct)
+    try:
+        app = json.loads(resp.headers.get("x-app-usage") or "{}")
+        if max((float(app.get(k, 0)) for k in ("call_count", "total_cputime", "total_time")), default=0) >= threshold_pct:
+            pause = max(pause, 60.0)
+    except (ValueError, TypeError, AttributeError):
+        log.warning("[%s] could not read X-App-Usage; not pausing", PLATFORM)
+    return pause
+
+
+# -- paging ---------------------------------------------------------------------------------
+def _get(body: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(body, dict):
+            return None
+        body = body.get(part)
+    return body
+
+
+@dataclass
+class GraphCursorPaginator(Paginator):
+    """Cursor paging (`paging.cursors.after`) while `paging.next` is there; an edge that pages
+    by time instead (`next` with `since`/`until`/`__paging_token`, no cursors) is followed by
+    the query of its `next` link (its access_token dropped: the token travels in the header).
+    A page served again brings back a cursor already seen: it is asked for again, up to
+    `max_repeats` times, before refusing to loop."""
+
+    max_repeats: int = 5
+    seen: dict = field(default_factory=dict)
+
+    def next_params(self, body: Any, params: dict) -> dict | None:
+        nxt = _get(body, "paging.next")
+        if not nxt:
+            return None
+        cursor = _get(body, "paging.cursors.after")
+        if cursor:
+            new, mark = {**params, "after": cursor}, f"after={cursor}"
+        else:
+            query = [(k, v) for k, v in parse_qsl(urlsplit(nxt).query, keep_blank_values=True) if k != "access_token"]
+            if not query:
+                raise FatalError(PLATFORM, "the page has a paging.next link without a query or a cursor")
+            new, mark = dict(query), urlencode(sorted(query))
+        self.seen[mark] = self.seen.get(mark, 0) + 1
+        if self.seen[mark] > self.max_repeats:
+            raise FatalError(PLATFORM, f"the same next page came back {self.seen[mark]} times; refusing to loop")
+        return new
+
+
+# -- record helpers (the parsing the published-sample tests feed real bodies through) ---------
+def utc_day_bounds(first: date, last: date) -> tuple[int, int]:
+    """Unix seconds of `first` 00:00 UTC and of the midnight after `last`."""
+    lo = datetime.combine(first, datetime.min.time(), tzinfo=timezone.utc)
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    return int(lo.timestamp()), int(hi.timestamp())
+
+
+def parse_graph_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+
+
+def day_of_end_time(end_time: str) -> date:
+    """The Pacific day a day-metric value belongs to: `end_time` is the midnight that ends it."""
+    return (parse_graph_time(end_time).astimezone(_PACIFIC) - timedelta(seconds=1)).date()
+
+
+def utc_day(timestamp: str) -> str:
+    return timestamp[:10]
+
+
+def flatten_insights(body: Mapping, owner: Mapping[str, Any], *, day: date | None = None,
+                     snapshot_date: date | None = None, metric_type: str | None = None) -> list[dict]:
+    """Metric-major insights (`data[{name, period, values[{value, end_time}], total_value, ...}]`)
+    as one record per metric and value: the item's fields with `values` unrolled into `value`
+    (and `end_time`), plus `owner` and the day. Values with an `end_time` get the Pacific
+    `date` they belong to (only `day`'s are kept when `day` is given); a `total_value` item
+    keeps its `total_value` and takes its number as `value`."""
+    body = body.get("insights", body) if isinstance(body, Mapping) else body
+    out: list[dict] = []
+    for item in body.get("data") or []:
+        base = {k: v for k, v in item.items() if k not in ("values",)}
+        extra: dict[str, Any] = {**owner}
+        if snapshot_date is not None:
+            extra["snapshot_date"] = snapshot_date.isoformat()
+        if metric_type is not None:
+            extra["metric_type"] = metric_type
+        values = item.get("values")
+        if values is None and "total_value" in item:
+            rec = {**extra, **base, "value": (item.get("total_value") or {}).get("value")}
+            if day is not None:
+                rec.update(date=day.isoformat(), timezone=REPORTING_TZ)
+            out.append(rec)
+            continue
+        for v in values or []:
+            rec = {**extra, **base, "value": v.get("value")}
+            if "end_time" in v:
+                belongs = day_of_end_time(v["end_time"])
+                if day is not None and belongs != day:
+                    continue
+                rec.update(end_time=v["end_time"], date=belongs.isoformat(), timezone=REPORTING_TZ)
+            elif day is not None:
+                rec.update(date=day.isoformat(), timezone=REPORTING_TZ)
+            out.append(rec)
+    return out
+
+
+def flatten_demographics(body: Mapping, ig_user_id: str, snapshot_date: date) -> list[dict]:
+    """`follower_demographics` (total_value.breakdowns[].results[]) as one record per value."""
+    out = []
+    for item in body.get("data") or []:
+        for bd in (item.get("total_value") or {}).get("breakdowns") or []:
+            keys = bd.get("dimension_keys") or []
+            for res in bd.get("results") or []:
+                out.append({"ig_user_id": ig_user_id, "snapshot_date": snapshot_date.isoformat(),
+                            "name": item.get("name"), "breakdown": ",".join(keys),
+                            "dimension_value": ",".join(str(x) for x in res.get("dimension_values") or []),
+                            "value": res.get("value")})
+    return out
+
+
+def product_key(media: Mapping) -> str:
+    """The key of `media_metrics` for a media: CAROUSEL_ALBUM, else its media_product_type."""
+    return "CAROUSEL_ALBUM" if media.get("media_type") == "CAROUSEL_ALBUM" else str(media.get("media_product_type"))
+
+
+# -- the client -------------------------------------------------------------------------------
+class MetaGraphClient:
+    """Facebook Pages and Instagram accounts through the Graph API. The token is swapped for
+    each Page's own token (`GET /{page_id}?fields=access_token`) unless `swap_page_token` is off."""
+
+    def __init__(self, base_url: str, access_token: str, *, page_ids: Sequence[str] = (),
+                 ig_user_ids: Sequence[str] = (), api_version: str = API_VERSION,
+                 post_fields: Sequence[str] = DEFAULT_POST_FIELDS,
+                 post_metrics: Sequence[str] = DEFAULT_POST_METRICS,
+                 page_metrics: Sequence[str] = DEFAULT_PAGE_METRICS,
+                 page_fields: Sequence[str] = DEFAULT_PAGE_FIELDS,
+                 comment_fields: Sequence[str] = DEFAULT_COMMENT_FIELDS,
+                 media_fields: Sequence[str] = DEFAULT_MEDIA_FIELDS,
+                 media_metrics: Mapping[str, Sequence[str]] | None = None,
+                 account_day_metrics: Sequence[str] = DEFAULT_ACCOUNT_DAY_METRICS,
+                 account_total_metrics: Sequence[str] = DEFAULT_ACCOUNT_TOTAL_METRICS,
+                 demographic_breakdowns: Sequence[str] = DEFAULT_DEMOGRAPHIC_BREAKDOWNS,
+                 account_fields: Sequence[str] = DEFAULT_ACCOUNT_FIELDS,
+                 conversation_fields: Sequence[str] = DEFAULT_CONVERSATION_FIELDS,
+                 message_fields: Sequence[str] = DEFAULT_MESSAGE_FIELDS,
+                 lookback_days: int = DEFAULT_LOOKBACK_DAYS, page_size: int = 100,
+                 swap_page_token: bool = True, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        if not access_token:
+            raise AuthError(PLATFORM, f"no access token: set {TOKEN_VAR}")
+        self.page_ids = list(page_ids)
+        self.ig_user_ids = list(ig_user_ids)
+        self.version = api_version
+        self.post_fields, self.post_metrics = tuple(post_fields), tuple(post_metrics)
+        self.page_metrics, self.page_fields = tuple(page_metrics), tuple(page_fields)
+        self.comment_fields, self.media_fields = tuple(comment_fields), tuple(media_fields)
+        self.media_metrics = {k: tuple(v) for k, v in (media_metrics or DEFAULT_MEDIA_METRICS).items()}
+        self.account_day_metrics = tuple(account_day_metrics)
+        self.account_total_metrics = tuple(account_total_metrics)
+        self.demographic_breakdowns = tuple(demographic_breakdowns)
+        self.account_fields = tuple(account_fields)
+        self.conversation_fields, self.message_fields = tuple(conversation_fields), tuple(message_fields)
+        self.lookback_days, self.page_size = lookback_days, page_size
+        self.swap_page_token = swap_page_token
+        self._token, self._base_url, self._retry, self._sleep = access_token, base_url, retry, sleep
+        self.http = self._core(access_token)
+        self._page_http: dict[str, HttpCore] = {}
+
+    def _core(self, token: str, *secrets: str) -> HttpCore:
+        core = HttpCore(PLATFORM, self._base_url, headers={"Authorization": f"Bearer {token}"},
+                        secrets=(token, self._token, *secrets), retry=self._retry,
+                        classify_error=classify_graph_error, read_throttle=read_graph_throttle, sleep=self._sleep)
+        if hasattr(self, "http"):
+            core.stats = self.http.stats  # one set of counters for the whole client
+        return core
+
+    @property
+    def stats(self):
+        return self.http.stats
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _path(self, *parts: str) -> str:
+        return "/".join((self.version, *parts))
+
+    def page_http(self, page_id: str) -> HttpCore:
+        """The HTTP core holding the Page's own token (swapped once per client and Page)."""
+        if not self.swap_page_token:
+            return self.http
+        if page_id not in self._page_http:
+            body = self.http.get_json(self._path(page_id), params={"fields": "id,access_token"})
+            token = body.get("access_token")
+            if not token:
+                log.warning("[%s] no Page token for %s (the token lacks pages_show_list?); using %s as is",
+                            PLATFORM, page_id, TOKEN_VAR)
+                self._page_http[page_id] = self.http
+            else:
+                self._page_http[page_id] = self.http if token == self._token else self._core(token, token)
+        return self._page_http[page_id]
+
+    def _pages_of(self, http: HttpCore, path: str, params: Mapping[str, Any]) -> Iterator[list[dict]]:
+        yield from http.paginate(self._path(path), GraphCursorPaginator(),
+                                 params={"limit": str(self.page_size), **params})
+
+    def _insights(self, http: HttpCore, obj: str, metrics: Sequence[str], setting: str, what: str,
+                  **params: str) -> dict:
+        """One insights call. A refused metric fails naming the platform, the metric(s) and the
+        setting to change: Meta's error does not say which one, so each is tried alone."""
+        try:
+            return http.get_json(self._path(obj, "insights"), params={"metric": ",".join(metrics), **params})
+        except MetricRefused as exc:
+            named = re.search(r"does not support the (\w+) metric", str(exc))
+            refused = [named.group(1)] if named else self._refused(http, obj, metrics, params)
+            hints = [f"{m} (Meta replaced it with {REPLACED_METRICS[m]})" if REPLACED_METRICS.get(m)
+                     else m for m in refused or metrics]
+            said = re.sub(r"^\[[^\]]*\] [^:]*: ", "", str(exc))
+            raise MetricRefused(PLATFORM, f"the Meta Graph API refuses the {what} metric(s) {', '.join(hints)} "
+                                f"({said}). Remove or rename them in `{setting}` of the meta_graph resource "
+                                "configuration", status=exc.status, code=exc.code) from None
+
+    def _refused(self, http: HttpCore, obj: str, metrics: Sequence[str], params: Mapping[str, str]) -> list[str]:
+        refused = []
+        for m in metrics:
+            try:
+                http.get_json(self._path(obj, "insights"), params={"metric": m, **params})
+            except MetricRefused:
+                refused.append(m)
+        return refused
+
+    def _require(self, ids: list[str], var: str) -> None:
+        if not ids:
+            raise FatalError(PLATFORM, f"no ids configured: set {var}")
+
+    # -- the SourceClient protocol -------------------------------------------------------------
+    def pages(self, stream: Stream, day: date | None) -> Iterator[list[dict]]:
+        handlers = {
+            PAGE_FOLLOWERS.key: self.page_follower_pages, POSTS.key: self.post_pages,
+            POST_INSIGHTS.key: self.post_insight_pages, PAGE_INSIGHTS.key: self.page_insight_pages,
+            COMMENTS.key: self.comment_pages,
+            FB_CONVERSATIONS.key: lambda d: self.conversation_pages("messenger"),
+            FB_MESSAGES.key: lambda d: self.message_pages("messenger", d),
+            IG_ACCOUNT_FOLLOWERS.key: self.account_follower_pages, MEDIA.key: self.media_pages,
+            MEDIA_INSIGHTS.key: self.media_insight_pages, ACCOUNT_INSIGHTS.key: self.account_insight_pages,
+            FOLLOWER_DEMOGRAPHICS.key: self.demographic_pages,
+            IG_CONVERSATIONS.key: lambda d: self.conversation_pages("instagram"),
+            IG_MESSAGES.key: lambda d: self.message_pages("instagram", d),
+        }
+        handler = handlers.get(stream.key)
+        if handler is None:
+            raise ValueError(f"{PLATFORM} has no stream {stream.key!r}")
+        if stream.dated and day is None:
+            raise ValueError(f"{stream.key} is dated: give the day to read")
+        if stream.source == FACEBOOK or stream.key in (IG_CONVERSATIONS.key, IG_MESSAGES.key):
+            self._require(self.page_ids, "FACEBOOK_PAGE_IDS")
+        else:
+            self._require(self.ig_user_ids, "INSTAGRAM_USER_IDS")
+        yield from handler(day)
+
+    # -- Facebook ------------------------------------------------------------------------------
+    def page_follower_pages(self, day: date) -> Iterator[list[dict]]:
+        rows = []
+        for pid in self.page_ids:
+            node = self.page_http(pid).get_json(self._path(pid), params={"fields": ",".join(self.page_fields)})
+            rows.append({**node, "snapshot_date": day.isoformat()})
+        yield rows
+
+    def posts_between(self, page_id: str, first: date, last: date, fields: Sequence[str]) -> Iterator[list[dict]]:
+        """Pages of the Page's posts created from `first` to `last` (UTC days), newest first;
+        a post served twice (a repeated page) is kept once."""
+        since, until = utc_day_bounds(first, last)
+        seen: set[str] = set()
+        for page in self._pages_of(self.page_http(page_id), f"{page_id}/published_posts",
+                                   {"fields": ",".join(fields), "since": str(since), "until": str(until)}):
+            keep = [p for p in page if p.get("id") not in seen
+                    and first.isoformat() <= utc_day(p.get("created_time", "")) <= last.isoformat()]
+            seen.update(p.get("id") for p in keep)
+            yield keep
+
+    def post_pages(self, day: date) -> Iterator[list[dict]]:
+        for pid in self.page_ids:
+            yield from self.posts_between(pid, day, day, self.post_fields)
+
+    def _lookback(self, day: date) -> date:
+        return day - timedelta(days=max(self.lookback_days, 1) - 1)
+
+    def post_insight_pages(self, day: date) -> Iterator[list[dict]]:
+        for pid in self.page_ids:
+            http = self.page_http(pid)
+            for posts in self.posts_between(pid, self._lookback(day), day, ("id", "created_time")):
+                rows = []
+                for post in posts:
+                    body = self._insights(http, post["id"], self.post_metrics, "post_metrics", "post insights",
+                                          period="lifetime")
+                    rows += flatten_insights(body, {"post_id": post["id"], "page_id": pid}, snapshot_date=day)
+                yield rows
+
+    def page_insight_pages(self, day: date) -> Iterator[list[dict]]:
+        """One call per Page and day. `paging.next` of the insights edge is the next time
+        window, not more of this one: it is not followed."""
+        for pid in self.page_ids:
+            body = self._insights(self.page_http(pid), pid, self.page_metrics, "page_metrics", "Page insights",
+                                  period="day", since=day.isoformat(), until=(day + timedelta(days=1)).isoformat())
+            yield flatten_insights(body, {"page_id": pid}, day=day)
+
+    def comment_pages(self, day: date) -> Iterator[list[dict]]:
+        """Comments and replies written on `day` under the Page's posts from the lookback.
+        Each post's comments are read newest first and the walk stops at the first comment
+        older than `day`."""
+        start = day.isoformat()
+        for pid in self.page_ids:
+            http = self.page_http(pid)
+            for posts in self.posts_between(pid, self._lookback(day), day, ("id", "created_time")):
+                for post in posts:
+                    for page in self._pages_of(http, f"{post['id']}/comments", {
+                            "filter": "stream", "order": "reverse_chronological", "summary": "true",
+                            "fields": ",".join(self.comment_fields)}):
+                        yield [c for c in page if utc_day(c.get("created_time", "")) == start]
+                        if any(utc_day(c.get("created_time", "9")) < start for c in page):
+                            break
+
+    def conversation_pages(self, platform: str) -> Iterator[list[dict]]:
+        for pid in self.page_ids:
+            yield from self._pages_of(self.page_http(pid), f"{pid}/conversations",
+                                      {"platform": platform, "fields": ",".join(self.conversation_fields)})
+
+    def message_pages(self, platform: str, day: date) -> Iterator[list[dict]]:
+        """Messages sent on `day`. Conversations come most recently updated first, each with its
+        newest messages inline (`messages.limit(n){...}`), so the walk stops at the first
+        conversation last updated before `day`; a conversation's older messages are paged from
+        `/{conversation_id}/messages` (newest first) only while they still reach `day`."""
+        start = day.isoformat()
+        fields = ",".join(self.message_fields)
+        on_day = lambda conv_id, msgs: [{**m, "conversation_id": conv_id} for m in msgs  # noqa: E731
+                                        if utc_day(m.get("created_time", "")) == start]
+        older = lambda msgs: any(utc_day(m.get("created_time", "9")) < start for m in msgs)  # noqa: E731
+        for pid in self.page_ids:
+            http = self.page_http(pid)
+            done: set[str] = set()
+            for convs in self._pages_of(http, f"{pid}/conversations", {
+                    "platform": platform,
+                    "fields": f"id,updated_time,messages.limit({self.page_size}){{{fields}}}"}):
+                for conv in convs:
+                    if conv["id"] in done or utc_day(conv.get("updated_time", "9")) < start:
+                        continue
+                    done.add(conv["id"])
+                    inline = conv.get("messages") or {}
+                    yield on_day(conv["id"], inline.get("data") or [])
+                    after = _get(inline, "paging.cursors.after")
+                    if older(inline.get("data") or []) or not _get(inline, "paging.next") or not after:
+                        continue
+                    for page in self._pages_of(http, f"{conv['id']}/messages", {"fields": fields, "after": after}):
+                        yield on_day(conv["id"], page)
+                        if older(page):
+                            break
+                if any(utc_day(c.get("updated_time", "9")) < start for c in convs):
+                    break
+
+    # -- Instagram -----------------------------------------------------------------------------
+    def account_follower_pages(self, day: date) -> Iterator[list[dict]]:
+        rows = []
+        for uid in self.ig_user_ids:
+            node = self.http.get_json(self._path(uid), params={"fields": ",".join(self.account_fields)})
+            rows.append({**node, "snapshot_date": day.isoformat()})
+        yield rows
+
+    def media_between(self, ig_user_id: str, first: date, last: date, fields: Sequence[str]) -> Iterator[list[dict]]:
+        since, until = utc_day_bounds(first, last)
+        seen: set[str] = set()
+        for page in self._pages_of(self.http, f"{ig_user_id}/media",
+                                   {"fields": ",".join(fields), "since": str(since), "until": str(until)}):
+            keep = [m for m in page if m.get("id") not in seen
+                    and first.isoformat() <= utc_day(m.get("timestamp", "")) <= last.isoformat()]
+            seen.update(m.get("id") for m in keep)
+            yield keep
+
+    def media_pages(self, day: date) -> Iterator[list[dict]]:
+        for uid in self.ig_user_ids:
+            yield from self.media_between(uid, day, day, self.media_fields)
+
+    def media_insight_pages(self, day: date) -> Iterator[list[dict]]:
+        for uid in self.ig_user_ids:
+            for media in self.media_between(uid, self._lookback(day), day,
+                                            ("id", "media_type", "media_product_type", "timestamp")):
+                rows = []
+                for m in media:
+                    key = product_key(m)
+                    metrics = self.media_metrics.get(key)
+                    if not metrics:
+                        log.warning("[%s] no media_metrics for %s media (%s): skipped", PLATFORM, key, m["id"])
+                        continue
+                    try:
+                        body = self._insights(self.http, m["id"], metrics, f"media_metrics[{key!r}]",
+                                              f"{key} media insights", period="lifetime")
+                    except NotEligible as exc:
+                        log.warning("[%s] media %s has no insights: %s", PLATFORM, m["id"], exc)
+                        continue
+                    rows += flatten_insights(body, {"media_id": m["id"], "ig_user_id": uid,
+                                                    "media_product_type": m.get("media_product_type")},
+                                             snapshot_date=day)
+                yield rows
+
+    def account_insight_pages(self, day: date) -> Iterator[list[dict]]:
+        window = {"period": "day", "since": day.isoformat(), "until": (day + timedelta(days=1)).isoformat()}
+        for uid in self.ig_user_ids:
+            rows = []
+            if self.account_day_metrics:
+                body = self._insights(self.http, uid, self.account_day_metrics, "account_day_metrics",
+                                      "Instagram account insights", **window)
+                rows += flatten_insights(body, {"ig_user_id": uid}, day=day, metric_type="time_series")
+            if self.account_total_metrics:
+                body = self._insights(self.http, uid, self.account_total_metrics, "account_total_metrics",
+                                      "Instagram account insights", metric_type="total_value", **window)
+                rows += flatten_insights(body, {"ig_user_id": uid}, day=day, metric_type="total_value")
+            yield rows
+
+    def demographic_pages(self, day: date) -> Iterator[list[dict]]:
+        for uid in self.ig_user_ids:
+            rows = []
+            for breakdown in self.demographic_breakdowns:
+                body = self._insights(self.http, uid, ("follower_demographics",), "demographic_breakdowns",
+                                      "follower demographics", period="lifetime", metric_type="total_value",
+                                      breakdown=breakdown)
+                rows += flatten_demographics(body, uid, day)
+            yield rows

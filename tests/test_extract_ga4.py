@@ -1,0 +1,187 @@
+"""The GA4 extractor against the fake, faults on: exactly the simulator's rows (flattened from
+GA4's positional rows), every injected bad row in the rejects, idempotent re-runs, restatement
+of the last 3 days, clear failures for a retired metric, a bad token and a foreign property,
+quota back-off as Airbyte does, and the token in no message."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+
+import pytest
+import requests
+
+from extractors.ga4 import (ANALYTICS_REPORT, DEFAULT_DIMENSIONS, DEFAULT_METRICS, GA4Client, classify_ga4_error,
+                            report_stream)
+from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
+from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
+from sampleworld.fakes.ga4 import DEFAULT_TOKEN, GA4App
+from stream_harness import by_key, days, run_stream
+
+FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
+FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
+                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.1, seed=11)
+WEEK = days(date(2026, 6, 1), date(2026, 6, 7))
+META = ("property_id", "currency_code", "time_zone", "report_date")
+KEY = ANALYTICS_REPORT.primary_key
+
+
+@pytest.fixture
+def fake(world):
+    with FakeServer(GA4App(world), FAULTS) as srv:
+        yield srv
+
+
+def client(srv, token=DEFAULT_TOKEN, sleeps=None, **kw) -> GA4Client:
+    kw.setdefault("property_ids", sorted(srv.app.properties))
+    # quota back-offs (30 s, 1,800 s) are asked for, not slept, in tests
+    return GA4Client(srv.url, token, page_size=100, retry=FAST,
+                     sleep=(sleeps.append if sleeps is not None else lambda s: None), **kw)
+
+
+def expected(app: GA4App, day_list) -> dict[tuple, dict]:
+    """What the fake serves now, as the extractor lands it (flattened, with the metadata)."""
+    wanted = {d.strftime("%Y%m%d"): d for d in day_list}
+    out = []
+    for r in app.current_rows():
+        if r["date"] in wanted:
+            p = app.properties[r["property_id"]]
+            out.append({**r, "currency_code": p["currency_code"], "time_zone": p["time_zone"],
+                        "report_date": wanted[r["date"]].isoformat()})
+    return by_key(out, KEY)
+
+
+def assert_rejects_are_the_injected(run, injected):
+    got = []
+    for text, reason in run.rejects:
+        rec = json.loads(text)
+        assert reason and "missing required field" in reason, reason
+        got.append(json.dumps({k: v for k, v in rec.items() if k not in META}, sort_keys=True))
+    assert sorted(got) == sorted(json.dumps(v, sort_keys=True) for v in injected)
+
+
+def test_every_row_exactly_once_with_faults(fake, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    c = client(fake)
+    run = run_stream(c, ANALYTICS_REPORT, tmp_path, WEEK)
+    assert by_key(run.records, KEY) == expected(fake.app, WEEK)
+    assert len(run.records) > 2000 and c.stats.pages >= 3 * len(WEEK)   # several pages a day
+    assert fake.faults_injected > 0 and c.stats.retries > 0
+    assert getattr(fake.app, "injected_bad", []), "the seed should inject bad rows"
+    assert_rejects_are_the_injected(run, fake.app.injected_bad)
+    assert DEFAULT_TOKEN not in caplog.text
+    # the property quota was read and logged
+    assert c.quota["tokensPerDay"]["remaining"] > 0 and "quota left" in caplog.text
+
+
+def test_repeated_pages_are_asked_again_not_skipped(world, tmp_path, caplog):
+    with FakeServer(GA4App(world), FaultConfig(repeat_page_rate=0.5, seed=2)) as srv:
+        run = run_stream(client(srv), ANALYTICS_REPORT, tmp_path, [date(2026, 6, 2)])
+    assert by_key(run.records, KEY) == expected(srv.app, [date(2026, 6, 2)])
+    assert "repeated rows already read" in caplog.text
+
+
+def test_same_partition_twice_changes_nothing(fake, tmp_path):
+    day = date(2026, 6, 3)
+    run = run_stream(client(fake), ANALYTICS_REPORT, tmp_path, [day, day])
+    first, second = run.results
+    assert first.inserted > 300
+    assert (second.inserted, second.updated, second.deleted) == (0, 0, 0)
+    assert second.unchanged == first.inserted
+
+
+def test_restatement_updates_recent_days_only(fake, tmp_path):
+    recent, old = date(2026, 6, 7), date(2026, 6, 1)   # as_of 2026-06-08: the 7th is provisional
+    run_stream(client(fake), ANALYTICS_REPORT, tmp_path, [old, recent])
+    fake.app.restate()
+    run = run_stream(client(fake), ANALYTICS_REPORT, tmp_path, [old, recent])
+    on_old, on_recent = run.results
+    assert (on_old.inserted, on_old.updated, on_old.deleted) == (0, 0, 0)
+    assert on_recent.updated > 0 and on_recent.inserted == 0
+    assert by_key(run.records, KEY) == expected(fake.app, [old, recent])
+
+
+def test_incremental_rerun_of_the_window_loads_nothing_new(fake, tmp_path):
+    window = days(date(2026, 6, 5), date(2026, 6, 7))
+    run_stream(client(fake), ANALYTICS_REPORT, tmp_path, window)
+    again = run_stream(client(fake), ANALYTICS_REPORT, tmp_path, window)
+    assert all((r.inserted, r.updated, r.deleted) == (0, 0, 0) for r in again.results)
+    assert by_key(again.records, KEY) == expected(fake.app, window)
+
+
+@pytest.mark.parametrize("metrics, bad", [((*DEFAULT_METRICS, "conversions"), "conversions")])
+def test_renamed_metric_fails_naming_it_and_the_setting(fake, metrics, bad):
+    with pytest.raises(FatalError) as exc:
+        list(client(fake, metrics=metrics).pages(ANALYTICS_REPORT, date(2026, 6, 1)))
+    text = str(exc.value)
+    assert "[ga4]" in text and bad in text and "`metrics`" in text and "keyEvents" in text
+
+
+def test_retired_metric_fails_naming_it_and_the_setting(world):
+    with FakeServer(GA4App(world), FaultConfig(retired_metrics=("engagedSessions",))) as srv:
+        with pytest.raises(FatalError) as exc:
+            list(client(srv).pages(ANALYTICS_REPORT, date(2026, 6, 1)))
+    assert "[ga4]" in str(exc.value) and "engagedSessions" in str(exc.value) and "`metrics`" in str(exc.value)
+
+
+def test_bad_token_fails_naming_the_variable_and_never_shows_it(fake, caplog):
+    caplog.set_level(logging.DEBUG)
+    secret = "ya29.not-a-real-ga4-token-0123456789"
+    with pytest.raises(AuthError, match="GA4_TOKEN") as exc:
+        list(client(fake, token=secret).pages(ANALYTICS_REPORT, date(2026, 6, 1)))
+    assert "invalid authentication credentials" in str(exc.value)
+    assert secret not in str(exc.value) and secret not in caplog.text
+    assert all(secret not in r.getMessage() for r in caplog.records)
+
+
+def test_missing_token_fails_before_any_call():
+    with pytest.raises(AuthError, match="GA4_TOKEN"):
+        GA4Client("http://127.0.0.1:9", "")
+
+
+def test_property_without_access_names_the_setting(fake):
+    with pytest.raises(AuthError, match="GA4_PROPERTY_IDS") as exc:
+        list(client(fake, property_ids=["999"]).pages(ANALYTICS_REPORT, date(2026, 6, 1)))
+    assert "sufficient permissions" in str(exc.value)
+
+
+def _google_response(status: int, message: str, state: str) -> requests.Response:
+    resp = requests.Response()
+    resp.status_code = status
+    resp._content = json.dumps({"error": {"code": status, "message": message, "status": state}}).encode()
+    return resp
+
+
+@pytest.mark.parametrize("message, kind, wait", [
+    ("Exhausted concurrent requests quota.", RetryableError, 30),
+    ("Exhausted property tokens for a project per hour.", RetryableError, 1800),
+    ("Exhausted potentially thresholded requests quota.", RetryableError, 1800),
+    ("Exhausted property tokens per day.", FatalError, None),
+])
+def test_quota_errors_back_off_as_airbyte_does(message, kind, wait):
+    err = classify_ga4_error(_google_response(429, message, "RESOURCE_EXHAUSTED"), "u")
+    assert type(err) is kind and message in str(err)
+    if wait:
+        assert err.retry_after == wait
+
+
+def test_concurrent_quota_429_waits_30_seconds(world, tmp_path):
+    sleeps: list[float] = []
+    with FakeServer(GA4App(world), FaultConfig(rate_limit_rate=0.3, retry_after_s=0, seed=4)) as srv:
+        run = run_stream(client(srv, sleeps=sleeps), ANALYTICS_REPORT, tmp_path, [date(2026, 6, 4)])
+    assert by_key(run.records, KEY) == expected(srv.app, [date(2026, 6, 4)])
+    assert sleeps and all(s >= 30 for s in sleeps)
+
+
+def test_dimensions_and_metrics_are_configuration(fake, tmp_path):
+    stream = report_stream(("date", "sessionSource"), ("sessions", "totalRevenue"))
+    c = client(fake, dimensions=("date", "sessionSource"), metrics=("sessions", "totalRevenue"))
+    run = run_stream(c, stream, tmp_path, [date(2026, 6, 2)])
+    rows = by_key(run.records, stream.primary_key)
+    full = [r for r in fake.app.current_rows() if r["date"] == "20260602"]
+    assert sum(int(r["sessions"]) for r in rows.values()) == sum(int(r["sessions"]) for r in full)
+    assert {r["sessionSource"] for r in rows.values()} == {r["sessionSource"] for r in full}
+    assert set(next(iter(rows.values()))) - {EXTRA_FIELD} == {*META, "date", "sessionSource", "sessions",
+                                                              "totalRevenue"}
+    assert ANALYTICS_REPORT.primary_key == ("property_id", *DEFAULT_DIMENSIONS)
