@@ -41,6 +41,11 @@ class Stream:
         return f"{self.source}/{self.name}"
 
 
+class DayUnavailable(Exception):
+    """The platform can no longer serve this day in full (X's recent search keeps 7 days):
+    nothing is loaded for it, so what is stored stays as it is, and the run goes on."""
+
+
 class SourceClient(Protocol):
     """What every API client offers the pipeline."""
 

@@ -53,7 +53,7 @@ import requests
 
 from extractors.http import (ApiError, AuthError, CallStats, FatalError, HttpCore, RetryableError,
                              RetryPolicy, retry_after_seconds)
-from extractors.streams import Stream
+from extractors.streams import DayUnavailable, Stream
 
 log = logging.getLogger(__name__)
 
@@ -410,14 +410,14 @@ class XClient:
     def day_window(self, day: date, what: str) -> tuple[str, str] | None:
         """(start_time, end_time) of a UTC day for recent search and counts; None for a day that
         has not begun. A day that starts before X's 7-day horizon can no longer be read in full:
-        loading part of it would delete stored rows, so that is an error."""
+        loading part of it would delete stored rows, so it is reported unavailable (and skipped)."""
         now = self.server_now()
         start, end = midnight(day), min(midnight(day) + timedelta(days=1), now - END_MARGIN)
         if end <= start:
             return None
         horizon = now - timedelta(days=RECENT_DAYS)
         if start < horizon:
-            raise FatalError(SOURCE, f"{PLATFORM} serves {what} of the last {RECENT_DAYS} days only (from "
+            raise DayUnavailable(f"[{SOURCE}] {PLATFORM} serves {what} of the last {RECENT_DAYS} days only (from "
                              f"{fmt_ts(horizon)}): {day} can no longer be read in full, so its stored rows are "
                              "left as they are")
         return fmt_ts(start), fmt_ts(end)

@@ -3,8 +3,12 @@ of the one-resource-per-external-system classes in orchestration/sources/."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,45 +41,88 @@ class WarehouseResource(ConfigurableResource):
             yield con
 
 
+class _FakesProcess:
+    """One fakes process per run, shared by every source (Dagster hands each source resource
+    its own copy of the nested `fakes` resource, so the sharing lives here), started on first
+    use and stopped when the last resource using it is torn down."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.proc = None
+        self.env: dict[str, str] = {}
+        self.users = 0
+
+    def acquire(self) -> None:
+        with self.lock:
+            self.users += 1
+
+    def release(self) -> None:
+        with self.lock:
+            self.users -= 1
+            if self.users > 0 or self.proc is None:
+                return
+            proc, self.proc, self.env = self.proc, None, {}
+        proc.stdin.close()   # the fakes stop when their standard input closes
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    def get_env(self, faults_on: bool, log, timeout_s: float) -> dict[str, str]:
+        with self.lock:
+            if self.proc is None:
+                self.proc, self.env = self._start(faults_on, log, timeout_s)
+            return dict(self.env)
+
+    @staticmethod
+    def _start(on: bool, log, timeout_s: float):
+        repo = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
+        proc = subprocess.Popen([sys.executable, "-m", "sampleworld", "serve", "--faults", "on" if on else "off",
+                                 "--env-json", "--stop-on-eof"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True, env=env, cwd=repo)
+        deadline = time.monotonic() + timeout_s
+        for line in proc.stdout:   # the world is generated first if it is not there yet
+            if line.startswith("SKW_FAKES_ENV "):
+                found = json.loads(line.split(" ", 1)[1])
+                if log:
+                    log.info(f"embedded default: fake APIs on 127.0.0.1 (pid {proc.pid}) serving the "
+                             f"sample world {Path(found['world']).name} (faults {'on' if on else 'off'})")
+                return proc, found["env"]
+            if time.monotonic() > deadline:
+                break
+        proc.kill()
+        raise RuntimeError(f"the embedded fakes did not start (exit code {proc.poll()}); "
+                           f"run `python -m sampleworld serve` to see why")
+
+
+_FAKES = _FakesProcess()
+
+
 class EmbeddedFakesResource(ConfigurableResource):
     """The embedded default: local fakes of every platform API serving the sample world on
     127.0.0.1. Started on first use in a run (only when a source has no endpoint in the
-    environment) and stopped when the run ends."""
+    environment), in a process of their own so that serving and extracting use both cores
+    rather than one interpreter, and stopped when the run ends."""
 
     faults: str = Field(default="", description="on|off; default $SKW_FAKE_FAULTS, else on")
+    start_timeout_s: float = 600.0
 
-    _env: dict = PrivateAttr(default_factory=dict)
-    _servers: dict = PrivateAttr(default_factory=dict)
-    _lock: object = PrivateAttr(default_factory=threading.Lock)
     _log: object = PrivateAttr(default=None)
 
     @contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator["EmbeddedFakesResource"]:
         self._log = context.log
+        _FAKES.acquire()
         try:
             yield self
         finally:
-            for srv in self._servers.values():
-                srv.stop()
-            self._servers, self._env = {}, {}
+            _FAKES.release()
 
     def env(self) -> dict[str, str]:
         """The variables that point the extractors at the fakes (starting them if needed)."""
-        with self._lock:
-            if not self._servers:
-                from sampleworld.fakes.base import FaultConfig
-                from sampleworld.serve import fake_env, start_fakes
-                from sampleworld.world import WorldSpec, generate
-
-                spec = WorldSpec.from_env()
-                world = generate(spec, Settings.from_env().sample_dir)
-                on = (self.faults or os.environ.get("SKW_FAKE_FAULTS", "on")) == "on"
-                self._servers = start_fakes(world, FaultConfig.default_on(spec.seed) if on else FaultConfig.off())
-                self._env = fake_env(self._servers, world)
-                if self._log:
-                    self._log.info(f"embedded default: {len(self._servers)} fake APIs on 127.0.0.1 serving "
-                                   f"the sample world {world.name} (faults {'on' if on else 'off'})")
-            return dict(self._env)
+        on = (self.faults or os.environ.get("SKW_FAKE_FAULTS", "on")) == "on"
+        return _FAKES.get_env(on, self._log, self.start_timeout_s)
 
 
 class SourceResource(ConfigurableResource):

@@ -21,6 +21,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sampleworld", description=__doc__)
     parser.add_argument("command", choices=["generate", "serve"])
     parser.add_argument("--faults", choices=["on", "off"], default="off")
+    parser.add_argument("--env-json", action="store_true",
+                        help="print one line 'SKW_FAKES_ENV {json}' with the variables that point at the fakes")
+    parser.add_argument("--stop-on-eof", action="store_true",
+                        help="stop when standard input closes (a parent process that started us has ended)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     spec, settings = WorldSpec.from_env(), Settings.from_env()
@@ -41,11 +45,17 @@ def main(argv=None) -> int:
     servers = start_fakes(world, faults)
     for name, srv in servers.items():
         print(f"{name}: {srv.url}")
-    print("export " + " ".join(f"{k}={v}" for k, v in fake_env(servers, world).items()
-                               if not k.endswith("_TOKEN")) + "  # tokens: see .env.example")
-    print("Ctrl-C stops the fakes.", flush=True)
+    env = fake_env(servers, world)
+    if args.env_json:
+        print("SKW_FAKES_ENV " + json.dumps({"world": str(world), "env": env}), flush=True)
+    else:
+        print("export " + " ".join(f"{k}={v}" for k, v in env.items()
+                                   if not k.endswith("_TOKEN")) + "  # tokens: see .env.example")
+        print("Ctrl-C stops the fakes.", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if args.stop_on_eof:
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     try:
         stop.wait()
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from extractors import x
+from extractors.streams import DayUnavailable
 from extractors.http import AuthError, FatalError, RetryPolicy
 from extractors.x import (MENTION_COUNTS, MENTIONS, POST_METRICS, POSTS, USERS, XClient, fmt_ts, midnight,
                           read_x_throttle)
@@ -184,11 +185,11 @@ def test_without_a_user_token_timelines_are_read_without_private_metrics(world, 
     assert "X_USER_ACCESS_TOKEN" in caplog.text
 
 
-def test_days_beyond_the_seven_day_horizon_fail_and_future_days_are_empty(world):
+def test_days_beyond_the_seven_day_horizon_are_unavailable_and_future_days_are_empty(world):
     with FakeServer(XApp(world)) as srv:
         c = client(srv)
         for stream in (MENTIONS, MENTION_COUNTS):
-            with pytest.raises(FatalError, match="last 7 days") as exc:
+            with pytest.raises(DayUnavailable, match="last 7 days") as exc:
                 list(c.pages(stream, date(2026, 5, 31)))
             assert "stored rows are left" in str(exc.value)
             assert list(c.pages(stream, date(2026, 6, 9))) == [[]] * len(QUERIES)

@@ -137,3 +137,18 @@ def test_columns_can_come_from_nested_paths(tmp_path):
         reasons = [x for (x,) in con.execute(f"select reason from {REJECTS_TABLE} order by line").fetchall()]
     assert (r.loaded, r.rejected) == (1, 2) and rows == [("2026-06-01", "9", 12)]
     assert reasons == ["missing required field $.campaign.id", "field $.metrics.clicks: x is not a valid BIGINT"]
+
+
+def test_a_run_of_days_loads_in_one_transaction(tmp_path):
+    day1 = land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 3)])
+    bad = [{"id": "9", "day": "2026-06-02", "amount": "1"}, {"day": "2026-06-02", "amount": "1"}]
+    day2 = land_pages(tmp_path, "src", "things", "2026-06-02", [bad + rows("2026-06-02", 2)])
+    with connect(tmp_path / "w.duckdb") as con:
+        load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-03", [rows("2026-06-03", 4)]))
+        r = load(con, TABLE, [day1, day2])
+        got = con.execute("select day::varchar, count(*), min(_source_file) from raw.src__things group by 1 order by 1").fetchall()
+        rejects = con.execute(f"select partition, source_file, line from {REJECTS_TABLE}").fetchall()
+    assert (r.received, r.loaded, r.rejected, r.inserted, r.partition) == (7, 6, 1, 6, "2026-06-01..2026-06-02")
+    assert [(d, n) for d, n, _ in got] == [("2026-06-01", 3), ("2026-06-02", 3), ("2026-06-03", 4)]
+    assert got[0][2] == str(day1.path) and got[1][2] == str(day2.path)
+    assert rejects == [("2026-06-02", str(day2.path), 2)]

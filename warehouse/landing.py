@@ -46,13 +46,17 @@ def land_pages(root: Path, source: str, stream: str, partition: str, pages: Iter
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(final.name + ".partial")
     landed = LandedFile(final, source, stream, partition, load_id)
-    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=5) as out:
-        for page in pages:
-            landed.pages += 1
-            for record in page:
-                landed.records += 1
-                line = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
-                out.write(line + "\n")
+    try:
+        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=5) as out:
+            for page in pages:
+                landed.pages += 1
+                for record in page:
+                    landed.records += 1
+                    line = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+                    out.write(line + "\n")
+    except BaseException:
+        tmp.unlink(missing_ok=True)   # an extraction that failed half-way lands nothing
+        raise
     os.chmod(tmp, 0o444)
     os.replace(tmp, final)
     return landed

@@ -121,15 +121,19 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
                     reason VARCHAR, record VARCHAR, rejected_at TIMESTAMPTZ)""")
 
 
-def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) -> LoadResult:
-    """Load one landing file into its raw table in a single transaction.
+def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | list[LandedFile]) -> LoadResult:
+    """Load landing files (one, or one per partition of a run) into their raw table in a
+    single transaction.
 
     Records that lack a key or hold a value that does not convert go to raw._rejects with
     the file, the line and the reason. Only what changed is written: a row whose columns
     equal the stored row's is left alone (so a re-run with no new data writes nothing), a
     changed row is replaced, and with `replace_partition` a stored row the source no longer
-    returns for that partition is deleted.
+    returns for a loaded partition is deleted.
     """
+    files = landed if isinstance(landed, list) else [landed]
+    if not files:
+        raise ValueError(f"nothing to load into {table.name}")
     ensure_tables(con, table)
     now = datetime.now(timezone.utc)
     key_cols = ", ".join(table.key)
@@ -137,33 +141,38 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) ->
                           for c, t in table.columns.items())
     row_hash = f"md5(cast(row({', '.join(table.columns)}) as varchar))"
     on_key = " and ".join(f"i.{k} = t.{k}" for k in table.key)
+    partitions = sorted({f.partition for f in files})
+    # One reader per file: within a single file DuckDB keeps the line order, which `_line`
+    # (reject positions, and "the last copy of a key wins") relies on.
+    reads = " union all ".join(
+        f"""select json, row_number() over () as _line, ? as _load_id, ? as _source_file, ? as _partition
+            from read_ndjson_objects(?, compression = 'gzip')""" for _ in files)
+    read_params = [v for f in files for v in (f.load_id, str(f.path), f.partition, str(f.path))]
     con.execute("begin transaction")
     try:
         con.execute(f"""create or replace temp table _checked as
-            select json, row_number() over () as _line, {_reject_reason(table)} as _reason
-            from read_ndjson_objects(?, compression = 'gzip')""", [str(landed.path)])
+            select *, {_reject_reason(table)} as _reason from ({reads})""", read_params)
         con.execute(f"""create or replace temp table _incoming as
-            select {extracted}, json as _record, ? as _load_id, ?::timestamptz as _loaded_at,
-                   ? as _source_file, _line
+            select {extracted}, json as _record, _load_id, ?::timestamptz as _loaded_at, _source_file, _line
             from _checked
             where _reason is null
             -- a page served twice lands twice; keep the last copy of each key
-            qualify row_number() over (partition by {key_cols} order by _line desc) = 1""",
-                    [landed.load_id, now, str(landed.path)])
+            qualify row_number() over (partition by {key_cols} order by _source_file desc, _line desc) = 1""",
+                    [now])
         con.execute("alter table _incoming add column _hash VARCHAR")
         con.execute(f"update _incoming set _hash = {row_hash}")
         received = scalar(con, "select count(*) from _checked")
         rejected = scalar(con, "select count(*) from _checked where _reason is not null")
         loaded = scalar(con, "select count(*) from _incoming")
         if table.disposition == "replace_partition":
-            scope = f"{table.partition_column}::varchar = $partition"
+            scope = f"{table.partition_column}::varchar in (select unnest($partitions::varchar[]))"
         elif table.disposition == "merge":
             scope = f"({key_cols}) in (select ({key_cols}) from _incoming)"
         elif table.disposition == "replace":
             scope = "true"   # the whole table: a row the source no longer has is deleted
         else:
             raise ValueError(f"unknown disposition {table.disposition!r} for {table.name}")
-        params = {"partition": landed.partition} if "$partition" in scope else {}
+        params = {"partitions": partitions} if "$partitions" in scope else {}
         con.execute(f"""create or replace temp table _stored as
                         select {key_cols}, _hash from {table.name} where {scope}""", params)
         con.execute(f"""create or replace temp table _diff as
@@ -177,12 +186,12 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) ->
         con.execute(f"""insert into {table.name} by name select * from _incoming where ({key_cols}) in
                         (select ({key_cols}) from _diff where _action in ('insert', 'update'))""")
         # The rejects of a partition are those of its latest load (older ones stay in their landing files).
-        con.execute(f"delete from {REJECTS_TABLE} where source = ? and stream = ? and partition = ?",
-                    [table.source, table.stream, landed.partition])
+        con.execute(f"""delete from {REJECTS_TABLE} where source = ? and stream = ?
+                        and partition in (select unnest(?::varchar[]))""", [table.source, table.stream, partitions])
         con.execute(f"""insert into {REJECTS_TABLE}
-            select ?, ?, ?, ?, ?, _line, _reason, json::varchar, ?::timestamptz
-            from _checked where _reason is not null order by _line""",
-                    [table.source, table.stream, landed.partition, landed.load_id, str(landed.path), now])
+            select ?, ?, _partition, _load_id, _source_file, _line, _reason, json::varchar, ?::timestamptz
+            from _checked where _reason is not null order by _source_file, _line""",
+                    [table.source, table.stream, now])
         for tmp in ("_incoming", "_checked", "_stored", "_diff"):
             con.execute(f"drop table {tmp}")
         con.execute("commit")
@@ -190,6 +199,7 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile) ->
         con.execute("rollback")
         raise
     total = scalar(con, f"select count(*) from {table.name}")
-    return LoadResult(table.name, landed.partition, landed.load_id, received, loaded, rejected,
+    label = partitions[0] if len(partitions) == 1 else f"{partitions[0]}..{partitions[-1]}"
+    return LoadResult(table.name, label, ",".join(f.load_id for f in files), received, loaded, rejected,
                       received - rejected - loaded, counts.get("insert", 0), counts.get("update", 0),
                       counts.get("same", 0), counts.get("delete", 0), total)

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from dagster import (AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Failure, MaterializeResult,
                      multi_asset)
 
-from extractors.streams import Stream
+from extractors.streams import DayUnavailable, Stream
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WarehouseResource
 from warehouse.landing import LandedFile, land_pages
@@ -77,9 +77,12 @@ def days_in(context: AssetExecutionContext) -> list[date]:
 def land_days(resource, stream: Stream, landing_root, days: list[date],
               workers: int) -> Iterator[tuple[date, LandedFile, object]]:
     """Extract and land each day on a pool of threads; yield (day, landed file, client) in day order."""
-    def one_day(day: date) -> tuple[date, LandedFile, object]:
+    def one_day(day: date) -> tuple[date, LandedFile | DayUnavailable, object]:
         client = resource.client()
-        landed = land_pages(landing_root, stream.source, stream.name, day.isoformat(), client.pages(stream, day))
+        try:
+            landed = land_pages(landing_root, stream.source, stream.name, day.isoformat(), client.pages(stream, day))
+        except DayUnavailable as gone:
+            return day, gone, client
         return day, landed, client
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=stream.source) as pool:
@@ -88,11 +91,14 @@ def land_days(resource, stream: Stream, landing_root, days: list[date],
 
 class _Totals:
     def __init__(self):
-        self.values = {**{k: 0 for k in COUNTED}, "pages": 0, "requests": 0, "retries": 0, "partial_errors": 0}
+        self.values = {**{k: 0 for k in COUNTED}, "pages": 0, "requests": 0, "retries": 0, "partial_errors": 0,
+                       "days_unavailable": 0}
 
-    def add(self, result: LoadResult, landed: LandedFile, client) -> None:
+    def add_load(self, result: LoadResult) -> None:
         for k in COUNTED:
             self.values[k] += getattr(result, k)
+
+    def add_extraction(self, landed: LandedFile, client) -> None:
         self.values["pages"] += landed.pages
         self.values["requests"] += client.stats.requests
         self.values["retries"] += client.stats.retries
@@ -122,18 +128,30 @@ def run_stream(context, item: StreamAsset, days: list[date] | None, write_lock: 
                          f"not the {len(days)} days of the run")
         days = days[-1:]
     if days is not None:
+        # Extract and land every day first (progress per day), then load them all in one
+        # transaction: a DuckDB load has a fixed cost of tens of milliseconds, paid once.
+        landed_days = []
         for n, (day, landed, client) in enumerate(
                 land_days(source, stream, warehouse.landing, days, source.parallel_days), 1):
+            if isinstance(landed, DayUnavailable):
+                totals.values["days_unavailable"] += 1
+                context.log.warning(f"{stream.key} {day} ({n}/{len(days)}) skipped, stored rows kept: {landed}")
+                continue
+            totals.add_extraction(landed, client)
+            landed_days.append(landed)
+            context.log.debug(f"{stream.key} {day} ({n}/{len(days)}): {landed.records} records, {landed.pages} pages")
+        if landed_days:
             with write_lock, warehouse.connect() as con:
-                result = load(con, table, landed)
-            totals.add(result, landed, client)
-            _log_load(context, stream, f"{day} ({n}/{len(days)})", result, landed.pages)
+                result = load(con, table, landed_days)
+            totals.add_load(result)
+            _log_load(context, stream, f"{result.partition} ({len(landed_days)} days)", result, totals.values["pages"])
     else:
         client = source.client()
         landed = land_pages(warehouse.landing, stream.source, stream.name, "current", client.pages(stream, None))
         with write_lock, warehouse.connect() as con:
             result = load(con, table, landed)
-        totals.add(result, landed, client)
+        totals.add_extraction(landed, client)
+        totals.add_load(result)
         _log_load(context, stream, "all", result, landed.pages)
     return {**totals.values, "rows_in_table": result.rows_in_table if result else 0,
             "seconds": round(time.monotonic() - started, 2)}

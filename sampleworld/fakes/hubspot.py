@@ -166,7 +166,9 @@ class HubSpotApp(App):
                                "EXPIRED_AUTHENTICATION", subCategory="EXPIRED_AUTHENTICATION")
         m3 = re.fullmatch(r"/crm/v3/objects/([^/]+)(?:/([^/]+))?(/read)?", req.path)
         m4 = re.fullmatch(r"/crm/v4/objects/([^/]+)/(\d+)/associations/([^/]+)", req.path)
-        kinds = [m3.group(1)] if m3 else [m4.group(1), m4.group(3)] if m4 else []
+        mb = re.fullmatch(r"/crm/v4/associations/([^/]+)/([^/]+)/batch/read", req.path)
+        kinds = [m3.group(1)] if m3 else [m4.group(1), m4.group(3)] if m4 else \
+            [mb.group(1), mb.group(2)] if mb else []
         if not kinds or any(k not in TYPES for k in kinds):
             return self._error(404, f"Unable to infer object type from: {kinds[0] if kinds else req.path}",
                                "OBJECT_NOT_FOUND")
@@ -180,6 +182,9 @@ class HubSpotApp(App):
                                         "context": {"requiredScopes": sorted(set(missing))}}],
                                links={"scopes": "https://developers.hubspot.com/scopes"})
         try:
+            if mb and req.method == "POST":
+                self.calls["associations_batch"] += 1
+                return self._associations_batch(req, kinds[0], kinds[1])
             if m4:
                 self.calls["associations"] += 1
                 return self._associations(req, kinds[0], int(m4.group(2)), kinds[1])
@@ -429,6 +434,34 @@ class HubSpotApp(App):
         raise _BadRequest(f"Unsupported operator: {op}")
 
     # --- v4 associations -----------------------------------------------------------------------
+    def _associations_batch(self, req: Request, from_kind: str, to_kind: str) -> Response:
+        """`POST /crm/v4/associations/{from}/{to}/batch/read`: up to 1,000 ids a call; ids that do
+        not exist come back under `errors` (HTTP 207), the others under `results`."""
+        try:
+            inputs = [str(i["id"]) for i in json.loads(req.body or b"{}").get("inputs", [])]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise _BadRequest("Invalid input JSON: expected {\"inputs\": [{\"id\": ...}]}") from None
+        if len(inputs) > 1000:
+            raise _BadRequest("The maximum number of inputs supported in a batch is 1000.")
+        type_id = ASSOC_TYPE.get((from_kind, to_kind), (0, ""))[0]
+        results, missing = [], []
+        for raw in inputs:
+            obj_id = int(raw) if raw.isdigit() else -1
+            if obj_id not in self.stores[from_kind].pos:
+                missing.append(raw)
+                continue
+            linked = self.assoc.get((from_kind, to_kind), {}).get(obj_id, [])
+            results.append({"from": {"id": raw}, "to": self.decorate(
+                [{"toObjectId": x, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id,
+                                                         "label": None}]} for x in linked])})
+        body: dict = {"status": "COMPLETE", "results": results, "startedAt": "2026-06-01T00:00:00.000Z",
+                      "completedAt": "2026-06-01T00:00:00.050Z"}
+        if missing:
+            body["numErrors"] = len(missing)
+            body["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND", "message": f"No {from_kind[:-1]} with id {m}",
+                               "context": {"fromObjectId": [m]}} for m in missing]
+        return Response.json(207 if missing else 200, body, self._rate_headers())
+
     def _associations(self, req: Request, from_kind: str, obj_id: int, to_kind: str) -> Response:
         if obj_id not in self.stores[from_kind].pos:
             return self._error(404, f"No {from_kind[:-1]} with id {obj_id}", "OBJECT_NOT_FOUND")
