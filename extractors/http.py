@@ -124,7 +124,9 @@ class HttpCore:
         self.session = requests.Session()
         self.session.headers.update(headers or {})
         self.session.headers.setdefault("User-Agent", "social-kpi-warehouse")
-        self._secrets = tuple(s for s in secrets if s)
+        # Secrets are masked wherever they appear; one shorter than 8 characters cannot be told
+        # apart from ordinary text (and is no real platform's token), so it is not searched for.
+        self._secrets = tuple(s for s in secrets if s and len(s) >= 8)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._classify_error = classify_error

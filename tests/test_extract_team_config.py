@@ -131,7 +131,8 @@ def test_resource_reads_skw_config_dir_else_the_sample_world(world, config_dir, 
     monkeypatch.setenv("SKW_SAMPLE_END", TEST_SPEC.end.isoformat())
     monkeypatch.setenv("SKW_SAMPLE_SEED", str(TEST_SPEC.seed))
     assert res.client().dir == world / "config"
-    assert not res.fakes._servers                     # no fake API was started for files
+    from orchestration.resources import _FAKES
+    assert _FAKES.proc is None                        # no fake API was started for files
 
 
 def _loader_has_replace() -> bool:
