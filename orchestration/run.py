@@ -97,7 +97,13 @@ def main(argv=None) -> int:
     print(f"run            {'succeeded' if result.success else 'FAILED'}  (run id {result.run_id})")
     for layer in LAYERS:
         tables = counts[layer]
-        detail = ", ".join(f"{t} {n:,}" for t, n in tables.items()) or "no tables"
+        if layer == "raw":   # one line per source: <source>__<stream> tables
+            by_source: dict[str, int] = {}
+            for t, n in tables.items():
+                by_source[t.split("__")[0]] = by_source.get(t.split("__")[0], 0) + n
+            detail = f"in {len(tables)} tables: " + ", ".join(f"{src} {n:,}" for src, n in by_source.items())
+        else:
+            detail = ", ".join(f"{t} {n:,}" for t, n in tables.items()) or "no tables"
         print(f"{layer:<14} {sum(tables.values()):>8,} rows   {detail}")
     reconciled = True
     if counts["marts"].get("fct_paid_performance_daily"):
