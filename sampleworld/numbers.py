@@ -14,3 +14,14 @@ def split_total(total: int, weights: list[float]) -> list[int]:
     for k in sorted(range(len(raw)), key=lambda k: (parts[k] - raw[k], k))[: total - sum(parts)]:
         parts[k] += 1
     return parts
+
+
+def weighted_pick(rng, pairs):
+    """One value of `pairs` [(value, weight), ...] drawn with its weight (weights summing to
+    about 1; the last value takes whatever is left)."""
+    r = rng.random()
+    for value, weight in pairs:
+        r -= weight
+        if r < 0:
+            return value
+    return pairs[-1][0]

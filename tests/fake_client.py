@@ -27,3 +27,13 @@ def call(method: str, url: str, *, attempts: int = 30, **kw) -> tuple[int, Any]:
     """`request`, giving (status, parsed body)."""
     r, body = request(method, url, attempts=attempts, **kw)
     return r.status_code, body
+
+
+def canned_response(status: int, body: bytes, headers: dict | None = None) -> requests.Response:
+    """A `requests.Response` holding a given body, for feeding a published response (or an
+    error body) straight to a client's parsing or error classifier."""
+    resp = requests.Response()
+    resp.status_code = status
+    resp._content = body
+    resp.headers.update({"Content-Type": "application/json", **(headers or {})})
+    return resp

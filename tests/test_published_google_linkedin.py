@@ -9,7 +9,7 @@ import json
 from datetime import date
 
 import pytest
-import requests
+from fake_client import canned_response
 
 from extractors.google_ads import CUSTOMER_DAILY, GoogleAdsClient, classify_google_ads_error
 from extractors.http import FatalError, RetryableError, RetryPolicy
@@ -82,23 +82,16 @@ def test_published_search_stream_lands_in_customer_daily(shared_dir, tmp_path):
     assert first["impressions"] is None and first["conversions"] is None   # not selected: absent, not zero
 
 
-def response(status: int, body: bytes) -> requests.Response:
-    resp = requests.Response()
-    resp.status_code, resp._content = status, body
-    resp.headers["Content-Type"] = "application/json"
-    return resp
-
-
 def test_published_google_ads_failure_is_fatal_with_its_messages(shared_dir):
     body = samples(shared_dir, "google-ads")["error_googleadsfailure_grpc_status__1.json"]
-    err = classify_google_ads_error(response(400, body), "https://googleads.googleapis.com/v16/customers/1/x")
+    err = classify_google_ads_error(canned_response(400, body), "https://googleads.googleapis.com/v16/customers/1/x")
     assert type(err) is FatalError
     parsed = json.loads(body)
     assert parsed["message"] in str(err) and parsed["details"][0]["errors"][0]["message"] in str(err)
     assert err.code == "INVALID_VALUE" and parsed["details"][0]["requestId"] in str(err)
     # the same failure in the REST envelope (as searchStream sends it: an array of one) reads the same
     rest = json.dumps([{"error": {**parsed, "code": 400}}]).encode()
-    again = classify_google_ads_error(response(400, rest), "https://googleads.googleapis.com/v16/customers/1/x")
+    again = classify_google_ads_error(canned_response(400, rest), "https://googleads.googleapis.com/v16/customers/1/x")
     assert type(again) is FatalError and str(again) == str(err)
 
 
@@ -127,5 +120,5 @@ def test_linkedin_error_bodies_are_classified_with_their_message(status, retryab
     """No LinkedIn error body has been published (README: 'Not found'); the documented shape is used."""
     from extractors.linkedin import classify_linkedin_error
     body = json.dumps({"status": status, "serviceErrorCode": 100, "code": "X", "message": "the platform says so"})
-    err = classify_linkedin_error(response(status, body.encode()), "https://api.linkedin.com/rest/x")
+    err = classify_linkedin_error(canned_response(status, body.encode()), "https://api.linkedin.com/rest/x")
     assert isinstance(err, RetryableError) is retryable and "the platform says so" in str(err)

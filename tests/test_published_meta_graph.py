@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import date
 
 import pytest
-import requests
+from fake_client import canned_response
 
 from extractors import meta_graph as mg
 from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
@@ -27,14 +27,6 @@ TOKEN = "published-sample-token"
 def samples(shared_dir, platform: str) -> dict[str, dict]:
     folder = shared_dir / "fixtures" / "real-api-samples" / platform
     return {p.name: json.loads(p.read_bytes()) for p in sorted(folder.glob("*.json"))}
-
-
-def response(status: int, body: bytes) -> requests.Response:
-    resp = requests.Response()
-    resp.status_code = status
-    resp._content = body
-    resp.headers["Content-Type"] = "application/json"
-    return resp
 
 
 class ScriptedApp(App):
@@ -190,7 +182,7 @@ GRAPH_ERRORS = {
 def test_published_graph_errors_are_classified_with_their_message(shared_dir, name, expected):
     platform, file = name.split("/")
     raw = (shared_dir / "fixtures" / "real-api-samples" / platform / file).read_bytes()
-    err = mg.classify_graph_error(response(400, raw), "https://graph.facebook.com/v23.0/x")
+    err = mg.classify_graph_error(canned_response(400, raw), "https://graph.facebook.com/v23.0/x")
     assert type(err) is expected
     assert err.retryable == (expected is RetryableError)
     message = json.loads(raw)["error"]["message"]

@@ -8,21 +8,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
+from fake_client import canned_response
 
 from extractors.http import AuthError, FatalError, PageTooLarge, RetryableError
 from extractors.meta_marketing import ADS_INSIGHTS, classify_meta_error
 from orchestration.assets.streams import raw_table
 from warehouse.landing import land_pages
 from warehouse.loader import connect, load
-
-
-def response(status: int, body: bytes) -> requests.Response:
-    resp = requests.Response()
-    resp.status_code = status
-    resp._content = body
-    resp.headers["Content-Type"] = "application/json"
-    return resp
 
 
 def samples(shared_dir, platform: str) -> dict[str, bytes]:
@@ -47,7 +39,7 @@ META_ERRORS = {
 def test_meta_error_bodies_are_classified_with_their_message(shared_dir, name, expected):
     platform, file = name.split("/")
     body = samples(shared_dir, platform)[file]
-    err = classify_meta_error(response(400 if "code1_" not in file else 500, body), "https://graph.facebook.com/x")
+    err = classify_meta_error(canned_response(400 if "code1_" not in file else 500, body), "https://graph.facebook.com/x")
     assert type(err) is expected
     message = json.loads(body)["error"]["message"]
     assert message in str(err)

@@ -8,7 +8,7 @@ import json
 from datetime import date
 
 import pytest
-import requests
+from fake_client import canned_response
 
 from extractors.http import AuthError, FatalError, RetryableError
 from extractors.x import (MENTION_COUNTS, MENTIONS, POST_METRICS, POSTS, classify_x_error, query_records,
@@ -21,14 +21,6 @@ from warehouse.loader import connect, load
 def samples(shared_dir) -> dict[str, bytes]:
     folder = shared_dir / "fixtures" / "real-api-samples" / "x"
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
-
-
-def response(status: int, body: bytes, headers: dict | None = None) -> requests.Response:
-    resp = requests.Response()
-    resp.status_code = status
-    resp._content = body
-    resp.headers.update({"Content-Type": "application/json", **(headers or {})})
-    return resp
 
 
 def land_and_load(tmp_path, stream, partition: str, records: list[dict]):
@@ -54,7 +46,7 @@ X_ERRORS = {
 def test_x_error_bodies_are_classified_with_their_message(shared_dir, name, expected):
     status, cls = expected
     body = samples(shared_dir)[name]
-    err = classify_x_error(response(status, body, {"x-rate-limit-remaining": "0", "x-rate-limit-reset": "0"}),
+    err = classify_x_error(canned_response(status, body, {"x-rate-limit-remaining": "0", "x-rate-limit-reset": "0"}),
                            "https://api.x.com/2/tweets/search/all")
     assert type(err) is cls
     published = json.loads(body)
@@ -68,23 +60,23 @@ def test_every_published_x_error_has_a_case(shared_dir):
 def test_fake_style_error_bodies_are_classified():
     """X's other documented bodies, in the shapes the fake serves them (no published copy)."""
     unauthorized = b'{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}'
-    err = classify_x_error(response(401, unauthorized), "u", token_var="X_USER_ACCESS_TOKEN")
+    err = classify_x_error(canned_response(401, unauthorized), "u", token_var="X_USER_ACCESS_TOKEN")
     assert type(err) is AuthError and "X_USER_ACCESS_TOKEN" in str(err) and "Unauthorized" in str(err)
     unsupported = json.dumps({"title": "Unsupported Authentication", "status": 403,
                               "detail": "Authenticating with OAuth 2.0 Application-Only is forbidden.",
                               "type": "https://api.twitter.com/2/problems/unsupported-authentication"}).encode()
-    err = classify_x_error(response(403, unsupported), "u")
+    err = classify_x_error(canned_response(403, unsupported), "u")
     assert type(err) is AuthError and "Application-Only is forbidden" in str(err)
     invalid = json.dumps({"errors": [{"parameters": {"start_time": ["2020-01-01T00:00:00Z"]},
                                       "message": "Invalid 'start_time'"}], "title": "Invalid Request",
                           "detail": "One or more parameters to your request was invalid.",
                           "type": "https://api.twitter.com/2/problems/invalid-request"}).encode()
-    err = classify_x_error(response(400, invalid), "u")
+    err = classify_x_error(canned_response(400, invalid), "u")
     assert type(err) is FatalError and "Invalid 'start_time'" in str(err)
     for status in (500, 503):
-        assert type(classify_x_error(response(status, b'{"title":"Service Unavailable","status":503}'), "u")) \
+        assert type(classify_x_error(canned_response(status, b'{"title":"Service Unavailable","status":503}'), "u")) \
             is RetryableError
-    assert classify_x_error(response(502, b"<html>bad gateway</html>"), "u") is None   # the core decides
+    assert classify_x_error(canned_response(502, b"<html>bad gateway</html>"), "u") is None   # the core decides
 
 
 def test_published_user_timeline_lands_in_posts_and_snapshots(shared_dir, tmp_path):

@@ -16,6 +16,7 @@ from pathlib import Path
 from sampleworld.entities import Entities, days, rng_for
 from sampleworld.gen.listening import crisis_multiplier, day_start, ts
 from sampleworld.jsonl import JsonlWriter, write_json
+from sampleworld.numbers import weighted_pick
 
 DOMAIN = "csat"
 FORM_ID = "Lx7CsAt1"
@@ -35,15 +36,6 @@ COMMENTS = {
 }
 
 
-def _pick(rng, pairs):
-    r = rng.random()
-    for v, w in pairs:
-        r -= w
-        if r < 0:
-            return v
-    return pairs[-1][0]
-
-
 def iter_responses(spec, ents: Entities):
     """Every survey response of the world, in order: a pure function of the spec, so other
     domains (the care inbox) can join to it without reading files."""
@@ -58,7 +50,7 @@ def iter_responses(spec, ents: Entities):
         d0 = day_start(day)
         for sec in seconds:
             seq += 1
-            channel = _pick(rng, CHANNELS)
+            channel = weighted_pick(rng, CHANNELS)
             p = max(0.05, SATISFIED[channel] - penalty)
             if rng.random() < p:
                 score = 5 if rng.random() < 0.55 else 4
@@ -68,7 +60,7 @@ def iter_responses(spec, ents: Entities):
             landed = submitted - timedelta(seconds=rng.randint(8, 240))
             h = hashlib.sha256(f"{spec.seed}:csat:{seq}".encode()).hexdigest()
             rec = {"response_id": h[:32], "token": h[:32], "form_id": FORM_ID, "score": score,
-                   "channel": channel, "platform": _pick(rng, SOCIAL_PLATFORMS) if channel.startswith("social") else None,
+                   "channel": channel, "platform": weighted_pick(rng, SOCIAL_PLATFORMS) if channel.startswith("social") else None,
                    "landed_at": ts(landed)[:-5] + "Z", "responded_at": ts(submitted)[:-5] + "Z",
                    "ticket_id": f"T-{100000 + seq}",
                    "conversation_id": f"conv_{h[32:44]}"}

@@ -57,6 +57,7 @@ from sampleworld.gen.facebook import pages as fb_pages
 from sampleworld.gen.instagram import _username
 from sampleworld.gen.instagram import accounts as ig_accounts
 from sampleworld.jsonl import JsonlWriter
+from sampleworld.numbers import weighted_pick
 
 DOMAIN = "inbox"
 DAILY = 24                 # conversations a weekday at scale 1, besides the CSAT-linked ones
@@ -237,13 +238,6 @@ def _parse_csat_ts(s: str) -> datetime:
 
 
 # -- drawing ---------------------------------------------------------------------------------
-def _pick(rng, pairs):
-    r = rng.random()
-    for v, w in pairs:
-        r -= w
-        if r < 0:
-            return v
-    return pairs[-1][0]
 
 
 def _crisis_share(ents: Entities, day: date) -> float:
@@ -255,7 +249,7 @@ def _start_second(rng, day: date) -> int:
     """Second of the UTC day a customer writes, weighted by the Berlin hour."""
     offset = int(datetime.combine(day, time(12), tzinfo=BERLIN).utcoffset().total_seconds() // 3600)
     weights = [HOUR_WEIGHTS[(h + offset) % 24] for h in range(24)]
-    hour = _pick(rng, [(h, w / sum(weights)) for h, w in enumerate(weights)])
+    hour = weighted_pick(rng, [(h, w / sum(weights)) for h, w in enumerate(weights)])
     return hour * 3600 + rng.randrange(3600)
 
 
@@ -338,13 +332,13 @@ def _organic_day(spec, ents: Entities, day: date, pairs, cutoff: datetime) -> li
     out = []
     for i in range(n):
         conv_id = conversation_id(spec, day, i)
-        platform = _pick(rng, PLATFORMS)
+        platform = weighted_pick(rng, PLATFORMS)
         page, account = pairs[rng.randrange(len(pairs))]
         start = midnight_utc(day) + timedelta(seconds=_start_second(rng, day))
-        topic = "recall" if rng.random() < 0.75 * share else _pick(rng, TOPIC_WEIGHTS)
+        topic = "recall" if rng.random() < 0.75 * share else weighted_pick(rng, TOPIC_WEIGHTS)
         _, sentiment, opener = _pick_opener(rng, (topic,), ("positive", "neutral", "negative"))
         p_answer = ANSWER_RATE.get(topic, 0.94) - 0.2 * share
-        length = _pick(rng, LENGTHS) if rng.random() < p_answer else 1
+        length = weighted_pick(rng, LENGTHS) if rng.random() < p_answer else 1
         out.append(_conversation(spec, rng, conv_id, platform, page, account, start, topic, sentiment, opener,
                                  length, mult, cutoff))
     return out
@@ -370,7 +364,7 @@ def _csat_conversation(spec, ents: Entities, resp: dict, pairs, cutoff: datetime
     else:
         sentiments = ("positive", "neutral")
     topic, sentiment, opener = _pick_opener(rng, topics, sentiments)
-    length = _pick(rng, CSAT_LENGTHS)
+    length = weighted_pick(rng, CSAT_LENGTHS)
     end = landed - timedelta(seconds=max(60, int(rng.lognormvariate(math.log(25), 1.0) * 60)))
     # The latest start (10 minutes, then 20% further back each try, up to 8 days) from which the
     # conversation, drawn with the same draws each try, is over by `end`. Shifted into place if none.
