@@ -305,8 +305,24 @@ def day_of_end_time(end_time: str) -> date:
     return (parse_graph_time(end_time).astimezone(_PACIFIC) - timedelta(seconds=1)).date()
 
 
-def utc_day(timestamp: str) -> str:
-    return timestamp[:10]
+def readable_day(timestamp) -> str | None:
+    """The UTC day of a Graph timestamp, or None when it cannot be read. A record whose day
+    cannot be read is kept wherever a day filter applies, so it lands and the loader rejects
+    it naming the field, instead of being dropped here unseen."""
+    try:
+        return parse_graph_time(str(timestamp)).astimezone(timezone.utc).date().isoformat()
+    except (TypeError, ValueError):
+        return None
+
+
+def day_in(timestamp, first: str, last: str) -> bool:
+    day = readable_day(timestamp)
+    return day is None or first <= day <= last
+
+
+def before(timestamp, start: str) -> bool:
+    day = readable_day(timestamp)
+    return day is not None and day < start
 
 
 def flatten_insights(body: Mapping, owner: Mapping[str, Any], *, day: date | None = None,
@@ -512,7 +528,7 @@ class MetaGraphClient:
         for page in self._pages_of(self.page_http(page_id), f"{page_id}/published_posts",
                                    {"fields": ",".join(fields), "since": str(since), "until": str(until)}):
             keep = [p for p in page if p.get("id") not in seen
-                    and first.isoformat() <= utc_day(p.get("created_time", "")) <= last.isoformat()]
+                    and day_in(p.get("created_time"), first.isoformat(), last.isoformat())]
             seen.update(p.get("id") for p in keep)
             yield keep
 
@@ -529,6 +545,8 @@ class MetaGraphClient:
             for posts in self.posts_between(pid, self._lookback(day), day, ("id", "created_time")):
                 rows = []
                 for post in posts:
+                    if not post.get("id"):
+                        continue   # landed with the posts stream, rejected there
                     body = self._insights(http, post["id"], self.post_metrics, "post_metrics", "post insights",
                                           period="lifetime")
                     rows += flatten_insights(body, {"post_id": post["id"], "page_id": pid}, snapshot_date=day)
@@ -550,12 +568,12 @@ class MetaGraphClient:
         for pid in self.page_ids:
             http = self.page_http(pid)
             for posts in self.posts_between(pid, self._lookback(day), day, ("id", "created_time")):
-                for post in posts:
+                for post in (p for p in posts if p.get("id")):
                     for page in self._pages_of(http, f"{post['id']}/comments", {
                             "filter": "stream", "order": "reverse_chronological", "summary": "true",
                             "fields": ",".join(self.comment_fields)}):
-                        yield [c for c in page if utc_day(c.get("created_time", "")) == start]
-                        if any(utc_day(c.get("created_time", "9")) < start for c in page):
+                        yield [c for c in page if day_in(c.get("created_time"), start, start)]
+                        if any(before(c.get("created_time"), start) for c in page):
                             break
 
     def conversation_pages(self, platform: str) -> Iterator[list[dict]]:
@@ -571,8 +589,8 @@ class MetaGraphClient:
         start = day.isoformat()
         fields = ",".join(self.message_fields)
         on_day = lambda conv_id, msgs: [{**m, "conversation_id": conv_id} for m in msgs  # noqa: E731
-                                        if utc_day(m.get("created_time", "")) == start]
-        older = lambda msgs: any(utc_day(m.get("created_time", "9")) < start for m in msgs)  # noqa: E731
+                                        if day_in(m.get("created_time"), start, start)]
+        older = lambda msgs: any(before(m.get("created_time"), start) for m in msgs)  # noqa: E731
         for pid in self.page_ids:
             http = self.page_http(pid)
             done: set[str] = set()
@@ -580,7 +598,9 @@ class MetaGraphClient:
                     "platform": platform,
                     "fields": f"id,updated_time,messages.limit({self.page_size}){{{fields}}}"}):
                 for conv in convs:
-                    if conv["id"] in done or utc_day(conv.get("updated_time", "9")) < start:
+                    if not conv.get("id"):
+                        continue   # landed with the conversations stream, rejected there
+                    if conv["id"] in done or before(conv.get("updated_time"), start):
                         continue
                     done.add(conv["id"])
                     inline = conv.get("messages") or {}
@@ -592,7 +612,7 @@ class MetaGraphClient:
                         yield on_day(conv["id"], page)
                         if older(page):
                             break
-                if any(utc_day(c.get("updated_time", "9")) < start for c in convs):
+                if any(before(c.get("updated_time"), start) for c in convs):
                     break
 
     # -- Instagram -----------------------------------------------------------------------------
@@ -609,7 +629,7 @@ class MetaGraphClient:
         for page in self._pages_of(self.http, f"{ig_user_id}/media",
                                    {"fields": ",".join(fields), "since": str(since), "until": str(until)}):
             keep = [m for m in page if m.get("id") not in seen
-                    and first.isoformat() <= utc_day(m.get("timestamp", "")) <= last.isoformat()]
+                    and day_in(m.get("timestamp"), first.isoformat(), last.isoformat())]
             seen.update(m.get("id") for m in keep)
             yield keep
 
@@ -622,7 +642,7 @@ class MetaGraphClient:
             for media in self.media_between(uid, self._lookback(day), day,
                                             ("id", "media_type", "media_product_type", "timestamp")):
                 rows = []
-                for m in media:
+                for m in (m for m in media if m.get("id")):
                     key = product_key(m)
                     metrics = self.media_metrics.get(key)
                     if not metrics:

@@ -1,11 +1,13 @@
 """The listening extractor against its fake, faults on: every mention of every query exactly
-once, idempotent re-runs, 429s waited out as Retry-After says, clear failures for a bad token
-and a retired field, and the token in no error or log line."""
+once, every injected bad mention in the rejects, idempotent re-runs, 429s waited out as
+Retry-After says, clear failures for a bad token and a retired field, and the token in no
+error or log line."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -45,6 +47,21 @@ def served(app: ListeningApp, days: list[date]) -> list[dict]:
             for m in app.current_mentions(q["id"], d.isoformat(), (d + timedelta(days=1)).isoformat())]
 
 
+def assert_rejects_are_the_injected(run, injected) -> None:
+    """The rejects are exactly the injected copies (whole records, as the fake served them),
+    each with a reason that names the field the fake broke: no `id`, or `published_at` unreadable."""
+    got = []
+    for text, reason in run.rejects:
+        rec = json.loads(text)
+        if "id" in rec:   # published_date is read from it by a JSON path ($.published_at)
+            assert rec["published_at"] == "not-a-valid-value", rec
+            assert re.search(r"field (\$\.)?published_at: not-a-valid-value is not a valid", reason), reason
+        else:
+            assert "missing required field id" in reason, reason
+        got.append(json.dumps(rec, sort_keys=True))
+    assert sorted(got) == sorted(json.dumps(r, sort_keys=True) for r in injected)
+
+
 def test_every_mention_exactly_once_with_faults(fake, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     c = client(fake)
@@ -52,8 +69,8 @@ def test_every_mention_exactly_once_with_faults(fake, tmp_path, caplog):
     want = served(fake.app, DAYS)
     assert len(want) > 500
     assert by_key(run.records, MENTIONS.primary_key) == by_key(want, MENTIONS.primary_key)
-    # the fake injects no malformed mentions: the rejects hold exactly what it injected (nothing)
-    assert sorted(r for r, _ in run.rejects) == sorted(json.dumps(b) for b in getattr(fake.app, "injected_bad", []))
+    assert getattr(fake.app, "injected_bad", []), "the seed should inject bad mentions"
+    assert_rejects_are_the_injected(run, fake.app.injected_bad)
     assert c.stats.pages > len(DAYS) * len(fake.app.queries)      # several pages per query and day
     assert fake.faults_injected > 0 and c.stats.retries > 0
     assert sum(r.duplicates for r in run.results) > 0                # pages served twice, kept once
@@ -65,6 +82,8 @@ def test_queries_merge(fake, tmp_path):
     want = [{"id": q["id"], "name": q["name"], "type": q["type"], "entity": q["entity"],
              "boolean_query": q["boolean"]} for q in fake.app.queries]
     assert by_key(run.records, ("id",)) == by_key(want, ("id",))
+    # the fake adds no bad copies to the query list (none of its fields is typed)
+    assert getattr(fake.app, "injected_bad", []) == [] and run.rejects == []
     again = run_stream(client(fake), QUERIES, tmp_path)
     assert (again.results[0].inserted, again.results[0].updated) == (0, 0)
 

@@ -5,6 +5,7 @@ shows in an error or a log line."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, timedelta
 
@@ -15,7 +16,7 @@ from extractors.http import AuthError, FatalError, RetryPolicy
 from sampleworld.fakes import meta_graph as fake
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.gen.facebook import pacific_day_end
-from stream_harness import by_key, run_stream
+from stream_harness import StreamRun, by_key, run_stream
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
 FAULTS = dict(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05, repeat_page_rate=0.1,
@@ -32,9 +33,46 @@ def client(srv, token: str | None = None, **kw) -> mg.MetaGraphClient:
                               ig_user_ids=env["INSTAGRAM_USER_IDS"].split(","), retry=FAST, **kw)
 
 
+# Streams loaded from paged lists the fake injects bad records into -> the list's fields
+# (sampleworld.fakes.meta_graph.BAD_RECORD): the key field and the typed field.
+BAD_LISTS = {mg.POSTS.key: fake.BAD_RECORD["post"], mg.COMMENTS.key: fake.BAD_RECORD["comment"],
+             mg.FB_CONVERSATIONS.key: fake.BAD_RECORD["conversation"],
+             mg.IG_CONVERSATIONS.key: fake.BAD_RECORD["conversation"], mg.MEDIA.key: fake.BAD_RECORD["media"]}
+# Seeds that inject at least one bad record into each of those streams' first run.
+SEEDS = {mg.POSTS.key: 1, mg.COMMENTS.key: 0, mg.FB_CONVERSATIONS.key: 0, mg.IG_CONVERSATIONS.key: 0,
+         mg.MEDIA.key: 1}
+
+
+def assert_rejects_are_the_injected(run, injected, fields):
+    """The rejects are exactly the injected records, whole, each with a reason naming its field."""
+    key, typed = fields
+    got = sorted(json.dumps(json.loads(text), sort_keys=True) for text, _ in run.rejects)
+    assert got == sorted(json.dumps(v, sort_keys=True) for v in injected)
+    for _, reason in run.rejects:
+        assert f"missing required field {key}" in reason or f"field {typed}: not-a-valid-value" in reason, reason
+
+
+def first_run(srv, stream, tmp_path, size) -> tuple[StreamRun, list[dict]]:
+    """The stream's first run, a day at a time, and the injected bad records it passes on to the
+    loader: all of them, but for comments. Comments are read newest first across the lookback
+    and only the partition day's are kept, so a bad copy of another day's comment is left out
+    by the extractor (as its good original is) and never reaches the rejects."""
+    results, passed, run = [], [], None
+    for day in (DAYS if stream.dated else [None]):
+        before = len(getattr(srv.app, "injected_bad", []))
+        run = run_stream(client(srv, page_size=size), stream, tmp_path, [day] if day else None)
+        results += run.results
+        new = getattr(srv.app, "injected_bad", [])[before:]
+        passed += [r for r in new if stream is not mg.COMMENTS or r["created_time"][:10] == day.isoformat()]
+    return StreamRun(run.records, run.rejects, results), passed
+
+
 @pytest.fixture
 def faulty(world, request):
-    seed = sum(map(ord, request.node.name)) % 1000
+    stream = getattr(request.node, "callspec", None) and request.node.callspec.params.get("stream")
+    seed = SEEDS.get(stream.key) if stream is not None and stream.key in SEEDS else None
+    if seed is None:
+        seed = sum(map(ord, request.node.name)) % 1000
     with FakeServer(fake.MetaGraphApp(world), FaultConfig(**FAULTS, seed=seed)) as srv:
         yield srv
 
@@ -184,14 +222,16 @@ def test_stream_loads_exactly_what_the_fake_serves(stream, faulty, tmp_path):
     app = faulty.app
     # Comments are many (about a hundred a post): big pages keep the test fast.
     size = {mg.COMMENTS.key: 100}.get(stream.key, 10)
-    first = run_stream(client(faulty, page_size=size), stream, tmp_path, DAYS)
+    first, injected = first_run(faulty, stream, tmp_path, size)
     want = expected(stream, app)
     assert want, "the fake serves something for these days"
     assert by_key(first.records, stream.primary_key) == by_key(want, stream.primary_key)
     assert len(first.records) == len(want)
-    # The Graph fake injects no malformed records (it never calls inject_bad): nothing is rejected.
-    injected = getattr(app, "injected_bad", [])
-    assert len(first.rejects) == len(injected)
+    if stream.key in BAD_LISTS:
+        assert injected, "the seed should inject bad records into this stream's lists"
+        assert_rejects_are_the_injected(first, injected, BAD_LISTS[stream.key])
+    else:   # insights, node reads and messages carry no injected record
+        assert injected == [] and first.rejects == []
     assert sum(r.inserted for r in first.results) == len(want)
 
     again = run_stream(client(faulty, page_size=size), stream, tmp_path, DAYS)           # the same partitions again
@@ -293,3 +333,13 @@ def test_day_without_data_is_empty_not_an_error(quiet):
     c = client(quiet)
     assert [r for p in c.pages(mg.POSTS, date(2025, 1, 1)) for r in p] == []
     assert [r for p in c.pages(mg.PAGE_INSIGHTS, date(2025, 1, 1)) for r in p] == []
+
+
+def test_a_record_whose_day_cannot_be_read_is_kept_for_the_loader_to_reject():
+    from extractors.meta_graph import before, day_in
+    assert day_in("2026-06-03T23:59:59+0000", "2026-06-03", "2026-06-03")
+    assert not day_in("2026-06-04T00:00:00+0000", "2026-06-03", "2026-06-03")
+    assert day_in("2026-06-04T01:00:00+0200", "2026-06-03", "2026-06-03")   # 23:00 UTC the day before
+    for unreadable in ("not-a-valid-value", None, "", 20260603):
+        assert day_in(unreadable, "2026-06-03", "2026-06-03")   # kept: lands, then rejected
+        assert not before(unreadable, "2026-06-03")             # and never ends a walk early

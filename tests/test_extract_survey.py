@@ -1,11 +1,13 @@
 """The survey (Typeform) extractor against its fake, faults on: every response of a day exactly
-once with its answers by ref, idempotent re-runs, clear failures for a bad token, an unknown
-form and a question removed from the form, and the token in no error or log line."""
+once with its answers by ref, every injected bad response in the rejects, idempotent re-runs,
+clear failures for a bad token, an unknown form and a question removed from the form, and the
+token in no error or log line."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import date
 
 import pytest
@@ -45,6 +47,23 @@ def served(app: SurveyApp, day_list: list[date]) -> list[dict]:
             for i in app.current_items(f"{d}T00:00:00Z", f"{d}T23:59:59Z")]
 
 
+def assert_rejects_are_the_injected(run, injected) -> None:
+    """The rejects are exactly the injected copies (whole records as the fake served them; the
+    client adds `answers_by_ref`), each with a reason that names the field the fake broke: no
+    `token`, or `submitted_at` unreadable."""
+    got = []
+    for text, reason in run.rejects:
+        rec = json.loads(text)
+        assert rec.pop("answers_by_ref") == with_answers_by_ref(rec)["answers_by_ref"]
+        if "token" in rec:   # submitted_date is read from it by a JSON path ($.submitted_at)
+            assert rec["submitted_at"] == "not-a-valid-value", rec
+            assert re.search(r"field (\$\.)?submitted_at: not-a-valid-value is not a valid", reason), reason
+        else:
+            assert "missing required field token" in reason, reason
+        got.append(json.dumps(rec, sort_keys=True))
+    assert sorted(got) == sorted(json.dumps(r, sort_keys=True) for r in injected)
+
+
 def test_every_response_exactly_once_with_faults(fake, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     c = client(fake)
@@ -52,7 +71,8 @@ def test_every_response_exactly_once_with_faults(fake, tmp_path, caplog):
     want = served(fake.app, ALL_DAYS)
     assert len(want) == len(fake.app.asc) > 100            # the days cover every response
     assert by_key(run.records, KEY) == by_key(want, KEY)
-    assert sorted(r for r, _ in run.rejects) == sorted(json.dumps(b) for b in getattr(fake.app, "injected_bad", []))
+    assert getattr(fake.app, "injected_bad", []), "the seed should inject bad responses"
+    assert_rejects_are_the_injected(run, fake.app.injected_bad)
     assert fake.faults_injected > 0 and c.stats.retries > 0
     assert sum(r.duplicates for r in run.results) > 0     # pages served twice, kept once
     assert fake.app.token not in caplog.text

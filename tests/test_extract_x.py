@@ -1,11 +1,14 @@
 """The X extractor against the fake, faults on: every stream loads exactly what the fake
-serves now (no loss, no duplicates), re-runs change nothing, a restatement is picked up;
-partial failures are re-fetched or kept and logged; rate-limit headers pause the client;
-clear failures for a bad token, a retired field and a day beyond the 7-day horizon."""
+serves now (no loss, no duplicates), every injected bad record is in the rejects, re-runs
+change nothing, a restatement is picked up; partial failures are re-fetched or kept and
+logged; rate-limit headers pause the client; clear failures for a bad token, a retired field
+and a day beyond the 7-day horizon."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -22,7 +25,8 @@ from stream_harness import run_stream
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
 FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
-                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.1, seed=41)
+                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.3, seed=1)
+# (bad records at 0.3: a run reads only 8 counts answers, and each stream should see some)
 QUERIES = {"brand": "(Lumora OR @lumora) -is:retweet", "brightwave": "(Brightwave OR @brightwave) -is:retweet",
            "solenne": "(Solenne OR @solenne) -is:retweet", "kintsu": "(Kintsu OR @kintsu) -is:retweet"}
 DAYS = [date(2026, 6, 6), date(2026, 6, 7)]
@@ -110,6 +114,30 @@ def want_counts(app, c, days):
     return out
 
 
+# What the client adds to a record (the fake's bad copies lack it), and per stream the fields
+# the fake breaks in a bad copy: (key field removed, typed field made unreadable). An account
+# lookup is one object, not a list: the fake adds no bad copy to it.
+CLIENT_FIELDS = ("snapshot_date", "query_name", "query")
+BAD_FIELDS = {"posts": ("id", "created_at"), "post_metrics": ("id", "created_at"), "users": None,
+              "mentions": ("id", "created_at"), "mention_counts": ("start", "tweet_count")}
+
+
+def assert_rejects_are_the_injected(run, injected, bad_fields) -> None:
+    """The rejects are exactly the injected copies (whole records, as the fake served them),
+    each with a reason that names the field the fake broke."""
+    key, typed = bad_fields
+    got = []
+    for text, reason in run.rejects:
+        rec = {k: v for k, v in json.loads(text).items() if k not in CLIENT_FIELDS}
+        if key in rec:   # a field read by a JSON path is named by it ($.start)
+            assert rec[typed] == "not-a-valid-value", rec
+            assert re.search(rf"field (\$\.)?{typed}: not-a-valid-value is not a valid", reason), reason
+        else:
+            assert re.search(rf"missing required field (\$\.)?{key}\b", reason), reason
+        got.append(json.dumps(rec, sort_keys=True))
+    assert sorted(got) == sorted(json.dumps(r, sort_keys=True) for r in injected)
+
+
 CASES = {
     # stream: (what the fake serves now, the record fields that identify a row, restated by app.restate())
     "posts": (POSTS, want_posts, ("id",), False),
@@ -130,17 +158,26 @@ def test_stream_loads_exactly_what_the_fake_serves(faulty, tmp_path, name, caplo
     first = run_stream(c, stream, tmp_path, days)
     assert_exactly(first.records, want(app, c, days), fields)
     assert len(first.records) > (20 if name in ("posts", "post_metrics", "mentions") else 1)
-    # The X fake injects no malformed records (it never calls inject_bad): nothing to reject.
-    assert getattr(app, "injected_bad", []) == [] and first.rejects == []
+    injected = list(getattr(app, "injected_bad", []))
+    if BAD_FIELDS[name] is None:
+        assert injected == [] and first.rejects == []
+    else:
+        assert injected, "the seed should inject bad records"
+        assert_rejects_are_the_injected(first, injected, BAD_FIELDS[name])
     assert not [e for e in c.partial_errors if x._is_missing_post(e)]  # every not-found post was fetched again
 
     again = run_stream(client(faulty), stream, tmp_path, days)
     assert [(r.inserted, r.updated, r.deleted) for r in again.results] == [(0, 0, 0)] * len(again.results)
     assert_exactly(again.records, want(app, c, days), fields)
+    if BAD_FIELDS[name] is not None:   # the rejects of a partition are those of its latest load
+        assert_rejects_are_the_injected(again, app.injected_bad[len(injected):], BAD_FIELDS[name])
+    injected = list(getattr(app, "injected_bad", []))
 
     app.restate()
     after = run_stream(client(faulty), stream, tmp_path, days)
     assert_exactly(after.records, want(app, c, days), fields)
+    if BAD_FIELDS[name] is not None:
+        assert_rejects_are_the_injected(after, app.injected_bad[len(injected):], BAD_FIELDS[name])
     updated = sum(r.updated for r in after.results)
     assert (updated > 0) if restated else (updated == 0)
     if restated:   # the most recent day moved; nothing was added or lost

@@ -1,12 +1,14 @@
 """The YouTube extractor against the fake, faults on: every stream loads exactly what the fake
-serves now (no loss, no duplicates), re-runs change nothing, a restatement is picked up; an
-exhausted daily quota fails at once with a clear message; Google error bodies are classified;
-clear failures for a bad token and a retired metric."""
+serves now (no loss, no duplicates), every bad report row injected is in the rejects, re-runs
+change nothing, a restatement is picked up; an exhausted daily quota fails at once with a
+clear message; Google error bodies are classified; clear failures for a bad token and a
+retired metric."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -22,7 +24,8 @@ from stream_harness import run_stream
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
 FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
-                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.1, seed=43)
+                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.5, seed=3)
+# (bad rows at 0.5: only the last, short page of a report gets one, two such pages a run)
 DAYS = [date(2026, 6, 6), date(2026, 6, 7)]
 
 
@@ -92,6 +95,34 @@ def want_audience(dims, metrics_of):
     return want
 
 
+# What the client adds to a report row (the fake's bad rows lack it), and per stream the
+# fields the fake breaks in a bad row: (key column left null, typed column made unreadable).
+# Channels and videos get no bad copies: their typed fields are nested (see the fake).
+CLIENT_FIELDS = ("channel_id", "snapshot_date", "start_date")
+BAD_FIELDS = {"channels": None, "videos": None, "video_analytics_daily": ("video", "day"),
+              "channel_analytics_daily": ("day", "day"), "audience_age_gender": ("ageGroup", "viewerPercentage"),
+              "audience_country": ("country", "views")}
+# The fake adds a bad row only to a report page shorter than maxResults (the last one): with 10
+# countries a page of 2 rows never is, a page of 3 rows ends with one.
+PAGE_SIZE = {"audience_country": {"report_page_size": 3}}
+
+
+def assert_rejects_are_the_injected(run, injected, bad_fields) -> None:
+    """The rejects are exactly the injected rows (whole records, named by their headers), each
+    with a reason that names the field the fake broke."""
+    key, typed = bad_fields
+    got = []
+    for text, reason in run.rejects:
+        rec = {k: v for k, v in json.loads(text).items() if k not in CLIENT_FIELDS}
+        if rec.get(key) is not None:   # a field read by a JSON path is named by it ($.ageGroup)
+            assert rec[typed] == "not-a-valid-value", rec
+            assert re.search(rf"field (\$\.)?{typed}: not-a-valid-value is not a valid", reason), reason
+        else:
+            assert re.search(rf"missing required field (\$\.)?{key}\b", reason), reason
+        got.append(json.dumps(rec, sort_keys=True))
+    assert sorted(got) == sorted(json.dumps(r, sort_keys=True) for r in injected)
+
+
 CASES = {
     # stream: (what the fake serves now, the record fields that identify a row, restated by app.restate())
     "channels": (CHANNELS, want_channels, ("snapshot_date", "id"), False),
@@ -110,20 +141,30 @@ def test_stream_loads_exactly_what_the_fake_serves(faulty, tmp_path, name, caplo
     caplog.set_level(logging.DEBUG)
     stream, want, fields, restated = CASES[name]
     app = faulty.app
-    c = client(faulty)
+    kw = PAGE_SIZE.get(name, {})
+    c = client(faulty, **kw)
     days = DAYS if stream.dated else None
     first = run_stream(c, stream, tmp_path, days)
     assert_exactly(first.records, want(app, c, days), fields)
     assert len(first.records) >= 2
-    # The YouTube fake injects no malformed records (it never calls inject_bad): nothing to reject.
-    assert getattr(app, "injected_bad", []) == [] and first.rejects == []
+    injected = list(getattr(app, "injected_bad", []))
+    if BAD_FIELDS[name] is None:
+        assert injected == [] and first.rejects == []
+    else:
+        assert injected, "the seed should inject bad rows"
+        assert_rejects_are_the_injected(first, injected, BAD_FIELDS[name])
 
-    again = run_stream(client(faulty), stream, tmp_path, days)
+    again = run_stream(client(faulty, **kw), stream, tmp_path, days)
     assert [(r.inserted, r.updated, r.deleted) for r in again.results] == [(0, 0, 0)] * len(again.results)
+    if BAD_FIELDS[name] is not None:   # the rejects of a partition are those of its latest load
+        assert_rejects_are_the_injected(again, app.injected_bad[len(injected):], BAD_FIELDS[name])
+    injected = list(getattr(app, "injected_bad", []))
 
     app.restate()
-    after = run_stream(client(faulty), stream, tmp_path, days)
+    after = run_stream(client(faulty, **kw), stream, tmp_path, days)
     assert_exactly(after.records, want(app, c, days), fields)
+    if BAD_FIELDS[name] is not None:
+        assert_rejects_are_the_injected(after, app.injected_bad[len(injected):], BAD_FIELDS[name])
     updated = sum(r.updated for r in after.results)
     assert (updated > 0) if restated else (updated == 0)
     if restated:

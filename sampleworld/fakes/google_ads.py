@@ -272,8 +272,9 @@ class GoogleAdsApp(App):
         if method == "searchStream":
             batches = []
             for i in range(0, len(rows), self.batch_size):
-                batches.append({"results": self.decorate(rows[i:i + self.batch_size]), "fieldMask": mask,
-                                "requestId": ""})
+                batches.append({"results": self.inject_bad(self.decorate(rows[i:i + self.batch_size]),
+                                                           *bad_record_fields(q["resource"], rows)),
+                                "fieldMask": mask, "requestId": ""})
             if not batches:
                 batches.append({"fieldMask": mask, "requestId": ""})
             rid = self._request_id()
@@ -291,6 +292,8 @@ class GoogleAdsApp(App):
         start, nxt = self.page_window(offset, size)
         out: dict = {}
         page = self.decorate(rows[start:start + size])
+        if page:
+            page = self.inject_bad(page, *bad_record_fields(None, page))
         if page:
             out["results"] = page
         if nxt < len(rows):
@@ -513,6 +516,28 @@ class GoogleAdsApp(App):
 
 NAME = "google_ads"
 DOMAINS = ("google_ads",)
+
+
+# The bad-record fault (`App.inject_bad`) needs a key field and a typed field at the top of
+# the row, and a Google Ads row holds every field one level down (`adGroup.id`,
+# `segments.date`). So the malformed copy loses the whole object holding a key field (its
+# resource: `adGroup`, `campaign`, `customer`), or has the object holding the typed field
+# (`segments`, whose `date` the raw tables cast to DATE) unreadable: either way the raw
+# table finds a required field missing (`$.adGroup.id`, `$.segments.date`, ...) and rejects
+# it. A row without segments (customers, campaigns) has `customer` (holding `customer.id`,
+# a key of both) made unreadable instead. Metrics are not used: a `metrics` object made
+# unreadable leaves only absent numbers, which the raw tables load as NULL.
+RESOURCE_OBJECT = {"ad_group": "adGroup", "campaign": "campaign", "customer": "customer"}
+
+
+def bad_record_fields(resource: str | None, rows: list[dict]) -> tuple[str, str]:
+    """(key field, typed field) of `inject_bad` for rows of `resource` (guessed from the rows
+    when None, as for a `search` page)."""
+    first = rows[0] if rows else {}
+    if resource is None:
+        resource = next((r for r, obj in RESOURCE_OBJECT.items() if r != "customer" and obj in first), "customer")
+    key = RESOURCE_OBJECT.get(resource, "customer")
+    return key, "segments" if "segments" in first else "customer"
 
 
 def make_app(world_dir: Path) -> GoogleAdsApp:

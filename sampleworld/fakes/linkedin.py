@@ -250,7 +250,8 @@ class LinkedInApp(App):
             if path == "/rest/adAnalytics":
                 return self._analytics(req)
             if path == "/rest/adAccounts":
-                return self._list(req, "adAccounts", [self._account(a) for _, a in sorted(self.accounts.items())])
+                return self._list(req, "adAccounts", [self._account(a) for _, a in sorted(self.accounts.items())],
+                                  bad=BAD_ACCOUNT)
             m = re.fullmatch(r"/rest/adAccounts/(\d+)(?:/(adCampaignGroups|adCampaigns))?", path)
             if m:
                 return self._account_edge(req, m.group(1), m.group(2))
@@ -497,7 +498,7 @@ class LinkedInApp(App):
         return Response.json(200, {"paging": {"count": 10, "start": 0, "links": []},
                                    "elements": self.decorate(elements)})
 
-    def _list(self, req: Request, resource: str, elements: list[dict]) -> Response:
+    def _list(self, req: Request, resource: str, elements: list[dict], bad: tuple[str, str] | None = None) -> Response:
         try:
             offset = max(0, int(req.query.get("start", "0")))
             count = max(1, min(int(req.query.get("count", str(self.default_count))), 1000))
@@ -505,6 +506,8 @@ class LinkedInApp(App):
             raise BadRequest("start and count must be integers")
         first, nxt = self.page_window(offset, count)
         page = self.decorate(elements[first:first + count])
+        if bad:
+            page = self.inject_bad(page, *bad)
         links = []
         base = {k: v for k, v in req.query.items() if k not in ("start", "count")}
         path = unquote(req.path)
@@ -516,6 +519,16 @@ class LinkedInApp(App):
                           "href": f"{path}?{urlencode({**base, 'start': nxt, 'count': count})}"})
         return Response.json(200, {"paging": {"start": first, "count": count, "total": len(elements), "links": links},
                                    "elements": page})
+
+
+# The bad-record fault (`App.inject_bad`) is served in the ad account search only: a copy
+# without `id` (the key of raw ad_accounts) or with `test` (cast to BOOLEAN) unreadable.
+# Elsewhere a malformed copy would not reach the rejects as served: the organic statistics
+# have no top-level typed field (an unreadable `timeRange` is what the extractor reads the
+# day from), campaigns have none either (`runSchedule` is an object), demographics are JSON,
+# and ad analytics elements are merged across field chunks by (dateRange, pivotValues), where
+# a bad copy would overwrite its good original.
+BAD_ACCOUNT = ("id", "test")
 
 
 class _Denied(Exception):

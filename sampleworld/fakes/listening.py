@@ -13,6 +13,9 @@ the paths the brief asks for:
   published_at, links (when the post carries tracked links). No sentiment: the warehouse
   scores it (the simulator's true label is in the world's `listening/true_sentiment.csv`).
 
+The bad-record fault (`bad_record_rate`) adds a malformed copy of a mention to a page (no
+`id`, or `published_at` unreadable). The query list gets none: none of its fields is typed.
+
 Bearer token; 401/404/400 bodies `{"errors":[{"code","message"}]}`; 429 with `Retry-After`;
 `X-RateLimit-Limit/Remaining` headers. Mentions are indexed once by (query, time) as byte
 offsets into the world's `mentions.jsonl` and read per page: memory stays small at any scale.
@@ -148,7 +151,9 @@ class ListeningApp(App):
         total = hi - lo
         first, nxt = self.page_window(offset, limit)
         page = self._read(self.offsets[qid][lo + first: lo + min(total, first + limit)])
-        body = {"resultsTotal": total, "resultsPageSize": limit, "results": self.decorate(page)}
+        # bad-record fault: one malformed copy of a mention (no `id`, or an unreadable `published_at`)
+        body = {"resultsTotal": total, "resultsPageSize": limit,
+                "results": self.inject_bad(self.decorate(page), "id", "published_at")}
         if nxt < total:
             body["nextCursor"] = _cursor(nxt, key)
         return Response.json(200, body, headers)

@@ -162,6 +162,13 @@ MESSAGE_DEFAULT = ["id", "created_time"]
 DM_PLATFORMS = ("messenger", "instagram")
 # Graph object ids in a path: numeric (Pages, posts, media, comments), conversations, messages.
 OBJECT_ID = r"[0-9_]+|conv_[0-9a-f]+|m_[A-Za-z0-9_-]+|aWdf[A-Za-z0-9_-]+"
+# The bad-record fault, per list: (key field, typed field) of `App.inject_bad`. The key is the
+# record's `id` (the raw tables' primary key); the typed field is one the raw table casts (to
+# TIMESTAMPTZ, BIGINT) and that the extractor does not filter on, so the malformed copy reaches
+# the loader and is rejected there. Messages are left out: their only typed field is
+# `created_time`, the day the extractor keeps them by (a bad one is dropped before loading).
+BAD_RECORD = {"post": ("id", "updated_time"), "comment": ("id", "like_count"),
+              "conversation": ("id", "message_count"), "media": ("id", "like_count")}
 IG_USER_FIELDS = {"id", "username", "name", "followers_count", "follows_count", "media_count", "biography",
                   "profile_picture_url", "website"}
 
@@ -737,8 +744,14 @@ class MetaGraphApp(App):
         raise _missing(obj)
 
     # -- paging ------------------------------------------------------------------------------
-    def _paged(self, req: Request, rows: list, path: str, extra: dict | None = None, serve=None) -> dict:
-        """One page of `rows` (raw records; `serve` turns the page's slice into API records)."""
+    def _paged(self, req: Request, rows: list, path: str, extra: dict | None = None, serve=None,
+               bad: tuple[str, str] | None = None, specs=None) -> dict:
+        """One page of `rows` (raw records; `serve` turns the page's slice into API records).
+
+        `bad` = (key field, typed field): with the bad-record fault the page carries one
+        malformed copy of a record (`App.inject_bad`). Only when the request asks for the typed
+        field: a list read for its ids alone (the posts and media whose insights or comments are
+        read next, the conversations walked for their messages) is served as it is."""
         try:
             limit = max(1, min(int(req.param("limit", "25")), MAX_LIMIT))
         except ValueError:
@@ -749,6 +762,8 @@ class MetaGraphApp(App):
         start, nxt = self.page_window(offset, limit)
         page = rows[start:start + limit]
         page = self.decorate([serve(r) for r in page] if serve else page)
+        if bad and bad[1] in {name for name, _, _ in specs or ()}:
+            page = self.inject_bad(page, *bad)
         body: dict = {"data": page}
         if page:
             query = {k: v for k, v in req.query.items() if k not in ("after", "before", "access_token")}
@@ -790,7 +805,8 @@ class MetaGraphApp(App):
             lo = _to_ts(since) if since else None
             hi = _to_ts(until) if until else None
             rows = [p for p in rows if (lo is None or p["_at"].timestamp() >= lo) and (hi is None or p["_at"].timestamp() < hi)]
-        return self._paged(req, rows, f"{pid}/{edge}", serve=lambda p: self._post_served(p, specs))
+        return self._paged(req, rows, f"{pid}/{edge}", serve=lambda p: self._post_served(p, specs),
+                           bad=BAD_RECORD["post"], specs=specs)
 
     def _metrics(self, req: Request, known) -> list[str]:
         metrics = [x.strip() for x in (req.param("metric") or "").split(",") if x.strip()]
@@ -853,7 +869,8 @@ class MetaGraphApp(App):
         if (req.param("summary") or "").lower() in ("true", "1", "total_count"):
             extra = {"summary": {"order": order, "total_count": len(rows), "can_comment": True}}
         return self._paged(req, rows, f"{post_id}/comments", extra, serve=lambda r: select(
-            self._fb_comment_full(r), specs, FB_COMMENT_FIELDS, "Comment", FB_COMMENT_DEFAULT))
+            self._fb_comment_full(r), specs, FB_COMMENT_FIELDS, "Comment", FB_COMMENT_DEFAULT),
+            bad=BAD_RECORD["comment"], specs=specs)
 
     # -- Direct messages -------------------------------------------------------------------
     def _messages_newest_first(self, conv_id: str) -> list[dict]:
@@ -908,7 +925,8 @@ class MetaGraphApp(App):
         user = req.param("user_id")
         if user:
             rows = [c for c in rows if c["customer"]["id"] == user]
-        return self._paged(req, rows, f"{pid}/conversations", serve=lambda c: self._conversation_served(req, c, specs))
+        return self._paged(req, rows, f"{pid}/conversations", serve=lambda c: self._conversation_served(req, c, specs),
+                           bad=BAD_RECORD["conversation"], specs=specs)
 
     def current_conversations(self, page_id: str, platform: str = "messenger", fields: str | None = None) -> list[dict]:
         """The Page's conversations on `platform` as /{page_id}/conversations serves them (newest first)."""
@@ -940,7 +958,8 @@ class MetaGraphApp(App):
             lo = _to_ts(since) if since else None
             hi = _to_ts(until) if until else None
             rows = [m for m in rows if (lo is None or m["_at"].timestamp() >= lo) and (hi is None or m["_at"].timestamp() < hi)]
-        return self._paged(req, rows, f"{uid}/media", serve=lambda m: self._media_served(m, specs))
+        return self._paged(req, rows, f"{uid}/media", serve=lambda m: self._media_served(m, specs),
+                           bad=BAD_RECORD["media"], specs=specs)
 
     def _media_insights(self, req: Request, media_id: str) -> dict:
         metrics = self._metrics(req, MEDIA_METRICS)

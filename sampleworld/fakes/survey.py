@@ -10,6 +10,9 @@
   calculated{score}, answers[] (the rating as `{"type":"number","number":n}` and the comment
   as `{"type":"text","text":...}`, left out when the customer skipped it, as Typeform does).
 
+The bad-record fault (`bad_record_rate`) adds a malformed copy of a response to a page (no
+`token`, or `submitted_at` unreadable).
+
 Bearer personal access token; errors as Typeform writes them: `{"code": "...", "description": "..."}`
 (401 AUTHENTICATION_FAILED, 404 FORM_NOT_FOUND, 400 VALIDATION_ERROR, 429 with Retry-After).
 """
@@ -121,7 +124,9 @@ class SurveyApp(App):
         page = self.asc[max(lo, top - size):max(lo, top)][::-1]
         total = hi - lo
         return Response.json(200, {"total_items": total, "page_count": math.ceil(total / size) if total else 0,
-                                   "items": self.decorate(page)})
+                                   # bad-record fault: one malformed copy of a response (no `token`,
+                                   # or an unreadable `submitted_at`)
+                                   "items": self.inject_bad(self.decorate(page), "token", "submitted_at")})
 
 
 def make_app(world_dir: Path) -> SurveyApp:

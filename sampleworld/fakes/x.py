@@ -22,6 +22,11 @@ default) is the partial-failure fault: a 200 page where one post is missing from
 and named in `errors[]` (resource-not-found), to be fetched again.
 Public and private metrics of posts under `RESTATE_DAYS` old are provisional and move with
 `epoch` (see sampleworld/restatement.py); older posts are frozen.
+The bad-record fault (`bad_record_rate`) adds a malformed copy of a post to a timeline or
+search page (no `id`, or `created_at` unreadable; never on a page with a post missing, which
+a client fetches again) and of a bucket to a windowed counts answer (no `start`, or
+`tweet_count` unreadable; the default window a client reads X's clock from is left alone).
+A user lookup is one object, not a list: it gets none.
 """
 
 from __future__ import annotations
@@ -312,7 +317,8 @@ class XApp(App):
                                        f"'{f}' on this Tweet.", "title": "Field Authorization Error",
                                        "resource_type": "tweet", "parameter": f, "resource_id": r["id"],
                                        "type": "https://api.twitter.com/2/problems/not-authorized-for-field"})
-        if self._chance(self.partial_error_rate):
+        partial = self._chance(self.partial_error_rate)
+        if partial:
             i = self._rng.randrange(len(data)) if hasattr(self, "_rng") else 0
             lost = data.pop(i)
             errors.append({"value": lost["id"], "detail": f"Could not find tweet with id: [{lost['id']}].",
@@ -320,7 +326,12 @@ class XApp(App):
                            "resource_id": lost["id"], "type": "https://api.twitter.com/2/problems/resource-not-found"})
         body: dict = {}
         if data:
-            body["data"] = self.decorate(data)
+            data = self.decorate(data)
+            # A bad-record fault: one malformed copy of a post (no `id`, or an unreadable
+            # `created_at`). Not on a page with a post missing: the client fetches that page
+            # again, so a bad record on it would never be delivered.
+            body["data"] = data if partial else self.inject_bad(data, "id", "created_at")
+            data = body["data"]
         meta = {"result_count": len(data), "newest_id": page_recs[0]["id"], "oldest_id": page_recs[-1]["id"]}
         if nxt < len(recs):
             meta["next_token"] = _token(nxt, key)
@@ -398,8 +409,9 @@ class XApp(App):
         if "data" in body and "author_id" in (req.param("expansions") or "").split(","):
             seen, users = set(), []
             for t in body["data"]:
-                uid = next(r["author_id"] for r in recs if r["id"] == t["id"])
-                if uid in seen:
+                # a malformed copy (bad-record fault) may lack its id: it expands no author
+                uid = next((r["author_id"] for r in recs if r["id"] == t.get("id")), None)
+                if uid is None or uid in seen:
                     continue
                 seen.add(uid)
                 a = self.mention_users[uid]
@@ -445,8 +457,13 @@ class XApp(App):
             return err
         data = self._counts(query_entities(query), granularity, start or self.window_start,
                             end or self.now - timedelta(seconds=30))
-        return Response.json(200, {"data": data, "meta": {"total_tweet_count": sum(b["tweet_count"] for b in data)}},
-                             headers)
+        total = sum(b["tweet_count"] for b in data)
+        if start is not None:
+            # A bad-record fault: one malformed copy of a bucket (no `start`, or an unreadable
+            # `tweet_count`), in the windowed requests whose buckets a client loads. The
+            # default window (no start_time) is what a client reads X's clock from: left alone.
+            data = self.inject_bad(data, "start", "tweet_count")
+        return Response.json(200, {"data": data, "meta": {"total_tweet_count": total}}, headers)
 
     def _user(self, req: Request, user_id: str | None, username: str | None, token: str) -> Response:
         headers = self._headers("users", token)

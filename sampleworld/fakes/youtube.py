@@ -20,6 +20,13 @@ Google error bodies throughout (`{"error":{"code","message","errors":[{"message"
 "status"}}`): 401 authError, 403 quotaExceeded once `quota_limit` units are used (the
 quota is per fake instance; `reset_quota()` starts a new day), 429 rateLimitExceeded for the
 injected rate-limit fault.
+
+The bad-record fault (`bad_record_rate`) adds one malformed row to the last page of an
+Analytics report (a page shorter than `maxResults`, so `startIndex` paging skips nothing): a
+positional row of full width with its key dimension `null` or its typed column unreadable
+(see `REPORT_BAD_FIELDS`). Data API resources (channels, videos) get none: their typed fields
+(`snippet.publishedAt`, `statistics.hiddenSubscriberCount`) are nested, so a copy with an
+unreadable top-level field would not be rejected: it would load in place of the real record.
 """
 
 from __future__ import annotations
@@ -45,6 +52,10 @@ INTEGER_METRICS = frozenset(VIDEO_METRICS)
 DIMENSION_SETS = {("day",), ("video",), ("day", "video"), ("ageGroup", "gender"), ("ageGroup",), ("gender",),
                   ("country",), ()}
 UNITS = {"channels": 1, "playlistItems": 1, "videos": 1, "search": 100}
+# Bad-record fault on report rows, by dimensions: (the key column left empty, the typed column
+# made unreadable). Other dimension sets: the first dimension and the first metric.
+REPORT_BAD_FIELDS = {("day", "video"): ("video", "day"), ("day",): ("day", "day"),
+                     ("ageGroup", "gender"): ("ageGroup", "viewerPercentage")}
 
 
 def google_error(code: int, message: str, reason: str, domain: str = "global", status: str | None = None,
@@ -374,9 +385,35 @@ class YouTubeApp(App):
                   [{"name": m, "columnType": "METRIC", "dataType": "INTEGER" if m in INTEGER_METRICS else "FLOAT"}
                    for m in metrics]
         body = {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers}
+        if page and len(page) < limit:
+            page = self._inject_bad_row(page, [h["name"] for h in headers], dims, metrics)
         if page:
             body["rows"] = page
         return Response.json(200, body)
+
+    def _inject_bad_row(self, page: list[list], names: list[str], dims: tuple[str, ...],
+                        metrics: tuple[str, ...]) -> list[list]:
+        """The bad-record fault on positional report rows, at the level a client turns into
+        records: the rows are named by their headers, `inject_bad` adds one malformed copy (its
+        key dimension left empty, or its typed column unreadable), and the copy goes back as a
+        positional row of full width (a missing value is `null`; a shorter row would fail the
+        whole report, not one record). `injected_bad` holds the copy as a client names it.
+
+        Only a page with room to spare (shorter than `maxResults`, the last one) gets one: a
+        client moves `startIndex` on by the rows it received, so an extra row on a full page
+        would make it skip a real row."""
+        key, typed = REPORT_BAD_FIELDS.get(dims, (dims[0] if dims else None, metrics[0]))
+        if key is None:
+            return page   # no dimension: nothing keys the rows
+        records = [dict(zip(names, row)) for row in page]
+        with self._lock:
+            before = len(getattr(self, "injected_bad", ()))
+            records = self.inject_bad(records, key, typed)
+            if len(getattr(self, "injected_bad", ())) == before:
+                return page
+            bad = {n: records[-1].get(n) for n in names}
+            self.injected_bad[-1] = bad
+        return [*page, [bad[n] for n in names]]
 
 
 def make_app(world_dir: Path) -> YouTubeApp:
