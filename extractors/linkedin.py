@@ -232,25 +232,41 @@ def _urn(value: str) -> str:
 
 def merge_analytics_chunks(chunks: Sequence[list[dict]]) -> list[dict]:
     """Elements of the same (dateRange, pivotValues) from several field chunks, as one record
-    each (Airbyte merges the same way), with `date` (the day the range starts) added."""
+    each (Airbyte merges the same way), with `date` (the day the range starts) added.
+
+    An element that cannot be placed (no readable `dateRange`), or a second element of the
+    same key within one chunk, is not merged into anything: it is passed on as it came, so a
+    malformed copy cannot overwrite a good element and is rejected at load, naming its field."""
     merged: dict[str, dict] = {}
+    loose: list[dict] = []
     for elements in chunks:
+        in_chunk: set[str] = set()
         for el in elements:
+            start = el.get("dateRange", {}).get("start") if isinstance(el.get("dateRange"), dict) else None
+            try:
+                day = _day_of_ymd(start)
+            except (TypeError, KeyError, ValueError):
+                day = None
             key = repr((el.get("dateRange"), el.get("pivotValues")))
-            merged.setdefault(key, {}).update(el)
-    out = []
-    for rec in merged.values():
-        start = (rec.get("dateRange") or {}).get("start")
-        out.append({**rec, "date": _day_of_ymd(start)} if isinstance(start, dict) else rec)
-    return out
+            if day is None or key in in_chunk:
+                loose.append(el)
+                continue
+            in_chunk.add(key)
+            merged.setdefault(key, {"date": day}).update(el)
+    return [*merged.values(), *loose]
 
 
 def with_day(elements: list[dict]) -> list[dict]:
-    """Time-bound organic elements with `date`: the UTC day their `timeRange` starts."""
+    """Time-bound organic elements with `date`: the UTC day their `timeRange` starts. An
+    element whose time range cannot be read gets no `date` and is rejected at load."""
     out = []
     for el in elements:
-        start = (el.get("timeRange") or {}).get("start")
-        out.append({**el, "date": day_of_ms(start)} if start is not None else el)
+        tr = el.get("timeRange")
+        start = tr.get("start") if isinstance(tr, dict) else None
+        try:
+            out.append({**el, "date": day_of_ms(start)} if start is not None else el)
+        except (TypeError, ValueError, OverflowError):
+            out.append(el)
     return out
 
 

@@ -265,3 +265,17 @@ def test_day_ranges_are_utc_days(world):
         els = client(srv).time_bound("organizationalEntityShareStatistics", org, DAYS[0],
                                      DAYS[0] + timedelta(days=2))
     assert [e["timeRange"]["start"] for e in els] == [ms(DAYS[0] + timedelta(days=i)) for i in range(3)]
+
+
+def test_malformed_elements_are_passed_on_not_merged_or_dropped():
+    from extractors.linkedin import merge_analytics_chunks, with_day
+    rng = {"start": {"year": 2026, "month": 6, "day": 2}, "end": {"year": 2026, "month": 6, "day": 2}}
+    good = {"dateRange": rng, "pivotValues": ["urn:li:sponsoredCampaign:1"], "impressions": 10}
+    copy = {**good, "impressions": "not-a-valid-value"}
+    broken = {"dateRange": "oops", "pivotValues": ["urn:li:sponsoredCampaign:1"], "impressions": 3}
+    more = {"dateRange": rng, "pivotValues": ["urn:li:sponsoredCampaign:1"], "clicks": 4}
+    out = merge_analytics_chunks([[good, copy, broken], [more]])
+    assert out[0] == {**good, "clicks": 4, "date": "2026-06-02"}   # the good one, merged across chunks
+    assert out[1:] == [copy, broken]                                # passed on for the loader to reject
+    assert with_day([{"timeRange": "oops"}, {"timeRange": {"start": "x"}}]) == \
+        [{"timeRange": "oops"}, {"timeRange": {"start": "x"}}]
