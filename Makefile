@@ -15,10 +15,11 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export GX_ANALYTICS_ENABLED := false
 export PYTHONDONTWRITEBYTECODE ?=
 
-.PHONY: setup run test ui serve-fakes lock clean help
+.PHONY: setup run test bench ui serve-fakes lock clean help
 help:
 	@echo "make run    set up, generate the sample world, start the fakes, materialize everything, print a summary"
 	@echo "make test   set up and run the test suite"
+	@echo "make bench  set up and run the benchmark (scale factors 1 and 10 over a year; long)"
 	@echo "make ui     start the Dagster UI on http://127.0.0.1:3000 (run history lives in \$$DAGSTER_HOME)"
 	@echo "make serve-fakes   serve the local fake APIs on 127.0.0.1 (ports printed)"
 	@echo "make lock   re-resolve requirements.in into requirements.lock (needs the package index)"
@@ -45,6 +46,11 @@ run: $(STAMP) $(MANIFEST)
 
 test: $(STAMP) $(MANIFEST)
 	$(BIN)/python -m pytest
+
+# The full benchmark: scale factors 1 and 10 over a year (see benchmarks/bench.py). Not in CI.
+BENCH_ARGS ?= --scales 1,10 --days 365
+bench: $(STAMP) $(MANIFEST)
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 ui: $(STAMP) $(MANIFEST)
 	@mkdir -p $(DAGSTER_HOME)

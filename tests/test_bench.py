@@ -1,0 +1,34 @@
+"""The benchmark runs at a tiny scale so it cannot rot: every stage is timed, the limit and
+the incremental comparison are there, the JSON is written. (Its figures are not asserted:
+speed lives in `make bench`, not in tests.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def test_bench_runs_at_a_tiny_scale(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SKW_SAMPLE_", "SKW_DATA_DIR", "SKW_WAREHOUSE"))}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--scales", "1", "--days", "2",
+                           "--out", str(tmp_path)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (report_file,) = tmp_path.glob("bench-*.json")
+    report = json.loads(report_file.read_text())
+    (result,) = report["results"]
+    stages = {s["stage"]: s for s in result["stages"]}
+    assert list(stages) == ["generate", "extract_land", "load", "dbt_build", "quality", "total"]
+    assert all(s["seconds"] > 0 and s["peak_rss_mib"] > 0 for s in stages.values())
+    # every extracted record is loaded (received), and the bare read sees the same files
+    assert stages["extract_land"]["records"] == stages["load"]["records"] == result["limit"]["records"] > 1000
+    assert result["limit"]["load_over_limit"] > 0
+    assert 0 < result["incremental"]["records"] < stages["load"]["records"]
+    assert "load / limit" in proc.stdout and "records/s" in proc.stdout
