@@ -238,6 +238,9 @@ def main(argv=None) -> int:
     p.add_argument("--end", type=date.fromisoformat, default=date(2026, 11, 30))
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--out", type=Path, default=REPO / "data" / "bench")
+    p.add_argument("--peer-days", type=int, default=28,
+                   help="days of the peer comparison (dlt vs ours on the listening endpoint, at the largest "
+                        "scale); 0 skips it (it installs dlt into .bench-venv-dlt/ on first use)")
     p.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     start = args.end - timedelta(days=args.days - 1)
@@ -267,7 +270,23 @@ def main(argv=None) -> int:
         report["scale"] = {"from": lo["scale"], "to": hi["scale"],
                            "wall_ratio": round(wall(hi) / wall(lo), 2),
                            "peak_memory_ratio": round(hi["peak_rss_mib"] / lo["peak_rss_mib"], 2)}
+    if args.peer_days:
+        peer_out = args.out / "peer.json"
+        scale = max(r["scale"] for r in results)
+        print(f"peer: dlt against this project's extractor, listening mentions, {args.peer_days} days at "
+              f"scale {scale}, {args.workers} workers each", flush=True)
+        peer = subprocess.run([sys.executable, "-m", "benchmarks.peer_dlt", "--days", str(args.peer_days),
+                               "--scale", str(scale), "--workers", str(args.workers), "--out", str(peer_out)],
+                              cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)
+        if peer.returncode == 0 and peer_out.exists():
+            report["peer"] = json.loads(peer_out.read_text())
+        else:
+            report["peer"] = {"error": (peer.stderr or peer.stdout)[-2000:]}
+            print("peer comparison failed:\n" + report["peer"]["error"], file=sys.stderr)
     print_table(results)
+    if "peer" in report and "error" not in report["peer"]:
+        print("\npeer (records/s, same endpoint and concurrency):")
+        print(json.dumps({k: v for k, v in report["peer"].items() if not isinstance(v, dict)}, indent=1))
     if "scale" in report:
         print(f"\nsf{report['scale']['to']} / sf{report['scale']['from']}: wall {report['scale']['wall_ratio']}x, "
               f"peak memory {report['scale']['peak_memory_ratio']}x")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def test_bench_runs_at_a_tiny_scale(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SKW_SAMPLE_", "SKW_DATA_DIR", "SKW_WAREHOUSE"))}
     proc = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--scales", "1", "--days", "2",
-                           "--out", str(tmp_path)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+                           "--out", str(tmp_path), "--peer-days", "0"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     (report_file,) = tmp_path.glob("bench-*.json")
     report = json.loads(report_file.read_text())
