@@ -252,16 +252,20 @@ def main(argv=None) -> int:
     results = []
     for scale in [int(s) for s in args.scales.split(",")]:
         print(f"scale factor {scale}: {start} .. {args.end}", flush=True)
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--child", str(scale), "--days",
-                               str(args.days), "--end", args.end.isoformat(), "--workers", str(args.workers),
-                               "--out", str(args.out)], cwd=REPO, capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": str(REPO)})
-        sys.stdout.write("".join(l + "\n" for l in proc.stdout.splitlines() if not l.startswith("BENCH_RESULT")))
-        if proc.returncode:
-            sys.stderr.write(proc.stderr[-4000:])
-            return proc.returncode
-        results.append(json.loads(next(l for l in proc.stdout.splitlines()
-                                       if l.startswith("BENCH_RESULT")).split(" ", 1)[1]))
+        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bench", "--child", str(scale), "--days",
+                                 str(args.days), "--end", args.end.isoformat(), "--workers", str(args.workers),
+                                 "--out", str(args.out)], cwd=REPO, stdout=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONPATH": str(REPO)})
+        result = None
+        for line in proc.stdout:   # each stage's line as it finishes
+            if line.startswith("BENCH_RESULT "):
+                result = json.loads(line.split(" ", 1)[1])
+            else:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+        if proc.wait() or result is None:
+            return proc.returncode or 1
+        results.append(result)
     report = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "days": args.days,
               "workers": args.workers, "cores": os.cpu_count(), "results": results}
     if len(results) > 1:
