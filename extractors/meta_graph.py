@@ -561,20 +561,19 @@ class MetaGraphClient:
             yield flatten_insights(body, {"page_id": pid}, day=day)
 
     def comment_pages(self, day: date) -> Iterator[list[dict]]:
-        """Comments and replies written on `day` under the Page's posts from the lookback.
-        Each post's comments are read newest first and the walk stops at the first comment
-        older than `day`."""
+        """Comments and replies written on `day` under the Page's posts from the lookback,
+        asked for with time-based paging (`since`/`until` of the day): one short read per post,
+        whether the day is yesterday or a year back in a backfill."""
         start = day.isoformat()
+        since, until = utc_day_bounds(day, day)
         for pid in self.page_ids:
             http = self.page_http(pid)
             for posts in self.posts_between(pid, self._lookback(day), day, ("id", "created_time")):
                 for post in (p for p in posts if p.get("id")):
                     for page in self._pages_of(http, f"{post['id']}/comments", {
-                            "filter": "stream", "order": "reverse_chronological", "summary": "true",
-                            "fields": ",".join(self.comment_fields)}):
+                            "filter": "stream", "order": "chronological", "summary": "true",
+                            "since": str(since), "until": str(until), "fields": ",".join(self.comment_fields)}):
                         yield [c for c in page if day_in(c.get("created_time"), start, start)]
-                        if any(before(c.get("created_time"), start) for c in page):
-                            break
 
     def conversation_pages(self, platform: str) -> Iterator[list[dict]]:
         for pid in self.page_ids:

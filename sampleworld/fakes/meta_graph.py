@@ -863,11 +863,21 @@ class MetaGraphApp(App):
             raise GraphError(400, "(#100) param order must be one of {chronological, reverse_chronological, ranked}", 100)
         _check(specs, FB_COMMENT_FIELDS, "Comment")
         rows = [r for r in self._block("fb", post_id) if flt == "stream" or "parent_id" not in r]
+        total = len(rows)
+        # time-based paging: `since`/`until` (unix seconds) keep the comments created in between
+        bounds = [req.param(p) for p in ("since", "until")]
+        if any(bounds):
+            for v in bounds:
+                if v and not v.isdigit():
+                    raise GraphError(400, f"(#100) The parameter since/until is not a valid unix time: {v}", 100)
+            lo, hi = (datetime.fromtimestamp(int(v), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000") if v else None
+                      for v in bounds)
+            rows = [r for r in rows if (lo is None or r["created_time"] >= lo) and (hi is None or r["created_time"] < hi)]
         if order == "reverse_chronological":
             rows = rows[::-1]
         extra = None
         if (req.param("summary") or "").lower() in ("true", "1", "total_count"):
-            extra = {"summary": {"order": order, "total_count": len(rows), "can_comment": True}}
+            extra = {"summary": {"order": order, "total_count": total, "can_comment": True}}
         return self._paged(req, rows, f"{post_id}/comments", extra, serve=lambda r: select(
             self._fb_comment_full(r), specs, FB_COMMENT_FIELDS, "Comment", FB_COMMENT_DEFAULT),
             bad=BAD_RECORD["comment"], specs=specs)
