@@ -11,6 +11,7 @@ what a usage header says about waiting) are small hooks a client passes in.
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
 import re
 import time
@@ -206,7 +207,10 @@ class HttpCore:
         if not parse:
             return resp
         try:
-            return resp.json()
+            return jsonlib.loads(resp.content, parse_constant=_refuse_constant)
+        except NotJson as exc:
+            raise FatalError(self.source, f"response body holds {exc}, which JSON does not allow and no "
+                             "warehouse type keeps", status=resp.status_code, url=shown) from None
         except ValueError:
             raise RetryableError(self.source, f"response body is not valid JSON ({len(resp.content)} "
                                  "bytes; cut short in transit?)", status=resp.status_code, url=shown) from None
@@ -250,6 +254,14 @@ class HttpCore:
             if nxt is None:
                 return
             params = nxt
+
+
+class NotJson(ValueError):
+    """NaN or Infinity in a body: Python's parser accepts them, JSON does not."""
+
+
+def _refuse_constant(name: str):
+    raise NotJson(name)
 
 
 def _dig(body: Any, dotted: str) -> Any:

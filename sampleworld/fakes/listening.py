@@ -98,6 +98,15 @@ class ListeningApp(App):
                 out.append(json.loads(self._file.readline()))
         return out
 
+    def _read_raw(self, offsets) -> list[bytes]:
+        """The stored lines themselves (each a mention as the API serves it)."""
+        with self._lock:
+            out = []
+            for off in offsets:
+                self._file.seek(off)
+                out.append(self._file.readline().rstrip(b"\n"))
+            return out
+
     def _range(self, qid: str, start_ms: int, end_ms: int) -> tuple[int, int]:
         t = self.times[qid]
         return bisect.bisect_left(t, start_ms), bisect.bisect_left(t, end_ms)
@@ -150,7 +159,16 @@ class ListeningApp(App):
         lo, hi = self._range(qid, start_ms, end_ms)
         total = hi - lo
         first, nxt = self.page_window(offset, limit)
-        page = self._read(self.offsets[qid][lo + first: lo + min(total, first + limit)])
+        window = self.offsets[qid][lo + first: lo + min(total, first + limit)]
+        if not (self.faults.extra_field_rate or self.faults.bad_record_rate):
+            # nothing to change in the records: splice the stored lines into the body as they
+            # are, so serving costs the fake next to nothing and a benchmark measures the client
+            head = json.dumps({"resultsTotal": total, "resultsPageSize": limit}, separators=(",", ":"))
+            tail = f',"nextCursor":"{_cursor(nxt, key)}"' if nxt < total else ""
+            body = b"".join([head[:-1].encode(), b',"results":[', b",".join(self._read_raw(window)), b"]",
+                             tail.encode(), b"}"])
+            return Response(200, body, {"Content-Type": "application/json; charset=UTF-8", **headers})
+        page = self._read(window)
         # bad-record fault: one malformed copy of a mention (no `id`, or an unreadable `published_at`)
         body = {"resultsTotal": total, "resultsPageSize": limit,
                 "results": self.inject_bad(self.decorate(page), "id", "published_at")}
