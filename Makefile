@@ -48,7 +48,7 @@ test: $(STAMP) $(MANIFEST)
 	$(BIN)/python -m pytest
 
 # The full benchmark: scale factors 1 and 10 over a year (see benchmarks/bench.py). Not in CI.
-BENCH_ARGS ?= --scales 1,10 --days 365
+BENCH_ARGS ?= --scales 1,10 --days 365 --repeat 3
 bench: $(STAMP) $(MANIFEST)
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 

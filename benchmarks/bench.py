@@ -1,19 +1,26 @@
 """`make bench`: what the pipeline costs per stage as the data grows, measured beside the
-physical limit in the same run.
+physical limit and a peer in the same run.
 
 For each scale factor the sample world is generated over the range, then every declared
 stream of every source is extracted from the fakes (served by a process of their own) and
 landed, the landing files are loaded into a fresh DuckDB warehouse, dbt builds (and tests)
-the models, and the raw-table quality suite runs. Each scale runs in a child process of its
-own, so its peak resident memory is its own. Then, beside it:
-- limit: DuckDB reading the same landing files into one table with nothing else to do;
-- incremental: one more day on top of the range, against the full run;
-- scale: the largest scale against the smallest, for wall time and peak memory.
+the models, and the raw-table quality suite runs: a full refresh of the range but its last
+`--repeat` days. Each scale runs in a child process of its own, so its peak resident memory
+is its own. Then, beside it, each `--repeat` times and reported as the median:
+- limit: DuckDB reading the same landing files into a table with nothing else to do, with
+  `read_json` (typed columns: the yardstick of the load target) and `read_ndjson_objects`
+  (one JSON value a line: the floor);
+- incremental: one new day on top of the history (extract, land, load, dbt for that day,
+  quality), against the full refresh; each repeat adds the next held-out day;
+- scale: the largest scale against the smallest, for wall time and peak memory;
+- peer: dlt (its best configuration) against this project's extractor and loader on the same
+  fake endpoint, same concurrency (`benchmarks/peer_dlt.py`).
 Every stage found in STAGES is timed; a later stage (a mart, a publishing step) is one more
-entry there and shows up in the table and the JSON without other changes.
+entry there and shows up in the table, the incremental run and the JSON without other changes.
+The targets of issue 5 are checked at the end (`targets` in the JSON).
 
     python -m benchmarks.bench --scales 1,10 --days 365      # what `make bench` runs
-    python -m benchmarks.bench --scales 1 --days 2 --out /tmp/b   # a quick look
+    python -m benchmarks.bench --scales 1 --days 3 --repeat 1 --peer-days 0 --out /tmp/b   # a quick look
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import threading
@@ -64,16 +72,19 @@ class ScaleRun:
     end: date
     data: Path
     workers: int = 4
+    days: list[date] = field(default_factory=list)   # the window the stages work on
     stages: list[Stage] = field(default_factory=list)
     world: Path | None = None
     landed: dict = field(default_factory=dict)      # stream key -> (stream, [LandedFile])
     env: dict = field(default_factory=dict)
 
-    def timed(self, name: str, fn: Callable[[], int]) -> int:
+    def timed(self, name: str, fn: Callable[[], int], into: list[Stage] | None = None, quiet: bool = False) -> int:
         started = time.monotonic()
         records = fn()
-        self.stages.append(Stage(name, time.monotonic() - started, records, peak_rss_mib()))
-        print(f"  sf{self.scale} {name:<14} {self.stages[-1].seconds:8.1f} s  {records:>12,} records", flush=True)
+        stage = Stage(name, time.monotonic() - started, records, peak_rss_mib())
+        (self.stages if into is None else into).append(stage)
+        if not quiet:
+            print(f"  sf{self.scale} {name:<14} {stage.seconds:8.1f} s  {records:>12,} records", flush=True)
         return records
 
     # -- stages -----------------------------------------------------------------------------
@@ -84,13 +95,14 @@ class ScaleRun:
             if (self.world.parent / f"{self.world.name}.manifest.json").exists() else {"records": 0}
         return manifest["records"]
 
-    def extract_and_land(self, days: list[date] | None = None) -> int:
-        """Every stream of every source, (stream, day) tasks on `workers` threads."""
+    def extract_and_land(self) -> int:
+        """Every stream of every source over the window, (stream, day) tasks on `workers` threads."""
         from orchestration import sources
         from orchestration.resources import EmbeddedFakesResource
         from warehouse.landing import land_pages
 
-        days = days or [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+        days = self.days
+        self.landed = {}
         os.environ.update(self.env)
         tasks = []
         for module in sources.modules():
@@ -131,7 +143,7 @@ class ScaleRun:
         from orchestration.assets.dbt import DBT_DIR, DBT_EXECUTABLE
         env = {**os.environ, "SKW_WAREHOUSE_PATH": str(self.data / "warehouse.duckdb"),
                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-        vars_ = json.dumps({"start_date": self.start.isoformat(), "end_date": self.end.isoformat()})
+        vars_ = json.dumps({"start_date": self.days[0].isoformat(), "end_date": self.days[-1].isoformat()})
         subprocess.run([DBT_EXECUTABLE, "build", "--quiet", "--profiles-dir", str(DBT_DIR), "--vars", vars_,
                         "--target-path", str(self.data / "dbt_target")], cwd=DBT_DIR, env=env, check=True)
         from warehouse.loader import connect, scalar
@@ -150,17 +162,22 @@ class ScaleRun:
             raise RuntimeError(f"quality suite failed: {result.failed}")
         return len(frame)
 
-    def limit(self) -> int:
-        """The bare physical limit: DuckDB reading every landing file into one table."""
+    def limit(self, reader: str) -> int:
+        """The bare physical limit: DuckDB reading every landing file into one table, with
+        `read_json` (typed columns, what the load is held to) or `read_ndjson_objects`."""
         import duckdb
         files = [str(f.path) for _, fs in self.landed.values() for f in fs]
-        con = duckdb.connect(str(self.data / "limit.duckdb"))
+        db = self.data / "limit.duckdb"
+        db.unlink(missing_ok=True)
+        con = duckdb.connect(str(db))
         try:
-            con.execute("create or replace table t as select * from read_ndjson_objects(?, compression = 'gzip')",
-                        [files])
+            fn = ("read_json(?, format = 'newline_delimited', union_by_name = true)" if reader == "read_json"
+                  else "read_ndjson_objects(?)")
+            con.execute(f"create or replace table t as select * from {fn}", [files])
             return con.execute("select count(*) from t").fetchall()[0][0]
         finally:
             con.close()
+            db.unlink(missing_ok=True)
 
 
 # Stage name -> how to run it. A new pipeline stage is one more entry.
@@ -186,49 +203,103 @@ def start_fakes(run: ScaleRun) -> subprocess.Popen:
     raise RuntimeError("the fakes did not start")
 
 
-def run_scale(scale: int, start: date, end: date, data: Path, workers: int) -> dict:
-    """Everything for one scale factor (called in a child process)."""
-    run = ScaleRun(scale, start, end, data, workers)
+def median_stage(name: str, samples: list[Stage]) -> dict:
+    mid = statistics.median(x.seconds for x in samples)
+    records = samples[0].records
+    return {**Stage(name, mid, records, max(x.peak_rss_mib for x in samples)).as_dict(),
+            "samples_seconds": [round(x.seconds, 3) for x in samples]}
+
+
+def run_scale(scale: int, start: date, end: date, data: Path, workers: int, repeat: int) -> dict:
+    """Everything for one scale factor (called in a child process). The full refresh covers
+    start .. end minus `repeat` days; each incremental run then adds one of those days."""
+    import shutil
+    shutil.rmtree(data, ignore_errors=True)    # a fresh warehouse and landing area every time
+    all_days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    held_out = all_days[-repeat:]
+    run = ScaleRun(scale, start, end, data, workers, days=all_days[:-repeat])
     run.timed("generate", run.generate)
     fakes = start_fakes(run)
     try:
         for name, fn in STAGES[1:]:
             run.timed(name, lambda fn=fn: fn(run))
+        full = run.stages[1:]
         total = Stage("total", sum(s.seconds for s in run.stages), run.stages[1].records, peak_rss_mib())
         pipeline = [s.as_dict() for s in run.stages] + [total.as_dict()]
-        # beside it: the limit, and one more day on top of the range
-        limit = Stage("limit_read", 0, 0, 0)
-        t = time.monotonic()
-        limit.records = run.limit()
-        limit.seconds = time.monotonic() - t
-        run.landed = {}
-        t = time.monotonic()
-        run.extract_and_land([end])
-        inc_records = run.load()
-        incremental = time.monotonic() - t
+        # beside it: the bare reads of the same files, `repeat` times each
+        limits = {}
+        for reader in ("read_json", "read_ndjson_objects"):
+            samples: list[Stage] = []
+            for _ in range(repeat):
+                run.timed(f"limit_{reader}", lambda r=reader: run.limit(r), into=samples, quiet=True)
+            limits[reader] = median_stage(f"limit_{reader}", samples)
+        # one new day on top of the history, `repeat` times (each a day not loaded before)
+        inc_samples, inc_stages = [], []
+        for day in held_out:
+            run.days = [day]
+            steps: list[Stage] = []
+            for name, fn in STAGES[1:]:
+                run.timed(name, lambda fn=fn: fn(run), into=steps, quiet=True)
+            inc_stages.append({s.name: round(s.seconds, 3) for s in steps})
+            inc_samples.append(Stage("incremental", sum(s.seconds for s in steps),
+                                     next(s.records for s in steps if s.name == "extract_land"), peak_rss_mib()))
+            print(f"  sf{scale} incremental    {inc_samples[-1].seconds:8.1f} s  {inc_samples[-1].records:>12,} "
+                  f"records ({day})", flush=True)
     finally:
         fakes.stdin.close()
         fakes.wait(timeout=30)
-    load_s = next(s.seconds for s in run.stages if s.name == "load")
-    full_s = sum(s.seconds for s in run.stages if s.name in ("extract_land", "load"))
-    return {"scale": scale, "start": start.isoformat(), "end": end.isoformat(), "stages": pipeline,
-            "limit": {**limit.as_dict(), "load_over_limit": round(load_s / limit.seconds, 2) if limit.seconds else None},
-            "incremental": {"day": end.isoformat(), "seconds": round(incremental, 3), "records": inc_records,
-                            "full_extract_load_seconds": round(full_s, 3),
-                            "incremental_over_full": round(incremental / full_s, 3) if full_s else None},
+    load_s = next(s.seconds for s in full if s.name == "load")
+    full_s = sum(s.seconds for s in full)
+    inc = median_stage("incremental", inc_samples)
+    return {"scale": scale, "start": start.isoformat(), "end": end.isoformat(),
+            "full_refresh": {"start": all_days[0].isoformat(), "end": all_days[-repeat - 1].isoformat()},
+            "stages": pipeline,
+            "limit": {name: {**v, "load_over_limit": round(load_s / v["seconds"], 2) if v["seconds"] else None}
+                      for name, v in limits.items()},
+            "incremental": {**inc, "days": [d.isoformat() for d in held_out], "stages": inc_stages,
+                            "full_refresh_seconds": round(full_s, 3),
+                            "incremental_over_full": round(inc["seconds"] / full_s, 3) if full_s else None},
             "peak_rss_mib": round(peak_rss_mib(), 1)}
 
 
 def print_table(results: list[dict]) -> None:
-    print(f"\n{'scale':>5} {'stage':<14} {'seconds':>9} {'records':>12} {'records/s':>11} {'peak MiB':>9}")
+    print(f"\n{'scale':>5} {'stage':<22} {'seconds':>9} {'records':>12} {'records/s':>11} {'peak MiB':>9}")
     for r in results:
-        for s in r["stages"] + [r["limit"]]:
-            print(f"{r['scale']:>5} {s['stage']:<14} {s['seconds']:>9.2f} {s['records']:>12,} "
+        for s in r["stages"] + list(r["limit"].values()) + [r["incremental"]]:
+            print(f"{r['scale']:>5} {s['stage']:<22} {s['seconds']:>9.2f} {s['records']:>12,} "
                   f"{s['records_per_s']:>11,.0f} {s['peak_rss_mib']:>9.0f}")
         inc = r["incremental"]
-        print(f"{r['scale']:>5} {'incremental':<14} {inc['seconds']:>9.2f} {inc['records']:>12,}   "
-              f"({inc['incremental_over_full']:.3f} of the full extract+load)")
-        print(f"{r['scale']:>5} load / limit   {r['limit']['load_over_limit']}x")
+        print(f"{r['scale']:>5} incremental / full refresh: {inc['incremental_over_full']:.3f}   "
+              f"load / read_json: {r['limit']['read_json']['load_over_limit']}x   "
+              f"load / read_ndjson_objects: {r['limit']['read_ndjson_objects']['load_over_limit']}x")
+
+
+def targets(report: dict) -> list[dict]:
+    """Issue 5's targets against this run's medians."""
+    out = []
+    results = report["results"]
+    smallest = results[0]
+    peer = report.get("peer") or {}
+    if "ratio_ours_over_dlt" in peer:
+        out.append({"target": "extract+load records/s >= 5x dlt (best configuration)", "limit": 5.0,
+                    "measured": peer["ratio_ours_over_dlt"], "met": peer["ratio_ours_over_dlt"] >= 5.0})
+    for r in results:
+        ratio = r["limit"]["read_json"]["load_over_limit"]
+        out.append({"target": f"sf{r['scale']} load within 2x of DuckDB read_json of the same files", "limit": 2.0,
+                    "measured": ratio, "met": ratio is not None and ratio <= 2.0})
+    inc = smallest["incremental"]["incremental_over_full"]
+    out.append({"target": f"sf{smallest['scale']} one-day incremental <= 0.1 of the full refresh", "limit": 0.1,
+                "measured": inc, "met": inc is not None and inc <= 0.1})
+    if "scale" in report:
+        sc = report["scale"]
+        out.append({"target": f"sf{sc['to']} wall <= 10x sf{sc['from']}", "limit": 10.0,
+                    "measured": sc["wall_ratio"], "met": sc["wall_ratio"] <= 10.0})
+        out.append({"target": f"sf{sc['to']} peak memory <= 1.5x sf{sc['from']}", "limit": 1.5,
+                    "measured": sc["peak_memory_ratio"], "met": sc["peak_memory_ratio"] <= 1.5})
+    biggest = max(results, key=lambda r: r["scale"])
+    out.append({"target": f"sf{biggest['scale']} peak memory under 2 GiB", "limit": 2048,
+                "measured": biggest["peak_rss_mib"], "met": biggest["peak_rss_mib"] < 2048})
+    return out
 
 
 def main(argv=None) -> int:
@@ -237,6 +308,8 @@ def main(argv=None) -> int:
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--end", type=date.fromisoformat, default=date(2026, 11, 30))
     p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--repeat", type=int, default=3,
+                   help="runs of each comparison (limit, incremental, peer); the median is reported")
     p.add_argument("--out", type=Path, default=REPO / "data" / "bench")
     p.add_argument("--peer-days", type=int, default=28,
                    help="days of the peer comparison (dlt vs ours on the listening endpoint, at the largest "
@@ -246,7 +319,8 @@ def main(argv=None) -> int:
     start = args.end - timedelta(days=args.days - 1)
     if args.child is not None:   # one scale, in its own process: print its result as JSON
         data = args.out / f"sf{args.child}"
-        print("BENCH_RESULT " + json.dumps(run_scale(args.child, start, args.end, data, args.workers)), flush=True)
+        print("BENCH_RESULT " + json.dumps(run_scale(args.child, start, args.end, data, args.workers, args.repeat)),
+              flush=True)
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
@@ -254,7 +328,7 @@ def main(argv=None) -> int:
         print(f"scale factor {scale}: {start} .. {args.end}", flush=True)
         proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bench", "--child", str(scale), "--days",
                                  str(args.days), "--end", args.end.isoformat(), "--workers", str(args.workers),
-                                 "--out", str(args.out)], cwd=REPO, stdout=subprocess.PIPE, text=True,
+                                 "--repeat", str(args.repeat), "--out", str(args.out)], cwd=REPO, stdout=subprocess.PIPE, text=True,
                                 env={**os.environ, "PYTHONPATH": str(REPO)})
         result = None
         for line in proc.stdout:   # each stage's line as it finishes
@@ -267,7 +341,7 @@ def main(argv=None) -> int:
             return proc.returncode or 1
         results.append(result)
     report = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "days": args.days,
-              "workers": args.workers, "cores": os.cpu_count(), "results": results}
+              "workers": args.workers, "repeat": args.repeat, "cores": os.cpu_count(), "results": results}
     if len(results) > 1:
         lo, hi = results[0], results[-1]
         wall = lambda r: next(s["seconds"] for s in r["stages"] if s["stage"] == "total")  # noqa: E731
@@ -280,7 +354,8 @@ def main(argv=None) -> int:
         print(f"peer: dlt against this project's extractor, listening mentions, {args.peer_days} days at "
               f"scale {scale}, {args.workers} workers each", flush=True)
         peer = subprocess.run([sys.executable, "-m", "benchmarks.peer_dlt", "--days", str(args.peer_days),
-                               "--scale", str(scale), "--workers", str(args.workers), "--out", str(peer_out)],
+                               "--scale", str(scale), "--workers", str(args.workers), "--repeat", str(args.repeat),
+                               "--out", str(peer_out)],
                               cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)
         if peer.returncode == 0 and peer_out.exists():
             report["peer"] = json.loads(peer_out.read_text())
@@ -294,6 +369,10 @@ def main(argv=None) -> int:
     if "scale" in report:
         print(f"\nsf{report['scale']['to']} / sf{report['scale']['from']}: wall {report['scale']['wall_ratio']}x, "
               f"peak memory {report['scale']['peak_memory_ratio']}x")
+    report["targets"] = targets(report)
+    print("\ntargets (medians of this run):")
+    for t in report["targets"]:
+        print(f"  {'met   ' if t['met'] else 'MISSED'} {t['target']}: {t['measured']}")
     out = args.out / f"bench-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"\nwrote {out}")

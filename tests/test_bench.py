@@ -18,8 +18,9 @@ pytestmark = pytest.mark.slow
 
 def test_bench_runs_at_a_tiny_scale(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SKW_SAMPLE_", "SKW_DATA_DIR", "SKW_WAREHOUSE"))}
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--scales", "1", "--days", "2",
-                           "--out", str(tmp_path), "--peer-days", "0"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--scales", "1", "--days", "4", "--repeat", "2",
+                           "--out", str(tmp_path), "--peer-days", "0"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     (report_file,) = tmp_path.glob("bench-*.json")
     report = json.loads(report_file.read_text())
@@ -27,8 +28,18 @@ def test_bench_runs_at_a_tiny_scale(tmp_path):
     stages = {s["stage"]: s for s in result["stages"]}
     assert list(stages) == ["generate", "extract_land", "load", "dbt_build", "quality", "total"]
     assert all(s["seconds"] > 0 and s["peak_rss_mib"] > 0 for s in stages.values())
-    # every extracted record is loaded (received), and the bare read sees the same files
-    assert stages["extract_land"]["records"] == stages["load"]["records"] == result["limit"]["records"] > 1000
-    assert result["limit"]["load_over_limit"] > 0
-    assert 0 < result["incremental"]["records"] < stages["load"]["records"]
-    assert "load / limit" in proc.stdout and "records/s" in proc.stdout
+    # the full refresh stops short of the days the incremental runs then add, one each
+    assert result["full_refresh"] == {"start": "2026-11-27", "end": "2026-11-28"}
+    inc = result["incremental"]
+    assert inc["days"] == ["2026-11-29", "2026-11-30"] and len(inc["samples_seconds"]) == 2
+    assert [list(s) for s in inc["stages"]] == [["extract_land", "load", "dbt_build", "quality"]] * 2
+    assert 0 < inc["records"] < stages["load"]["records"]
+    # every extracted record is loaded (received), and both bare reads see the same files
+    assert stages["extract_land"]["records"] == stages["load"]["records"] > 1000
+    for reader in ("read_json", "read_ndjson_objects"):
+        assert result["limit"][reader]["records"] == stages["load"]["records"]
+        assert len(result["limit"][reader]["samples_seconds"]) == 2 and result["limit"][reader]["load_over_limit"] > 0
+    names = [t["target"] for t in report["targets"]]
+    assert any("load within 2x" in n for n in names) and any("incremental" in n for n in names)
+    assert all(isinstance(t["met"], bool) for t in report["targets"])
+    assert "load / read_json" in proc.stdout and "records/s" in proc.stdout and "targets" in proc.stdout

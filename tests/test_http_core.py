@@ -207,3 +207,13 @@ def test_token_never_in_errors_or_logs(sleeps, caplog):
     assert "access_token=***" in str(exc.value)  # the body echoed it; the message masks it
     assert caplog.records and TOKEN not in caplog.text
     assert app.seen[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_body_holding_nan_fails_clearly_instead_of_landing(sleeps):
+    """Python's parser takes NaN and Infinity, JSON does not: such a body is refused, naming
+    the source, rather than written to landing as null or as text no reader accepts."""
+    bad = Response(200, b'{"data": [{"id": "1", "ctr": NaN}]}', {"Content-Type": "application/json"})
+    with FakeServer(ScriptedApp(bad)) as srv:
+        with pytest.raises(FatalError, match=r"\[testsrc\].*NaN"):
+            core(srv.url, sleeps).get_json("x")
+    assert sleeps == []   # not retried: asking again gives the same body

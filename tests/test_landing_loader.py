@@ -152,3 +152,41 @@ def test_a_run_of_days_loads_in_one_transaction(tmp_path):
     assert [(d, n) for d, n, _ in got] == [("2026-06-01", 3), ("2026-06-02", 3), ("2026-06-03", 4)]
     assert got[0][2] == str(day1.path) and got[1][2] == str(day2.path)
     assert rejects == [("2026-06-02", str(day2.path), 2)]
+
+
+def test_values_orjson_refuses_are_landed_exactly(tmp_path):
+    """Landing writes with orjson, which refuses integers beyond 64 bits; those records are
+    written by `json` instead, digit for digit, and land beside the others in order."""
+    big = 123456789012345678901234567890
+    page = [{"id": "1", "n": 5, "s": "é ✓"}, {"id": "2", "n": big}, {"id": "3", "n": 1.5}]
+    landed = land_pages(tmp_path, "src", "things", "2026-06-01", [page])
+    with gzip.open(landed.path, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    assert [json.loads(x) for x in lines] == page
+    assert str(big) in lines[1] and "é ✓" in lines[0]   # exact, and UTF-8 rather than \u escapes
+
+
+def test_bare_field_names_and_fields_with_dots_are_read_as_one_key(tmp_path):
+    """A column read from a field named without a `$` path (`createdAt`, or one holding a
+    dot) is that one key, as `->>` read it before columns were extracted in one parse."""
+    table = RawTable(source="src", stream="keys", key=("id",), disposition="merge",
+                     columns={"id": "VARCHAR", "created": "TIMESTAMPTZ <- createdAt", "dotted": "VARCHAR <- a.b",
+                              "tags": "JSON", "n": "BIGINT <- $.m.n"})
+    page = [{"id": "1", "createdAt": "2026-06-01T10:00:00Z", "a.b": "kept", "a": {"b": "wrong"},
+             "tags": ["x", {"y": 1}], "m": {"n": "7"}}]
+    with connect(tmp_path / "w.duckdb") as con:
+        r = load(con, table, land_pages(tmp_path, "src", "keys", "current", [page]))
+        got = con.execute("select id, epoch(created)::bigint, dotted, tags::varchar, n from raw.src__keys").fetchall()
+    assert r.loaded == 1 and got == [("1", 1780308000, "kept", '["x",{"y":1}]', 7)]
+
+
+def test_duplicates_are_collapsed_only_when_a_key_repeats(tmp_path):
+    """The dedupe window runs when some key comes twice: the later copy wins, across files."""
+    with connect(tmp_path / "w.duckdb") as con:
+        first = land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 3, "1.00")])
+        second = land_pages(tmp_path, "src", "things", "2026-06-02", [rows("2026-06-02", 2)])
+        again = land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 1, "9.99")])
+        r = load(con, TABLE, [first, second, again])
+        got = con.execute(f"select day::varchar, id, amount from {TABLE.name} order by 1, 2").fetchall()
+    assert (r.received, r.loaded, r.duplicates) == (6, 5, 1)
+    assert ("2026-06-01", "0", "9.99") in got and ("2026-06-01", "1", "1.00") in got and len(got) == 5

@@ -10,6 +10,7 @@ are merged on their primary key, so re-running a load never duplicates anything.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -70,11 +71,21 @@ class LoadResult:
 def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection: DuckDB's file lock allows one writer process, so hold it briefly."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    # DuckDB's own default lets it take 80% of the machine's memory and keep every block it
+    # wrote; a cap makes a big load spill to `<warehouse>.tmp/` instead of growing with the data.
+    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit()})
     try:
         yield con
     finally:
         con.close()
+
+
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory cap for the project's connections: SKW_DUCKDB_MEMORY_LIMIT, else 1GB."""
+    return os.environ.get("SKW_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
