@@ -143,7 +143,7 @@ FB_CONVERSATIONS = Stream(
     description="Messenger conversations of the Page (platform=messenger), most recently updated first.")
 FB_MESSAGES = Stream(
     FACEBOOK, "messages", primary_key=("id",), cursor_field="created_date", restatement_days=1,
-    disposition="replace_partition",
+    disposition="replace_partition", range_read=True,
     columns={"id": "VARCHAR", "conversation_id": "VARCHAR", "created_date": "DATE <- $.created_time",
              "created_time": "TIMESTAMPTZ", "from_id": "VARCHAR <- $.from.id", "message": "VARCHAR"},
     description="Messenger messages by UTC day of created_time, with their conversation_id.")
@@ -189,7 +189,7 @@ IG_CONVERSATIONS = Stream(
     description="Instagram Direct conversations of the account linked to the Page (platform=instagram).")
 IG_MESSAGES = Stream(
     INSTAGRAM, "messages", primary_key=("id",), cursor_field="created_date", restatement_days=1,
-    disposition="replace_partition", columns=dict(FB_MESSAGES.columns),
+    disposition="replace_partition", columns=dict(FB_MESSAGES.columns), range_read=True,
     description="Instagram Direct messages by UTC day of created_time, with their conversation_id.")
 
 FACEBOOK_STREAMS = (PAGE_FOLLOWERS, POSTS, POST_INSIGHTS, PAGE_INSIGHTS, COMMENTS, FB_CONVERSATIONS, FB_MESSAGES)
@@ -581,14 +581,21 @@ class MetaGraphClient:
                                       {"platform": platform, "fields": ",".join(self.conversation_fields)})
 
     def message_pages(self, platform: str, day: date) -> Iterator[list[dict]]:
-        """Messages sent on `day`. Conversations come most recently updated first, each with its
-        newest messages inline (`messages.limit(n){...}`), so the walk stops at the first
-        conversation last updated before `day`; a conversation's older messages are paged from
-        `/{conversation_id}/messages` (newest first) only while they still reach `day`."""
-        start = day.isoformat()
+        """Messages sent on `day` (UTC), a conversation's at a time."""
+        yield from self._message_walk(platform, day, day)
+
+    def _message_walk(self, platform: str, first: date, last: date) -> Iterator[list[dict]]:
+        """Messages sent from `first` to `last` (UTC days). Conversations come most recently
+        updated first, each with its newest messages inline (`messages.limit(n){...}`), so the
+        walk stops at the first conversation last updated before `first`; a conversation's
+        older messages are paged from `/{conversation_id}/messages` (newest first) only while
+        they still reach `first`. The conversations edge has no time filter (Meta: "time-based
+        pagination is not available"), so each walk starts from the newest conversation: a
+        range of days is read in one walk (`pages_for_days`), not one walk a day."""
+        start, end = first.isoformat(), last.isoformat()
         fields = ",".join(self.message_fields)
-        on_day = lambda conv_id, msgs: [{**m, "conversation_id": conv_id} for m in msgs  # noqa: E731
-                                        if day_in(m.get("created_time"), start, start)]
+        in_range = lambda conv_id, msgs: [{**m, "conversation_id": conv_id} for m in msgs  # noqa: E731
+                                          if day_in(m.get("created_time"), start, end)]
         older = lambda msgs: any(before(m.get("created_time"), start) for m in msgs)  # noqa: E731
         for pid in self.page_ids:
             http = self.page_http(pid)
@@ -603,16 +610,38 @@ class MetaGraphClient:
                         continue
                     done.add(conv["id"])
                     inline = conv.get("messages") or {}
-                    yield on_day(conv["id"], inline.get("data") or [])
+                    yield in_range(conv["id"], inline.get("data") or [])
                     after = _get(inline, "paging.cursors.after")
                     if older(inline.get("data") or []) or not _get(inline, "paging.next") or not after:
                         continue
                     for page in self._pages_of(http, f"{conv['id']}/messages", {"fields": fields, "after": after}):
-                        yield on_day(conv["id"], page)
+                        yield in_range(conv["id"], page)
                         if older(page):
                             break
                 if any(before(c.get("updated_time"), start) for c in convs):
                     break
+
+    def pages_for_days(self, stream: Stream, days: Sequence[date]) -> Iterator[tuple[date, list[dict]]]:
+        """(day, records) for each of `days`, for a stream marked `range_read`: Facebook and
+        Instagram messages, read in one walk of the conversations for the whole range. A
+        message whose time cannot be read is given the range's last day (it lands, and the
+        loader rejects it naming the field)."""
+        platform = {FB_MESSAGES.key: "messenger", IG_MESSAGES.key: "instagram"}.get(stream.key)
+        if platform is None:
+            raise ValueError(f"{stream.key} is read one day at a time: use pages()")
+        if not days:
+            return
+        self._require(self.page_ids, "FACEBOOK_PAGE_IDS")
+        wanted = {d.isoformat(): d for d in days}
+        last = max(days)
+        for page in self._message_walk(platform, min(days), last):
+            by_day: dict[date, list[dict]] = {}
+            for m in page:
+                readable = readable_day(m.get("created_time"))
+                day = last if readable is None else wanted.get(readable)
+                if day is not None:   # None: a day inside the range the caller did not ask for
+                    by_day.setdefault(day, []).append(m)
+            yield from by_day.items()
 
     # -- Instagram -----------------------------------------------------------------------------
     def account_follower_pages(self, day: date) -> Iterator[list[dict]]:

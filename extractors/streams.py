@@ -31,6 +31,10 @@ class Stream:
     # API cannot say what they were on a past day, so a run over a range reads only its
     # last day instead of writing today's values into every day of the range.
     snapshot: bool = False
+    # The platform cannot give one day's records without walking everything newer (Meta's
+    # conversations edge has no time filter): the client reads a range of days in one pass,
+    # `pages_for_days(stream, days)`, instead of one walk per day.
+    range_read: bool = False
 
     @property
     def dated(self) -> bool:
@@ -54,3 +58,7 @@ class SourceClient(Protocol):
     def pages(self, stream: Stream, day: date | None) -> Iterator[list[dict]]:
         """Every page of `stream`'s records for `day` (or all of them for an undated stream)."""
         ...
+
+    # Clients with `range_read` streams also offer
+    #   pages_for_days(stream, days) -> Iterator[tuple[date, list[dict]]]
+    # : (day, records) over a range of days read in one pass.

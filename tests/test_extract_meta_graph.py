@@ -5,6 +5,7 @@ shows in an error or a log line."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 from datetime import date, timedelta
@@ -343,3 +344,31 @@ def test_a_record_whose_day_cannot_be_read_is_kept_for_the_loader_to_reject():
     for unreadable in ("not-a-valid-value", None, "", 20260603):
         assert day_in(unreadable, "2026-06-03", "2026-06-03")   # kept: lands, then rejected
         assert not before(unreadable, "2026-06-03")             # and never ends a walk early
+
+
+@pytest.mark.parametrize("stream", [mg.FB_MESSAGES, mg.IG_MESSAGES], ids=lambda s: s.key)
+def test_a_range_of_days_is_read_in_one_walk_and_landed_per_day(stream, quiet, tmp_path):
+    """Messages are `range_read`: a backfill reads its days in one walk of the conversations
+    (the edge has no time filter) and lands each day in a file of its own, an empty day too,
+    with the same records per day as reading the days one by one, in fewer calls."""
+    from warehouse.landing import land_days
+    days = [date(2026, 6, 1) + timedelta(days=i) for i in range(7)] + [date(2026, 6, 20)]
+    assert stream.range_read
+    c = client(quiet, page_size=5)
+    landed = land_days(tmp_path / "landing", stream.source, stream.name, days, c.pages_for_days(stream, days))
+    ranged_calls = c.stats.requests
+    assert sorted(landed) == days and all(f.partition == d.isoformat() for d, f in landed.items())
+    per_day_calls = 0
+    for day in days:
+        with gzip.open(landed[day].path, "rt") as f:
+            got = [json.loads(x) for x in f]
+        one = client(quiet, page_size=5)
+        want = [r for page in one.pages(stream, day) for r in page]
+        per_day_calls += one.stats.requests
+        assert by_key(got, stream.primary_key) == by_key(want, stream.primary_key), day
+        assert all(r["created_time"][:10] == day.isoformat() for r in got)
+        assert landed[day].records == len(got)
+    assert sum(f.records for f in landed.values()) > 0
+    assert ranged_calls < per_day_calls
+    with pytest.raises(ValueError, match="one day at a time"):
+        next(c.pages_for_days(mg.POSTS, days))

@@ -190,3 +190,32 @@ def test_duplicates_are_collapsed_only_when_a_key_repeats(tmp_path):
         got = con.execute(f"select day::varchar, id, amount from {TABLE.name} order by 1, 2").fetchall()
     assert (r.received, r.loaded, r.duplicates) == (6, 5, 1)
     assert ("2026-06-01", "0", "9.99") in got and ("2026-06-01", "1", "1.00") in got and len(got) == 5
+
+
+def test_a_range_read_in_one_pass_lands_one_file_a_day(tmp_path):
+    """`land_days`: records of many days, in any order, each day in its own file (an empty
+    file for a day without records, so loading it empties that partition); a day not asked
+    for, or a pass that fails, lands nothing at all."""
+    from datetime import date
+
+    from warehouse.landing import land_days
+    d1, d2, d3 = date(2026, 6, 1), date(2026, 6, 2), date(2026, 6, 3)
+    pass_ = [(d2, rows("2026-06-02", 2)), (d1, rows("2026-06-01", 1)), (d2, [{"id": "9", "day": "2026-06-02",
+                                                                              "amount": "2"}])]
+    landed = land_days(tmp_path / "l", "src", "things", [d3, d1, d2], pass_)
+    assert {d: (f.records, f.pages) for d, f in landed.items()} == {d1: (1, 1), d2: (3, 2), d3: (0, 0)}
+    with gzip.open(landed[d2].path, "rt") as f:
+        assert [json.loads(x)["id"] for x in f] == ["0", "1", "9"]
+    with connect(tmp_path / "w.duckdb") as con:
+        load(con, TABLE, land_pages(tmp_path / "l", "src", "things", "2026-06-03", [rows("2026-06-03", 2)]))
+        r = load(con, TABLE, list(landed.values()))
+        assert (r.inserted, r.deleted) == (4, 2)   # 2026-06-03 is now empty, as the source says
+    with pytest.raises(ValueError, match="outside the days asked for"):
+        land_days(tmp_path / "m", "src", "things", [d1], [(d2, rows("2026-06-02", 1))])
+
+    def failing():
+        yield d1, rows("2026-06-01", 1)
+        raise ConnectionError("gone")
+    with pytest.raises(ConnectionError):
+        land_days(tmp_path / "n", "src", "things", [d1, d2], failing())
+    assert not (tmp_path / "m").exists() and not (tmp_path / "n").exists()

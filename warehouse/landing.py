@@ -11,6 +11,7 @@ import os
 import orjson
 import uuid
 from collections.abc import Iterable
+from datetime import date
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -77,3 +78,43 @@ def land_pages(root: Path, source: str, stream: str, partition: str, pages: Iter
     os.chmod(tmp, 0o444)
     os.replace(tmp, final)
     return landed
+
+
+def land_days(root: Path, source: str, stream: str, days: Iterable[date],
+              dated_pages: Iterable[tuple[date, list[dict]]]) -> dict[date, LandedFile]:
+    """Land a range of days read in one pass: `dated_pages` yields (day, records) in any
+    order; each day of `days` gets its own landing file (an empty one for a day with no
+    records, so its partition is replaced by nothing). Records are held encoded (compact
+    JSON bytes) until the pass ends, then each day is written like `land_pages` writes it;
+    if the pass fails, nothing is landed."""
+    days = sorted(set(days))
+    lines: dict[date, list[bytes]] = {d: [] for d in days}
+    pages: dict[date, int] = dict.fromkeys(days, 0)
+    for day, records in dated_pages:
+        if day not in lines:
+            raise ValueError(f"{source}/{stream}: records for {day}, outside the days asked for")
+        pages[day] += 1
+        lines[day].extend(_line(r) for r in records)
+    landed = {}
+    for day in days:
+        chunk, lines[day] = lines[day], []
+        landed[day] = land_encoded(root, source, stream, day.isoformat(), chunk, pages[day])
+    return landed
+
+
+def land_encoded(root: Path, source: str, stream: str, partition: str, lines: list[bytes],
+                 pages: int) -> LandedFile:
+    """A landing file from records already encoded as JSON lines."""
+    load_id = new_load_id()
+    final = landing_path(root, source, stream, partition, load_id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(final.name + ".partial")
+    try:
+        with gzip.open(tmp, "wb", compresslevel=COMPRESSLEVEL) as out:
+            out.write(b"".join(lines))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, final)
+    return LandedFile(final, source, stream, partition, load_id, records=len(lines), pages=pages)

@@ -19,13 +19,16 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 from dagster import (AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, Failure, MaterializeResult,
                      multi_asset)
 
+from extractors.http import CallStats
 from extractors.streams import DayUnavailable, Stream
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WarehouseResource
+from warehouse import landing
 from warehouse.landing import LandedFile, land_pages
 from warehouse.loader import LoadResult, RawTable, load
 
@@ -76,7 +79,16 @@ def days_in(context: AssetExecutionContext) -> list[date]:
 
 def land_days(resource, stream: Stream, landing_root, days: list[date],
               workers: int) -> Iterator[tuple[date, LandedFile, object]]:
-    """Extract and land each day on a pool of threads; yield (day, landed file, client) in day order."""
+    """Extract and land each day on a pool of threads; yield (day, landed file, client) in day order.
+    A `range_read` stream is read in one pass for all the days (one client, its calls
+    counted with the first day)."""
+    if stream.range_read and len(days) > 1:
+        client = resource.client()
+        landed = landing.land_days(landing_root, stream.source, stream.name, days, client.pages_for_days(stream, days))
+        for n, day in enumerate(days):
+            yield day, landed[day], client if n == 0 else SimpleNamespace(stats=CallStats())
+        return
+
     def one_day(day: date) -> tuple[date, LandedFile | DayUnavailable, object]:
         client = resource.client()
         try:
