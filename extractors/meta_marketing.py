@@ -37,7 +37,7 @@ DEFAULT_ATTRIBUTION_WINDOWS: tuple[str, ...] = ("1d_click", "7d_click", "28d_cli
 
 ADS_INSIGHTS = Stream(
     SOURCE, "ads_insights", primary_key=("date_start", "account_id", "ad_id"), cursor_field="date_start",
-    restatement_days=28, disposition="replace_partition",
+    restatement_days=28, disposition="replace_partition", range_read=True,
     columns={"account_id": "VARCHAR", "account_currency": "VARCHAR", "campaign_id": "VARCHAR",
              "campaign_name": "VARCHAR", "adset_id": "VARCHAR", "ad_id": "VARCHAR", "date_start": "DATE",
              "date_stop": "DATE", "spend": "VARCHAR", "impressions": "VARCHAR", "clicks": "VARCHAR",
@@ -104,12 +104,31 @@ def read_meta_throttle(resp: requests.Response, *, threshold_pct: float = 95.0) 
     return pause
 
 
+def consecutive_runs(days: Sequence[date], longest: int) -> Iterator[tuple[date, date]]:
+    """(first, last) of each run of consecutive days, split at `longest` days."""
+    first = prev = None
+    for d in days:
+        if first is not None and (d - prev).days == 1 and (d - first).days < longest:
+            prev = d
+            continue
+        if first is not None:
+            yield first, prev
+        first = prev = d
+    if first is not None:
+        yield first, prev
+
+
 @dataclass
 class ReportRun:
     report_run_id: str
     account_id: str
-    day: date
+    day: date              # the first day of the report's range
+    last: date | None = None
     polls: int = 0
+
+    @property
+    def label(self) -> str:
+        return str(self.day) if self.last in (None, self.day) else f"{self.day}..{self.last}"
 
 
 class MetaMarketingClient:
@@ -120,7 +139,7 @@ class MetaMarketingClient:
                  insights_fields: Sequence[str] = DEFAULT_INSIGHTS_FIELDS,
                  attribution_windows: Sequence[str] = DEFAULT_ATTRIBUTION_WINDOWS,
                  page_size: int = 500, poll_initial_s: float = 0.05, poll_max_s: float = 10.0,
-                 job_timeout_s: float = 3600.0, retry: RetryPolicy | None = None,
+                 job_timeout_s: float = 3600.0, range_days: int = 31, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep):
         if not access_token:
             raise AuthError(SOURCE, "no access token: set META_ACCESS_TOKEN")
@@ -130,6 +149,9 @@ class MetaMarketingClient:
         self.windows = tuple(attribution_windows)
         self.page_size = page_size
         self.poll_initial_s, self.poll_max_s, self.job_timeout_s = poll_initial_s, poll_max_s, job_timeout_s
+        # Days per report in a range read: Meta's async jobs fail ("Job Failed") or time out
+        # when a report grows too large; a month of ad-level days is well within what they serve.
+        self.range_days = range_days
         self._sleep = sleep
         self.http = HttpCore(SOURCE, base_url, headers={"Authorization": f"Bearer {access_token}"},
                              secrets=(access_token,), retry=retry, classify_error=classify_meta_error,
@@ -155,16 +177,37 @@ class MetaMarketingClient:
         else:
             raise ValueError(f"{SOURCE} has no stream {stream.name!r}")
 
+    def pages_for_days(self, stream: Stream, days: Sequence[date]) -> Iterator[tuple[date, list[dict]]]:
+        """(day, rows) for each of `days`: one async report per account and run of up to
+        `range_days` consecutive days (time_increment=1 gives a row per ad and day), instead
+        of a report, its polls and its pages for every day. A row whose `date_start` is not
+        one of `days` (a date the report should not hold) is landed with the range's last
+        day rather than dropped."""
+        if stream is not ADS_INSIGHTS:
+            raise ValueError(f"{stream.key} is read one day at a time: use pages()")
+        if not self.account_ids:
+            raise FatalError(SOURCE, "no ad accounts configured: set META_AD_ACCOUNT_IDS")
+        wanted = {d.isoformat(): d for d in days}
+        for first, last in consecutive_runs(sorted(wanted.values()), self.range_days):
+            for account in self.account_ids:
+                for page in self.insights_pages(account, first, last):
+                    by_day: dict[date, list[dict]] = {}
+                    for row in page:
+                        by_day.setdefault(wanted.get(str(row.get("date_start")), last), []).append(row)
+                    yield from by_day.items()
+
     def account(self, account_id: str) -> dict:
         """The ad account's currency and time zone: every row is stored with them."""
         return self.http.get_json(f"{self.version}/{self._act(account_id)}",
                                   params={"fields": "account_id,name,currency,timezone_name"})
 
-    def start_report(self, account_id: str, day: date) -> ReportRun:
+    def start_report(self, account_id: str, day: date, last: date | None = None) -> ReportRun:
+        """An async report of `day` (to `last`, one row per ad and day: time_increment=1)."""
+        last = last or day
         params = {
             "level": "ad",
             "time_increment": "1",
-            "time_range": json.dumps({"since": day.isoformat(), "until": day.isoformat()}),
+            "time_range": json.dumps({"since": day.isoformat(), "until": last.isoformat()}),
             "fields": ",".join(self.fields),
             "action_breakdowns": json.dumps(["action_type"]),
             "action_attribution_windows": json.dumps(list(self.windows)),
@@ -173,7 +216,7 @@ class MetaMarketingClient:
         run_id = body.get("report_run_id")
         if not run_id:
             raise FatalError(SOURCE, f"report start returned no report_run_id: {str(body)[:200]}")
-        return ReportRun(str(run_id), account_id, day)
+        return ReportRun(str(run_id), account_id, day, last)
 
     def wait_for(self, run: ReportRun) -> dict:
         """Poll until the job completes. `async_percent_completion` can read 100 while the job
@@ -187,20 +230,21 @@ class MetaMarketingClient:
                 return status
             if state in ("Job Failed", "Job Skipped"):
                 raise RetryableError(SOURCE, f"report run {run.report_run_id} for "
-                                     f"{self._act(run.account_id)} on {run.day} ended as {state!r}")
+                                     f"{self._act(run.account_id)} on {run.label} ended as {state!r}")
             if time.monotonic() - started > self.job_timeout_s:
                 raise RetryableError(SOURCE, f"report run {run.report_run_id} still {state!r} "
                                      f"after {self.job_timeout_s:.0f}s")
             self._sleep(delay)
             delay = min(delay * 2, self.poll_max_s)
 
-    def insights_pages(self, account_id: str, day: date) -> Iterator[list[dict]]:
-        """Each page of ad-level insight rows for one account and day, as the API sent them.
+    def insights_pages(self, account_id: str, day: date, last: date | None = None) -> Iterator[list[dict]]:
+        """Each page of ad-level insight rows for one account and day (or days `day`..`last`),
+        as the API sent them.
 
         A failed or skipped report is started again (at most 3 times) before giving up.
         """
         for attempt in range(1, 4):
-            run = self.start_report(account_id, day)
+            run = self.start_report(account_id, day, last)
             try:
                 self.wait_for(run)
                 break

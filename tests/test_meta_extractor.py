@@ -118,3 +118,38 @@ def test_too_large_pages_are_halved_until_accepted(world):
         limits = srv.app.limits_seen
     assert got == [r for r in srv.app.current_rows() if r["date_start"] == "2026-06-02" and r["account_id"] == accounts(world)[0]]
     assert limits[:3] == [10, 5, 2] and set(limits[2:]) == {2} and c.stats.retries == 0
+
+
+def test_a_range_of_days_is_one_report_per_account_and_month(meta_fake, world):
+    """Ad insights are `range_read`: a backfill asks for one async report per account and run
+    of up to `range_days` consecutive days (time_increment=1) and gets, day by day, exactly
+    the rows of the one-day reports, with far fewer reports started and polled."""
+    from datetime import timedelta
+
+    from extractors.meta_marketing import ADS_INSIGHTS
+    days = [date(2026, 6, 1) + timedelta(days=i) for i in range(5)] + [date(2026, 6, 7)]
+    c = client(meta_fake.url, range_days=4, account_ids=accounts(world))
+    got: dict[date, list[dict]] = {}
+    for day, rows in c.pages_for_days(ADS_INSIGHTS, days):
+        got.setdefault(day, []).extend(rows)
+    assert sorted(got) == days
+    for day in days:
+        want = [r for a in accounts(world) for r in simulator_rows(meta_fake.app, day, a)]
+        assert sorted(got[day], key=lambda r: (r["account_id"], r["ad_id"])) == \
+            sorted(want, key=lambda r: (r["account_id"], r["ad_id"])), day
+    # 6-1..6-4, 6-5, 6-7: three reports an account instead of six
+    one_day = client(meta_fake.url, account_ids=accounts(world))
+    for day in days:
+        list(one_day.pages(ADS_INSIGHTS, day))
+    reports = lambda cl: (cl.stats.requests - cl.stats.pages) // 4   # noqa: E731  (a POST and 3 polls each)
+    assert (reports(c), reports(one_day)) == (3 * len(accounts(world)), 6 * len(accounts(world)))
+    with pytest.raises(ValueError, match="one day at a time"):
+        from extractors.meta_marketing import AD_ACCOUNTS
+        next(c.pages_for_days(AD_ACCOUNTS, days))
+
+
+def test_consecutive_runs_split_at_gaps_and_length():
+    from extractors.meta_marketing import consecutive_runs
+    d = [date(2026, 6, i) for i in (1, 2, 3, 4, 5, 9, 10, 30)]
+    assert list(consecutive_runs(d, 3)) == [(d[0], d[2]), (d[3], d[4]), (d[5], d[6]), (d[7], d[7])]
+    assert list(consecutive_runs([], 3)) == []
