@@ -130,7 +130,7 @@ PAGE_INSIGHTS = Stream(
     description="Facebook Page insights by Pacific day (period=day), one row per Page, day and metric.")
 COMMENTS = Stream(
     FACEBOOK, "comments", primary_key=("id",), cursor_field="created_date", restatement_days=3,
-    disposition="replace_partition",
+    disposition="replace_partition", range_read=True,
     columns={"id": "VARCHAR", "created_date": "DATE <- $.created_time", "created_time": "TIMESTAMPTZ",
              "parent_id": "VARCHAR <- $.parent.id", "from_id": "VARCHAR <- $.from.id", "message": "VARCHAR",
              "comment_count": "BIGINT", "like_count": "BIGINT", "is_hidden": "BOOLEAN"},
@@ -575,6 +575,37 @@ class MetaGraphClient:
                             "since": str(since), "until": str(until), "fields": ",".join(self.comment_fields)}):
                         yield [c for c in page if day_in(c.get("created_time"), start, start)]
 
+    def _comment_range(self, days: Sequence[date]) -> Iterator[tuple[date, list[dict]]]:
+        """Comments of a range of days: one read per post (not one per post and day), asking
+        for the days on which the post is inside a day's lookback: a comment lands on day D
+        exactly when the one-day read of D would return it. One whose time cannot be read goes
+        to the last day the post's read covers."""
+        wanted = {d.isoformat(): d for d in days}
+        first, last = min(days), max(days)
+        span = timedelta(days=max(self.lookback_days, 1) - 1)
+        for pid in self.page_ids:
+            http = self.page_http(pid)
+            for posts in self.posts_between(pid, self._lookback(first), last, ("id", "created_time")):
+                for post in (p for p in posts if p.get("id")):
+                    posted = readable_day(post.get("created_time"))
+                    lo = max(first, date.fromisoformat(posted)) if posted else first
+                    hi = min(last, date.fromisoformat(posted) + span) if posted else last
+                    if lo > hi:
+                        continue
+                    since, until = utc_day_bounds(lo, hi)
+                    for page in self._pages_of(http, f"{post['id']}/comments", {
+                            "filter": "stream", "order": "chronological", "summary": "true",
+                            "since": str(since), "until": str(until), "fields": ",".join(self.comment_fields)}):
+                        by_day: dict[date, list[dict]] = {}
+                        for c in page:
+                            written = readable_day(c.get("created_time"))
+                            if written is not None and not lo.isoformat() <= written <= hi.isoformat():
+                                continue
+                            day = hi if written is None else wanted.get(written)
+                            if day is not None:
+                                by_day.setdefault(day, []).append(c)
+                        yield from by_day.items()
+
     def conversation_pages(self, platform: str) -> Iterator[list[dict]]:
         for pid in self.page_ids:
             yield from self._pages_of(self.page_http(pid), f"{pid}/conversations",
@@ -623,15 +654,18 @@ class MetaGraphClient:
 
     def pages_for_days(self, stream: Stream, days: Sequence[date]) -> Iterator[tuple[date, list[dict]]]:
         """(day, records) for each of `days`, for a stream marked `range_read`: Facebook and
-        Instagram messages, read in one walk of the conversations for the whole range. A
-        message whose time cannot be read is given the range's last day (it lands, and the
-        loader rejects it naming the field)."""
+        Instagram messages, read in one walk of the conversations for the whole range (a
+        message whose time cannot be read is given the range's last day: it lands, and the
+        loader rejects it naming the field), and Facebook comments (`_comment_range`)."""
         platform = {FB_MESSAGES.key: "messenger", IG_MESSAGES.key: "instagram"}.get(stream.key)
-        if platform is None:
+        if platform is None and stream.key != COMMENTS.key:
             raise ValueError(f"{stream.key} is read one day at a time: use pages()")
         if not days:
             return
         self._require(self.page_ids, "FACEBOOK_PAGE_IDS")
+        if stream.key == COMMENTS.key:
+            yield from self._comment_range(days)
+            return
         wanted = {d.isoformat(): d for d in days}
         last = max(days)
         for page in self._message_walk(platform, min(days), last):

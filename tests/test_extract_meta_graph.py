@@ -346,15 +346,17 @@ def test_a_record_whose_day_cannot_be_read_is_kept_for_the_loader_to_reject():
         assert not before(unreadable, "2026-06-03")             # and never ends a walk early
 
 
-@pytest.mark.parametrize("stream", [mg.FB_MESSAGES, mg.IG_MESSAGES], ids=lambda s: s.key)
+@pytest.mark.parametrize("stream", [mg.FB_MESSAGES, mg.IG_MESSAGES, mg.COMMENTS], ids=lambda s: s.key)
 def test_a_range_of_days_is_read_in_one_walk_and_landed_per_day(stream, quiet, tmp_path):
-    """Messages are `range_read`: a backfill reads its days in one walk of the conversations
-    (the edge has no time filter) and lands each day in a file of its own, an empty day too,
-    with the same records per day as reading the days one by one, in fewer calls."""
+    """Messages and comments are `range_read`: a backfill reads its days in one walk of the
+    conversations (the edge has no time filter), or one read per post, and lands each day in
+    a file of its own, an empty day too, with the same records per day as reading the days
+    one by one, in fewer calls."""
     from warehouse.landing import land_days
     days = [date(2026, 6, 1) + timedelta(days=i) for i in range(7)] + [date(2026, 6, 20)]
     assert stream.range_read
-    c = client(quiet, page_size=5)
+    kw = {"lookback_days": 2} if stream is mg.COMMENTS else {}   # a short lookback: the per-post windows clip
+    c = client(quiet, page_size=5, **kw)
     landed = land_days(tmp_path / "landing", stream.source, stream.name, days, c.pages_for_days(stream, days))
     ranged_calls = c.stats.requests
     assert sorted(landed) == days and all(f.partition == d.isoformat() for d, f in landed.items())
@@ -362,7 +364,7 @@ def test_a_range_of_days_is_read_in_one_walk_and_landed_per_day(stream, quiet, t
     for day in days:
         with gzip.open(landed[day].path, "rt") as f:
             got = [json.loads(x) for x in f]
-        one = client(quiet, page_size=5)
+        one = client(quiet, page_size=5, **kw)
         want = [r for page in one.pages(stream, day) for r in page]
         per_day_calls += one.stats.requests
         assert by_key(got, stream.primary_key) == by_key(want, stream.primary_key), day
