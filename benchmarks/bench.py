@@ -99,7 +99,6 @@ class ScaleRun:
         """Every stream of every source over the window, (stream, day) tasks on `workers` threads."""
         from orchestration import sources
         from orchestration.resources import EmbeddedFakesResource
-        from extractors.streams import range_chunks
         from warehouse.landing import land_days, land_pages
 
         days = self.days
@@ -110,8 +109,8 @@ class ScaleRun:
             res = module.resource(EmbeddedFakesResource())
             for item in module.ASSETS:
                 s = item.stream
-                if s.range_read and len(days) > 1:   # a chunk of days a pass, as the assets do
-                    tasks += [(res, s, chunk) for chunk in range_chunks(days)]
+                if s.range_read and len(days) > 1:
+                    tasks.append((res, s, days))    # the whole range in one pass
                     continue
                 for day in (days[-1:] if s.snapshot else days) if s.dated else [None]:
                     tasks.append((res, s, day))

@@ -45,17 +45,6 @@ class Stream:
         return f"{self.source}/{self.name}"
 
 
-# A range read covers at most this many days: a backfill's chunks run side by side, and a
-# chunk's walk (messages: the conversations newer than its first day) stays short.
-RANGE_CHUNK_DAYS = 31
-
-
-def range_chunks(days, size: int = RANGE_CHUNK_DAYS) -> list[list[date]]:
-    """The days, sorted, in consecutive chunks of at most `size`."""
-    ordered = sorted(set(days))
-    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
-
-
 class DayUnavailable(Exception):
     """The platform can no longer serve this day in full (X's recent search keeps 7 days):
     nothing is loaded for it, so what is stored stays as it is, and the run goes on."""

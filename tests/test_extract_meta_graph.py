@@ -374,27 +374,3 @@ def test_a_range_of_days_is_read_in_one_walk_and_landed_per_day(stream, quiet, t
     assert ranged_calls < per_day_calls
     with pytest.raises(ValueError, match="one day at a time"):
         next(c.pages_for_days(mg.POSTS, days))
-
-
-def test_a_backfill_reads_range_streams_a_month_at_a_time_side_by_side(quiet, tmp_path):
-    """The assets read a `range_read` stream in chunks of up to 31 days on the pool: every day
-    of a 41-day backfill gets its file, the messages of each day are those of the one-day
-    read, and each chunk's calls are counted once (with its first day)."""
-    from types import SimpleNamespace
-
-    from extractors.streams import range_chunks
-    from orchestration.assets.streams import land_days as asset_land_days
-    days = [date(2026, 5, 1) + timedelta(days=i) for i in range(41)]
-    chunks = range_chunks(days)
-    assert [len(c) for c in chunks] == [31, 10] and [d for c in chunks for d in c] == days
-    resource = SimpleNamespace(client=lambda: client(quiet, page_size=5))
-    out = list(asset_land_days(resource, mg.FB_MESSAGES, tmp_path / "landing", days, workers=2))
-    assert [d for d, _, _ in out] == days
-    counted = [d for d, _, c in out if c.stats.requests]
-    assert counted == [chunks[0][0], chunks[1][0]]
-    for day, landed, _ in out:
-        with gzip.open(landed.path, "rt") as f:
-            got = [json.loads(x) for x in f]
-        want = [r for page in client(quiet, page_size=5).pages(mg.FB_MESSAGES, day) for r in page]
-        assert by_key(got, ("id",)) == by_key(want, ("id",)), day
-    assert sum(landed.records for _, landed, _ in out) > 0

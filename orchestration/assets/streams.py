@@ -25,7 +25,7 @@ from dagster import (AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy,
                      multi_asset)
 
 from extractors.http import CallStats
-from extractors.streams import DayUnavailable, Stream, range_chunks
+from extractors.streams import DayUnavailable, Stream
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WarehouseResource
 from warehouse import landing
@@ -80,18 +80,13 @@ def days_in(context: AssetExecutionContext) -> list[date]:
 def land_days(resource, stream: Stream, landing_root, days: list[date],
               workers: int) -> Iterator[tuple[date, LandedFile, object]]:
     """Extract and land each day on a pool of threads; yield (day, landed file, client) in day order.
-    A `range_read` stream is read a chunk of up to 31 days at a time, one pass a chunk, the
-    chunks on the pool (a chunk's calls are counted with its first day)."""
+    A `range_read` stream is read in one pass for all the days (one client, its calls
+    counted with the first day)."""
     if stream.range_read and len(days) > 1:
-        def one_range(chunk: list[date]) -> tuple[list[date], dict[date, LandedFile], object]:
-            client = resource.client()
-            return chunk, landing.land_days(landing_root, stream.source, stream.name, chunk,
-                                            client.pages_for_days(stream, chunk)), client
-
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=stream.source) as pool:
-            for chunk, landed, client in pool.map(one_range, range_chunks(days)):
-                for n, day in enumerate(chunk):
-                    yield day, landed[day], client if n == 0 else SimpleNamespace(stats=CallStats())
+        client = resource.client()
+        landed = landing.land_days(landing_root, stream.source, stream.name, days, client.pages_for_days(stream, days))
+        for n, day in enumerate(days):
+            yield day, landed[day], client if n == 0 else SimpleNamespace(stats=CallStats())
         return
 
     def one_day(day: date) -> tuple[date, LandedFile | DayUnavailable, object]:
