@@ -218,4 +218,5 @@ def test_a_range_read_in_one_pass_lands_one_file_a_day(tmp_path):
         raise ConnectionError("gone")
     with pytest.raises(ConnectionError):
         land_days(tmp_path / "n", "src", "things", [d1, d2], failing())
-    assert not (tmp_path / "m").exists() and not (tmp_path / "n").exists()
+    assert not [p for p in (tmp_path / "m").rglob("*") if p.is_file()]
+    assert not [p for p in (tmp_path / "n").rglob("*") if p.is_file()]
