@@ -84,7 +84,8 @@ class ScaleRun:
         stage = Stage(name, time.monotonic() - started, records, peak_rss_mib())
         (self.stages if into is None else into).append(stage)
         if not quiet:
-            print(f"  sf{self.scale} {name:<14} {stage.seconds:8.1f} s  {records:>12,} records", flush=True)
+            print(f"  sf{self.scale} {name:<14} {stage.seconds:8.1f} s  {records:>12,} records  "
+                  f"peak {stage.peak_rss_mib:,.0f} MiB", flush=True)
         return records
 
     # -- stages -----------------------------------------------------------------------------
@@ -322,6 +323,7 @@ def main(argv=None) -> int:
                         "scale); 0 skips it (it installs dlt into .bench-venv-dlt/ on first use)")
     p.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    args.out = args.out.resolve()   # dbt runs from dbt_project/: a relative path would point there
     start = args.end - timedelta(days=args.days - 1)
     if args.child is not None:   # one scale, in its own process: print its result as JSON
         data = args.out / f"sf{args.child}"
