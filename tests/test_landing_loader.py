@@ -192,6 +192,33 @@ def test_duplicates_are_collapsed_only_when_a_key_repeats(tmp_path):
     assert ("2026-06-01", "0", "9.99") in got and ("2026-06-01", "1", "1.00") in got and len(got) == 5
 
 
+def test_a_repeated_key_over_stored_rows_is_diffed_once_the_later_copy_winning(tmp_path):
+    """With rows stored, the load diffs against them; a key that comes twice is collapsed
+    first (the later copy), so it counts as one change, not two."""
+    with connect(tmp_path / "w.duckdb") as con:
+        load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [rows("2026-06-01", 3)]))
+        page = rows("2026-06-01", 3)
+        later = [dict(page[0], amount="4.00")]
+        r = load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [page, later]))
+        got = con.execute(f"select id, amount from {TABLE.name} order by id").fetchall()
+    assert (r.received, r.loaded, r.duplicates) == (4, 3, 1)
+    assert (r.inserted, r.updated, r.unchanged, r.deleted) == (0, 1, 2, 0)
+    assert got == [("0", "4.00"), ("1", "1.50"), ("2", "1.50")]
+
+
+def test_merge_scope_is_the_keys_that_came(tmp_path):
+    """A merge compares only the stored rows whose key came in this load, repeated or not."""
+    table = RawTable(source="src", stream="accts", columns={"id": "VARCHAR", "name": "VARCHAR"}, key=("id",),
+                     disposition="merge")
+    with connect(tmp_path / "w.duckdb") as con:
+        load(con, table, land_pages(tmp_path, "src", "accts", "current", [[{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]]))
+        r = load(con, table, land_pages(tmp_path, "src", "accts", "current",
+                                        [[{"id": "b", "name": "B"}, {"id": "b", "name": "B3"}, {"id": "x"}]]))
+        got = con.execute("select id, name from raw.src__accts order by id").fetchall()
+    assert (r.received, r.loaded, r.duplicates, r.inserted, r.updated, r.unchanged, r.deleted) == (3, 2, 1, 1, 1, 0, 0)
+    assert got == [("a", "A"), ("b", "B3"), ("x", None)]
+
+
 def test_a_range_read_in_one_pass_lands_one_file_a_day(tmp_path):
     """`land_days`: records of many days, in any order, each day in its own file (an empty
     file for a day without records, so loading it empties that partition); a day not asked

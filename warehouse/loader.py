@@ -191,13 +191,13 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
 ROW_GROUP = 122_880
 
 
-def _insert_all(con: duckdb.DuckDBPyConnection, table: RawTable, rows: int) -> None:
+def _insert_all(con: duckdb.DuckDBPyConnection, table: RawTable, rows: int, select: str, params=None) -> None:
     small = rows < ROW_GROUP
     threads = scalar(con, "select current_setting('threads')") if small else None
     if small:
         con.execute("set threads = 1")
     try:
-        con.execute(f"insert into {table.name} by name select * from _incoming")
+        con.execute(f"insert into {table.name} by name {select}", params or [])
     finally:
         if small:
             con.execute(f"set threads = {int(threads)}")
@@ -232,28 +232,27 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
     read_params = [v for f in files for v in (f.load_id, str(f.path), f.partition, str(f.path))]
     con.execute("begin transaction")
     try:
+        # One pass over the files: each record parsed once, its typed columns and the reason it
+        # cannot be loaded (if any) computed together.
         con.execute(f"""create or replace temp table _checked as
-            select *, {_reject_reason(table, ex)} as _reason
+            select {extracted}, json as _record, _line, _load_id, _source_file, _partition,
+                   {_reject_reason(table, ex)} as _reason
             from (select *, {ex.select_lists()} from ({reads}))""", read_params)
         received, rejected, loaded, keys = con.execute(f"""
             select count(*), count(*) filter (where _reason is not null), count(*) filter (where _reason is null),
-                   count(distinct ({', '.join(ex.typed[k] for k in table.key)})) filter (where _reason is null)
+                   count(distinct ({key_cols})) filter (where _reason is null)
             from _checked""").fetchall()[0]
         # a page served twice lands twice; keep the last copy of each key (a window over the
         # whole load, so only when some key does come twice)
         dedupe = (f"qualify row_number() over (partition by {key_cols} order by _source_file desc, _line desc) = 1"
                   if keys < loaded else "")
-        con.execute(f"""create or replace temp table _incoming as
-            select *, {row_hash} as _hash from (
-                select {extracted}, json as _record, _load_id, ?::timestamptz as _loaded_at, _source_file, _line
-                from _checked
-                where _reason is null
-                {dedupe})""", [now])
-        loaded = scalar(con, "select count(*) from _incoming")
+        incoming = f"""select {', '.join(table.columns)}, _record, _load_id, ?::timestamptz as _loaded_at,
+                              _source_file, _line, {row_hash} as _hash
+                       from _checked where _reason is null {dedupe}"""
         if table.disposition == "replace_partition":
             scope = f"{table.partition_column}::varchar in (select unnest($partitions::varchar[]))"
         elif table.disposition == "merge":
-            scope = f"({key_cols}) in (select ({key_cols}) from _incoming)"
+            scope = f"({key_cols}) in (select ({key_cols}) from _checked where _reason is null)"
         elif table.disposition == "replace":
             scope = "true"   # the whole table: a row the source no longer has is deleted
         else:
@@ -261,9 +260,10 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
         params = {"partitions": partitions} if "$partitions" in scope else {}
         con.execute(f"""create or replace temp table _stored as
                         select {key_cols}, _hash from {table.name} where {scope}""", params)
-        counts = {"insert": loaded, "update": 0, "same": 0, "delete": 0}
         if scalar(con, "select count(*) from _stored"):
             # what changed: a stored row equal to the incoming one is left alone
+            con.execute(f"create or replace temp table _incoming as {incoming}", [now])
+            loaded = scalar(con, "select count(*) from _incoming")
             counts = dict(zip(("insert", "update", "same", "delete"), con.execute(f"""
                 select count(*) filter (where t._hash is null), count(*) filter (where i._hash <> t._hash),
                        count(*) filter (where i._hash = t._hash), count(*) filter (where i._hash is null)
@@ -273,16 +273,20 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
                              (select 1 from _incoming i where {on_key} and i._hash = t._hash))""", params)
             con.execute(f"""insert into {table.name} by name select * from _incoming i where not exists
                             (select 1 from _stored t where {on_key} and i._hash = t._hash)""")
+            con.execute("drop table _incoming")
         else:
-            _insert_all(con, table, loaded)
+            # nothing stored in scope: every row is new, written straight from the checked records
+            loaded = keys
+            _insert_all(con, table, loaded, incoming, [now])
+            counts = {"insert": loaded, "update": 0, "same": 0, "delete": 0}
         # The rejects of a partition are those of its latest load (older ones stay in their landing files).
         con.execute(f"""delete from {REJECTS_TABLE} where source = ? and stream = ?
                         and partition in (select unnest(?::varchar[]))""", [table.source, table.stream, partitions])
         con.execute(f"""insert into {REJECTS_TABLE}
-            select ?, ?, _partition, _load_id, _source_file, _line, _reason, json::varchar, ?::timestamptz
+            select ?, ?, _partition, _load_id, _source_file, _line, _reason, _record::varchar, ?::timestamptz
             from _checked where _reason is not null order by _source_file, _line""",
                     [table.source, table.stream, now])
-        for tmp in ("_incoming", "_checked", "_stored"):
+        for tmp in ("_checked", "_stored"):
             con.execute(f"drop table {tmp}")
         con.execute("commit")
     except Exception:
