@@ -22,8 +22,11 @@ One run does everything:
    default and as our raw table has them); run in the dlt venv as a subprocess, timed there
    from building the source to the end of `pipeline.run` (imports excluded; the wall time
    of the whole subprocess is reported beside it);
-5. checks both loaded the same number of rows and prints records, seconds and records/s for
-   each, and the ratio ours/dlt; writes the same as JSON to `--out`.
+5. checks both loaded the same number of rows and prints records, seconds, records/s and CPU
+   seconds (and microseconds a record) for each, and the ratio ours/dlt; writes the same as
+   JSON to `--out`, with the fake's own CPU beside each run. Ours is this process's CPU over
+   the run; dlt's is its whole subprocess (normalize workers, interpreter start and imports
+   included). On a machine whose cores are all busy, CPU a record is what bounds records/s.
 
 This file is also the dlt side's script (`--dlt-side`, run by the dlt venv's interpreter): it
 imports only the standard library at module level for that reason.
@@ -35,6 +38,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -93,6 +97,14 @@ class Fakes:
             self.stop()
             raise RuntimeError(f"the fakes did not start (exit code {self.proc.poll()})")
 
+    def cpu_seconds(self) -> float | None:
+        """CPU the fake's process has used so far (user + system; Linux /proc, else None)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         try:
             self.proc.stdin.close()   # --stop-on-eof
@@ -123,6 +135,7 @@ def run_ours(env: dict[str, str], days: list[date], workers: int, work: Path, pa
         landed = land_pages(landing, s.source, s.name, day.isoformat(), client.pages(s, day))
         return landed, client.stats.requests
 
+    cpu = os.times()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ours") as pool:
         results = list(pool.map(one_day, days))
@@ -131,7 +144,9 @@ def run_ours(env: dict[str, str], days: list[date], workers: int, work: Path, pa
         result = load(con, table, [landed for landed, _ in results])
         rows = scalar(con, f"select count(*) from {table.name}")
     seconds = time.perf_counter() - started
+    now = os.times()
     return {"records": rows, "seconds": seconds, "extract_land_seconds": extracted - started,
+            "cpu_seconds": now.user + now.system - cpu.user - cpu.system,
             "load_seconds": seconds - (extracted - started),
             "received": result.received, "rejected": result.rejected, "duplicates": result.duplicates,
             "pages": sum(landed.pages for landed, _ in results), "requests": sum(r for _, r in results)}
@@ -143,6 +158,7 @@ def run_dlt(python: Path, env: dict[str, str], days: list[date], workers: int, w
     cfg = {"base_url": env["LISTENING_BASE_URL"], "token": env["LISTENING_TOKEN"],
            "query_ids": [q for q in env["LISTENING_QUERY_IDS"].split(",") if q],
            "days": [d.isoformat() for d in days], "workers": workers, "work": str(work), "page_size": page_size}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     out = subprocess.run([str(python), str(Path(__file__).resolve()), "--dlt-side", json.dumps(cfg)],
                          capture_output=True, text=True, cwd=str(work),
@@ -151,7 +167,10 @@ def run_dlt(python: Path, env: dict[str, str], days: list[date], workers: int, w
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("DLT_RESULT ")]
     if out.returncode != 0 or not lines:
         raise RuntimeError(f"the dlt side failed (exit {out.returncode}):\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-    return {**json.loads(lines[-1].split(" ", 1)[1]), "process_wall_seconds": wall}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # the whole subprocess and its normalize workers, interpreter start and imports included
+    cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    return {**json.loads(lines[-1].split(" ", 1)[1]), "process_wall_seconds": wall, "cpu_seconds": cpu}
 
 
 def dlt_side(cfg: dict) -> None:
@@ -262,9 +281,16 @@ def main(argv=None) -> int:
                 for name, runs, fn in (("ours", runs_ours, run_ours), ("dlt", runs_dlt, None)):
                     work = Path(tmp) / f"{name}{i}"
                     work.mkdir()
+                    fakes_cpu = fakes.cpu_seconds()
                     runs.append(run_ours(fakes.env, days, args.workers, work, args.page_size) if fn else
                                 run_dlt(python, fakes.env, days, args.workers, work, args.page_size))
-                    runs[-1]["records_per_s"] = runs[-1]["records"] / runs[-1]["seconds"]
+                    run = runs[-1]
+                    run["records_per_s"] = run["records"] / run["seconds"]
+                    if fakes_cpu is not None:
+                        run["fakes_cpu_seconds"] = fakes.cpu_seconds() - fakes_cpu
+                    # CPU a record costs the side (the fake's serving not included): on these
+                    # 2 cores, what bounds records/s once the side keeps both cores busy
+                    run["cpu_us_per_record"] = 1e6 * run["cpu_seconds"] / run["records"] if run["records"] else None
     finally:
         fakes.stop()
 
@@ -283,9 +309,10 @@ def main(argv=None) -> int:
                        "compression": "disabled", "nested": "links as JSON column; objects flattened",
                        "write_disposition": "append", "destination": "duckdb"},
     }
-    print(f"\n{'side':<6} {'records':>9} {'seconds':>9} {'records/s':>11}")
+    print(f"\n{'side':<6} {'records':>9} {'seconds':>9} {'records/s':>11} {'CPU s':>7} {'CPU us/rec':>10}")
     for name, side in (("ours", ours), ("dlt", peer)):
-        print(f"{name:<6} {side['records']:>9,} {side['seconds']:>9.2f} {side['records_per_s']:>11,.0f}")
+        print(f"{name:<6} {side['records']:>9,} {side['seconds']:>9.2f} {side['records_per_s']:>11,.0f}"
+              f" {side['cpu_seconds']:>7.2f} {side['cpu_us_per_record'] or 0:>10.1f}")
     print(f"ratio ours/dlt (records/s): {report['ratio_ours_over_dlt']:.2f}"
           f"   rows equal: {'yes' if same else 'NO'}")
     print(f"(dlt subprocess wall incl. interpreter start and imports: {peer['process_wall_seconds']:.2f} s)")
