@@ -9,7 +9,8 @@ the models, and the raw-table quality suite runs: a full refresh of the range bu
 is its own. Then, beside it, each `--repeat` times and reported as the median:
 - limit: DuckDB reading the same landing files into a table with nothing else to do, with
   `read_json` (typed columns: the yardstick of the load target) and `read_ndjson_objects`
-  (one JSON value a line: the floor);
+  (one JSON value a line: the floor), each read in a process of its own with DuckDB's
+  defaults (its peak memory is reported beside it, not counted as the pipeline's);
 - incremental: one new day on top of the history (extract, land, load, dbt for that day,
   quality), against the full refresh; each repeat adds the next held-out day;
 - scale: the largest scale against the smallest, for wall time and peak memory;
@@ -44,6 +45,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB. Linux's VmHWM starts afresh with the
+    program; `ru_maxrss` would carry the parent's size at the fork into a spawned child."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -169,22 +178,34 @@ class ScaleRun:
             raise RuntimeError(f"quality suite failed: {result.failed}")
         return len(frame)
 
-    def limit(self, reader: str) -> int:
+    def limit(self, reader: str) -> Stage:
         """The bare physical limit: DuckDB reading every landing file into one table, with
-        `read_json` (typed columns, what the load is held to) or `read_ndjson_objects`."""
-        import duckdb
+        `read_json` (typed columns, what the load is held to) or `read_ndjson_objects`, in a
+        process of its own (DuckDB's defaults, no memory cap): its memory is not the pipeline's."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
         files = [str(f.path) for _, fs in self.landed.values() for f in fs]
-        db = self.data / "limit.duckdb"
-        db.unlink(missing_ok=True)
-        con = duckdb.connect(str(db))
-        try:
-            fn = ("read_json(?, format = 'newline_delimited', union_by_name = true)" if reader == "read_json"
-                  else "read_ndjson_objects(?)")
-            con.execute(f"create or replace table t as select * from {fn}", [files])
-            return con.execute("select count(*) from t").fetchall()[0][0]
-        finally:
-            con.close()
-            db.unlink(missing_ok=True)
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            records, seconds, peak = pool.submit(read_limit, reader, files, str(self.data / "limit.duckdb")).result()
+        return Stage(f"limit_{reader}", seconds, records, peak)
+
+
+def read_limit(reader: str, files: list[str], db: str) -> tuple[int, float, float]:
+    """(records, seconds, peak RSS MiB) of reading `files` into a table of a fresh DuckDB file."""
+    import duckdb
+    Path(db).unlink(missing_ok=True)
+    started = time.monotonic()
+    con = duckdb.connect(db)
+    try:
+        fn = ("read_json(?, format = 'newline_delimited', union_by_name = true)" if reader == "read_json"
+              else "read_ndjson_objects(?)")
+        con.execute(f"create or replace table t as select * from {fn}", [files])
+        records = con.execute("select count(*) from t").fetchall()[0][0]
+    finally:
+        con.close()
+    seconds = time.monotonic() - started
+    Path(db).unlink(missing_ok=True)
+    return records, seconds, peak_rss_mib()
 
 
 # Stage name -> how to run it. A new pipeline stage is one more entry.
@@ -233,13 +254,10 @@ def run_scale(scale: int, start: date, end: date, data: Path, workers: int, repe
         full = run.stages[1:]
         total = Stage("total", sum(s.seconds for s in run.stages), run.stages[1].records, peak_rss_mib())
         pipeline = [s.as_dict() for s in run.stages] + [total.as_dict()]
-        # beside it: the bare reads of the same files, `repeat` times each
-        limits = {}
-        for reader in ("read_json", "read_ndjson_objects"):
-            samples: list[Stage] = []
-            for _ in range(repeat):
-                run.timed(f"limit_{reader}", lambda r=reader: run.limit(r), into=samples, quiet=True)
-            limits[reader] = median_stage(f"limit_{reader}", samples)
+        # beside it: the bare reads of the same files, `repeat` times each (each in a process
+        # of its own, so this process's peak stays the pipeline's)
+        limits = {reader: median_stage(f"limit_{reader}", [run.limit(reader) for _ in range(repeat)])
+                  for reader in ("read_json", "read_ndjson_objects")}
         # one new day on top of the history, `repeat` times (each a day not loaded before)
         inc_samples, inc_stages = [], []
         for day in held_out:
@@ -372,8 +390,14 @@ def main(argv=None) -> int:
             print("peer comparison failed:\n" + report["peer"]["error"], file=sys.stderr)
     print_table(results)
     if "peer" in report and "error" not in report["peer"]:
-        print("\npeer (records/s, same endpoint and concurrency):")
-        print(json.dumps({k: v for k, v in report["peer"].items() if not isinstance(v, dict)}, indent=1))
+        peer = report["peer"]
+        print(f"\npeer: listening mentions, {peer['days']} days at scale {peer['scale']}, {peer['workers']} workers "
+              f"each, medians of {peer['repeat']} (rows equal: {'yes' if peer['records_match'] else 'NO'})")
+        for name in ("ours", "dlt"):
+            side = peer[name]
+            print(f"  {name:<5} {side['records']:>10,} records {side['seconds']:8.2f} s {side['records_per_s']:>10,.0f}/s"
+                  f"  CPU {side['cpu_seconds']:.1f} s ({side['cpu_us_per_record']:.1f} us a record)")
+        print(f"  ratio ours/dlt {peer['ratio_ours_over_dlt']:.2f} (samples {peer['ratio_samples']})")
     if "scale" in report:
         print(f"\nsf{report['scale']['to']} / sf{report['scale']['from']}: wall {report['scale']['wall_ratio']}x, "
               f"peak memory {report['scale']['peak_memory_ratio']}x")

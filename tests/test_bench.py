@@ -39,6 +39,7 @@ def test_bench_runs_at_a_tiny_scale(tmp_path):
     for reader in ("read_json", "read_ndjson_objects"):
         assert result["limit"][reader]["records"] == stages["load"]["records"]
         assert len(result["limit"][reader]["samples_seconds"]) == 2 and result["limit"][reader]["load_over_limit"] > 0
+        assert result["limit"][reader]["peak_rss_mib"] > 0   # the reading process's own peak
     names = [t["target"] for t in report["targets"]]
     assert any("load within 2x" in n for n in names) and any("incremental" in n for n in names)
     assert all(isinstance(t["met"], bool) for t in report["targets"])
