@@ -85,6 +85,7 @@ class ScaleRun:
     stages: list[Stage] = field(default_factory=list)
     world: Path | None = None
     landed: dict = field(default_factory=dict)      # stream key -> (stream, [LandedFile])
+    extract_streams: dict = field(default_factory=dict)   # stream key -> thread seconds, requests, records
     env: dict = field(default_factory=dict)
 
     def timed(self, name: str, fn: Callable[[], int], into: list[Stage] | None = None, quiet: bool = False) -> int:
@@ -113,6 +114,7 @@ class ScaleRun:
 
         days = self.days
         self.landed = {}
+        self.extract_streams = {}
         os.environ.update(self.env)
         tasks = []
         for module in sources.modules():
@@ -130,17 +132,25 @@ class ScaleRun:
         def one(task) -> int:
             res, s, day = task
             from extractors.streams import DayUnavailable
+            started, client = time.monotonic(), res.client()
             try:
                 if isinstance(day, list):
-                    files = list(land_days(landing, s.source, s.name, day, res.client().pages_for_days(s, day)).values())
+                    files = list(land_days(landing, s.source, s.name, day, client.pages_for_days(s, day)).values())
                 else:
                     files = [land_pages(landing, s.source, s.name, day.isoformat() if day else "current",
-                                        res.client().pages(s, day))]
+                                        client.pages(s, day))]
             except DayUnavailable:
-                return 0
+                files = []
+            records = sum(f.records for f in files)
             with lock:
-                self.landed.setdefault(s.key, (s, []))[1].extend(files)
-            return sum(f.records for f in files)
+                if files:
+                    self.landed.setdefault(s.key, (s, []))[1].extend(files)
+                cost = self.extract_streams.setdefault(s.key, {"stream": s.key, "thread_seconds": 0.0,
+                                                               "requests": 0, "records": 0})
+                cost["thread_seconds"] += time.monotonic() - started
+                cost["requests"] += client.stats.requests
+                cost["records"] += records
+            return records
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             return sum(pool.map(one, tasks))
@@ -254,6 +264,9 @@ def run_scale(scale: int, start: date, end: date, data: Path, workers: int, repe
         full = run.stages[1:]
         total = Stage("total", sum(s.seconds for s in run.stages), run.stages[1].records, peak_rss_mib())
         pipeline = [s.as_dict() for s in run.stages] + [total.as_dict()]
+        # where the extraction's time goes: each stream's thread-seconds (its tasks ran side by side)
+        extract_streams = sorted(({**c, "thread_seconds": round(c["thread_seconds"], 2)}
+                                  for c in run.extract_streams.values()), key=lambda c: -c["thread_seconds"])
         # beside it: the bare reads of the same files, `repeat` times each (each in a process
         # of its own, so this process's peak stays the pipeline's)
         limits = {reader: median_stage(f"limit_{reader}", [run.limit(reader) for _ in range(repeat)])
@@ -278,7 +291,7 @@ def run_scale(scale: int, start: date, end: date, data: Path, workers: int, repe
     inc = median_stage("incremental", inc_samples)
     return {"scale": scale, "start": start.isoformat(), "end": end.isoformat(),
             "full_refresh": {"start": all_days[0].isoformat(), "end": all_days[-repeat - 1].isoformat()},
-            "stages": pipeline,
+            "stages": pipeline, "extract_streams": extract_streams,
             "limit": {name: {**v, "load_over_limit": round(load_s / v["seconds"], 2) if v["seconds"] else None}
                       for name, v in limits.items()},
             "incremental": {**inc, "days": [d.isoformat() for d in held_out], "stages": inc_stages,
@@ -297,6 +310,11 @@ def print_table(results: list[dict]) -> None:
         print(f"{r['scale']:>5} incremental / full refresh: {inc['incremental_over_full']:.3f}   "
               f"load / read_json: {r['limit']['read_json']['load_over_limit']}x   "
               f"load / read_ndjson_objects: {r['limit']['read_ndjson_objects']['load_over_limit']}x")
+        top = r.get("extract_streams", [])[:4]
+        if top:
+            print(f"{r['scale']:>5} extraction's costliest streams: " + "; ".join(
+                f"{c['stream']} {c['thread_seconds']:,.1f} thread-s, {c['requests']:,} requests, {c['records']:,} records"
+                for c in top))
 
 
 def targets(report: dict) -> list[dict]:

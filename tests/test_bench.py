@@ -40,6 +40,11 @@ def test_bench_runs_at_a_tiny_scale(tmp_path):
         assert result["limit"][reader]["records"] == stages["load"]["records"]
         assert len(result["limit"][reader]["samples_seconds"]) == 2 and result["limit"][reader]["load_over_limit"] > 0
         assert result["limit"][reader]["peak_rss_mib"] > 0   # the reading process's own peak
+    # where extraction's time went, per stream, adds up to the stage
+    by_stream = result["extract_streams"]
+    assert sum(c["records"] for c in by_stream) == stages["extract_land"]["records"]
+    assert all(c["requests"] > 0 for c in by_stream) and len(by_stream) > 20
+    assert [c["thread_seconds"] for c in by_stream] == sorted((c["thread_seconds"] for c in by_stream), reverse=True)
     names = [t["target"] for t in report["targets"]]
     assert any("load within 2x" in n for n in names) and any("incremental" in n for n in names)
     assert all(isinstance(t["met"], bool) for t in report["targets"])
