@@ -17,7 +17,7 @@ from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
 from extractors.hubspot import (CONTACTS, DEAL_CONTACTS, DEALS, DEFAULT_CONTACT_PROPERTIES, DEFAULT_DEAL_PROPERTIES,
                                 HubSpotClient, classify_hubspot_error, read_hubspot_throttle)
 from sampleworld.fakes.base import FakeServer, FaultConfig
-from sampleworld.fakes.hubspot import ALWAYS, CONTACTS_ONLY_TOKEN, DEFAULT_TOKEN, HubSpotApp, to_ms
+from sampleworld.fakes.hubspot import ALWAYS, CONTACTS_ONLY_TOKEN, DEFAULT_TOKEN, HubSpotApp
 from stream_harness import by_key, days, run_stream
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
@@ -131,8 +131,7 @@ def _modify(app: HubSpotApp, kind: str, rec_id: str, modified: str, **props) -> 
     rec = store.record(n)
     rec["properties"].update(props, **{MODIFIED[kind]: modified})
     rec["updatedAt"] = modified
-    store.lines[n] = json.dumps(rec) + "\n"
-    store.cols[MODIFIED[kind]][n] = to_ms(modified)
+    store.replace(n, rec)
     app._search_cache.clear()
     return rec
 

@@ -172,6 +172,31 @@ def test_search_filters_total_and_ties(world):
         assert body["total"] == truths["first_deals"]
 
 
+def test_indexed_search_matches_a_full_scan(world, monkeypatch):
+    """A range filter on an indexed timestamp narrows the records a search tests; the hits
+    (and their order) are those of testing every record."""
+    app = HubSpotApp(world)
+    store = app.stores["contacts"]
+    times = sorted(v for v in store.cols["lastmodifieddate"] if v is not None)
+    lo, mid, hi = times[len(times) // 4], times[len(times) // 2], times[3 * len(times) // 4]
+    f = lambda prop, op, value, **kw: {"propertyName": prop, "operator": op, "value": str(value), **kw}  # noqa: E731
+    searches = [
+        [{"filters": [f("lastmodifieddate", "GTE", lo), f("lastmodifieddate", "LT", mid)]}],
+        [{"filters": [f("lastmodifieddate", "GT", lo), f("lastmodifieddate", "LTE", mid)]}],
+        [{"filters": [f("lastmodifieddate", "EQ", mid), f("hs_object_id", "GT", 0)]}],
+        [{"filters": [f("createdate", "BETWEEN", lo, highValue=str(hi)), f("lastmodifieddate", "GTE", mid)]}],
+        [{"filters": [f("lastmodifieddate", "GTE", hi)]}, {"filters": [f("lastmodifieddate", "LT", lo)]}],
+        [{"filters": [f("lastmodifieddate", "GTE", hi)]}, {"filters": [f("lifecyclestage", "EQ", "customer")]}],
+        [{"filters": [f("lastmodifieddate", "LT", lo), f("lastmodifieddate", "GTE", hi)]}],   # empty
+    ]
+    sort = [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]
+    indexed = [app._matching("contacts", groups, sort, None) for groups in searches]
+    monkeypatch.setattr(store, "candidates", lambda filters: None)   # every record tested
+    scanned = [app._matching("contacts", groups, sort, None) for groups in searches]
+    assert indexed == scanned
+    assert all(indexed[:6]) and indexed[6] == [] and len(indexed[0]) < len(store.ids) // 2
+
+
 def test_associations_complete_and_single_get(world):
     app = HubSpotApp(world)
     links = app.associations("deals", "contacts")

@@ -91,9 +91,47 @@ class _Store:
                 for p, col in self.cols.items():
                     col.append(to_ms(rec["properties"].get(p)))
         self.pos = {i: n for n, i in enumerate(self.ids)}
+        self._sorted: dict[str, tuple[list[int], list[int]]] = {}
 
     def record(self, n: int) -> dict:
         return json.loads(self.lines[n])
+
+    def replace(self, n: int, rec: dict) -> None:
+        """Record n becomes `rec` (a modification made after the world was written)."""
+        self.lines[n] = json.dumps(rec) + "\n"
+        for p, col in self.cols.items():
+            col[n] = to_ms(rec["properties"].get(p))
+        self._sorted.clear()
+
+    def sorted_by(self, prop: str) -> tuple[list[int], list[int]]:
+        """An indexed timestamp's values in order, and the record each belongs to (records
+        without the value left out): a range filter on it is a slice."""
+        index = self._sorted.get(prop)
+        if index is None:   # built on first use (two threads may both build it: the same lists)
+            pairs = sorted((v, n) for n, v in enumerate(self.cols[prop]) if v is not None)
+            index = self._sorted[prop] = ([v for v, _ in pairs], [n for _, n in pairs])
+        return index
+
+    def candidates(self, filters) -> list[int] | None:
+        """The records a group of filters (all of which must hold) can match, narrowed by its
+        range filters on an indexed timestamp (every filter is still tested on them); None
+        when the group has no such filter."""
+        bounds: dict[str, list[int]] = {}   # prop -> [lo, hi) positions in its sorted values
+        for prop, op, val, high, _ in filters:
+            if prop not in self.cols or not isinstance(val, int) or op not in ("EQ", "GT", "GTE", "LT", "LTE", "BETWEEN"):
+                continue
+            if op == "BETWEEN" and not isinstance(high, int):
+                continue
+            values, _ = self.sorted_by(prop)
+            b = bounds.setdefault(prop, [0, len(values)])
+            if op in ("EQ", "GT", "GTE", "BETWEEN"):
+                b[0] = max(b[0], bisect.bisect_left(values, val))
+            if op in ("EQ", "LT", "LTE", "BETWEEN"):
+                b[1] = min(b[1], bisect.bisect_right(values, high if op == "BETWEEN" else val))
+        if not bounds:
+            return None
+        prop, (lo, hi) = min(bounds.items(), key=lambda kv: kv[1][1] - kv[1][0])
+        return self.sorted_by(prop)[1][lo:max(lo, hi)]
 
 
 class HubSpotApp(App):
@@ -381,8 +419,14 @@ class HubSpotApp(App):
                 values = [self._typed(prop, v) for v in f.get("values") or []]
                 fs.append((prop, op, val, high, values))
             compiled.append(fs)
+        # the records to test: all, unless every group has a range filter on an indexed timestamp
+        narrowed = [store.candidates(fs) for fs in compiled]
+        if compiled and all(c is not None for c in narrowed):
+            scan = sorted(set().union(*narrowed))
+        else:
+            scan = range(len(store.ids))
         hits = []
-        for n in range(len(store.ids)):
+        for n in scan:
             if compiled and not any(all(self._test(self._value(store, n, p, rec_cache), op, val, high, values)
                                         for p, op, val, high, values in fs) for fs in compiled):
                 continue

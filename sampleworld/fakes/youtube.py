@@ -32,6 +32,7 @@ unreadable top-level field would not be rejected: it would load in place of the 
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import threading
 from collections import defaultdict
@@ -113,6 +114,8 @@ class YouTubeApp(App):
             self.video_days[r["channel_id"]].append(r)
         for rows in self.video_days.values():
             rows.sort(key=lambda r: (r["date"], r["video_id"]))
+        # each channel's row dates, in the rows' order: a report's days are a slice (bisect)
+        self.video_dates = {c: [r["date"] for r in rows] for c, rows in self.video_days.items()}
         self.channel_days = defaultdict(list)
         for r in read_jsonl(world_dir / "channel_daily.jsonl"):
             self.channel_days[r["channel_id"]].append(r)
@@ -130,8 +133,9 @@ class YouTubeApp(App):
     def current_rows(self, channel_id: str, start: str, end: str, dimensions: tuple[str, ...],
                      metrics: tuple[str, ...], video: str | None = None) -> list[list]:
         """The report rows the Analytics API serves now (before paging)."""
-        rows = [self.restated_row(r) for r in self.video_days.get(channel_id, [])
-                if start <= r["date"] <= end and (video is None or r["video_id"] == video)]
+        dates = self.video_dates.get(channel_id, [])
+        days = self.video_days.get(channel_id, [])[bisect.bisect_left(dates, start):bisect.bisect_right(dates, end)]
+        rows = [self.restated_row(r) for r in days if video is None or r["video_id"] == video]
         if dimensions == ("day", "video"):
             return [[r["date"], r["video_id"], *[r[m] for m in metrics]] for r in rows]
         if dimensions in (("day",), ("video",), ()):
