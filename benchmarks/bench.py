@@ -166,11 +166,12 @@ class ScaleRun:
         return received
 
     def dbt_build(self) -> int:
-        from orchestration.assets.dbt import DBT_DIR, DBT_EXECUTABLE
+        from orchestration.assets.dbt import DBT_DIR, DBT_EXECUTABLE, dbt_window
         env = {**os.environ, "SKW_WAREHOUSE_PATH": str(self.data / "warehouse.duckdb"),
-               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-        vars_ = json.dumps({"start_date": self.days[0].isoformat(), "end_date": self.days[-1].isoformat()})
-        subprocess.run([DBT_EXECUTABLE, "build", "--quiet", "--profiles-dir", str(DBT_DIR), "--vars", vars_,
+               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
+               **dbt_window(datetime.combine(self.days[0], datetime.min.time()),
+                            datetime.combine(self.days[-1] + timedelta(days=1), datetime.min.time()))}
+        subprocess.run([DBT_EXECUTABLE, "build", "--quiet", "--profiles-dir", str(DBT_DIR),
                         "--target-path", str(self.data / "dbt_target")], cwd=DBT_DIR, env=env, check=True)
         from warehouse.loader import connect, scalar
         with connect(self.data / "warehouse.duckdb", read_only=True) as con:

@@ -3,11 +3,12 @@ shows up here); the project's own configuration turns telemetry off."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import yaml
 
-from orchestration.assets.dbt import DBT_DIR, dbt_vars
+from orchestration.assets.dbt import DBT_DIR, dbt_window, environment
 from orchestration.definitions import defs
 from orchestration.instance import ensure_dagster_home
 
@@ -94,11 +95,16 @@ def test_a_source_schedule_rereads_its_restatement_window():
     assert request.tags["dagster/asset_partition_range_end"] == "2026-06-29"
 
 
-def test_dbt_vars_make_an_inclusive_window():
-    assert dbt_vars(datetime(2026, 6, 1), datetime(2026, 6, 29)) == {"start_date": "2026-06-01",
-                                                                     "end_date": "2026-06-28"}
-    assert dbt_vars(datetime(2026, 6, 3), datetime(2026, 6, 4)) == {"start_date": "2026-06-03",
-                                                                    "end_date": "2026-06-03"}
+def test_dbt_window_is_inclusive_and_set_only_while_dbt_starts(monkeypatch):
+    assert dbt_window(datetime(2026, 6, 1), datetime(2026, 6, 29)) == {"SKW_DBT_START_DATE": "2026-06-01",
+                                                                       "SKW_DBT_END_DATE": "2026-06-28"}
+    assert dbt_window(datetime(2026, 6, 3), datetime(2026, 6, 4)) == {"SKW_DBT_START_DATE": "2026-06-03",
+                                                                      "SKW_DBT_END_DATE": "2026-06-03"}
+    monkeypatch.setenv("SKW_DBT_START_DATE", "2000-01-01")
+    monkeypatch.delenv("SKW_DBT_END_DATE", raising=False)
+    with environment(dbt_window(datetime(2026, 6, 3), datetime(2026, 6, 4))):
+        assert (os.environ["SKW_DBT_START_DATE"], os.environ["SKW_DBT_END_DATE"]) == ("2026-06-03", "2026-06-03")
+    assert os.environ["SKW_DBT_START_DATE"] == "2000-01-01" and "SKW_DBT_END_DATE" not in os.environ
 
 
 def test_telemetry_is_off_by_project_configuration(monkeypatch, tmp_path):

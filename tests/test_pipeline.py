@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from dagster import DagsterInstance, materialize
 
-from orchestration.assets.dbt import dbt_models, dbt_resource
+from orchestration.assets.dbt import DBT_DIR, dbt_models, dbt_resource
 from extractors import meta_marketing
 from orchestration.assets.streams import raw_assets, stream_asset
 from orchestration.instance import instance_settings
@@ -152,6 +152,10 @@ def test_rerunning_a_partition_changes_nothing(materialized):
     # the same data again: everything read, nothing written
     assert meta["received"].value > 0 and meta["unchanged"].value == meta["loaded"].value
     assert (meta["inserted"].value, meta["updated"].value, meta["deleted"].value) == (0, 0, 0)
+    # dbt started from the state the first run kept: it parsed only the changed window's model
+    (dbt_log,) = (DBT_DIR / "target").glob(f"dbt_models-{result.run_id[:7]}-*/dbt.log")
+    log = dbt_log.read_text()
+    assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log
 
 
 def test_landing_files_one_per_day_and_read_only(materialized):

@@ -2,10 +2,13 @@
 asset checks. Partitioned like the raw assets, so a run rebuilds the marts' days it loaded."""
 
 
-import json
+import contextlib
+import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from datetime import datetime, timedelta
@@ -42,10 +45,50 @@ class ProjectTranslator(DagsterDbtTranslator):
         return dbt_resource_props["fqn"][1]
 
 
-def dbt_vars(start: datetime, end: datetime) -> dict[str, str]:
-    """The inclusive day window dbt's incremental marts rebuild, from a run's partition
-    time window (whose end is exclusive)."""
-    return {"start_date": start.date().isoformat(), "end_date": (end - timedelta(days=1)).date().isoformat()}
+def dbt_window(start: datetime, end: datetime) -> dict[str, str]:
+    """The inclusive day window dbt's incremental marts rebuild, from a run's partition time
+    window (whose end is exclusive), as the environment variables the marts read.
+
+    Environment variables, not `--vars`: dbt re-parses the whole project whenever `--vars`
+    change (every run: ~1.3 s here), while a changed `env_var` re-parses only the files that
+    read it."""
+    return {"SKW_DBT_START_DATE": start.date().isoformat(),
+            "SKW_DBT_END_DATE": (end - timedelta(days=1)).date().isoformat()}
+
+
+_environ_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` in os.environ while a dbt process is started (dagster-dbt hands dbt a copy of
+    os.environ and takes no other environment); one at a time, then put back."""
+    with _environ_lock:
+        saved = {k: os.environ.get(k) for k in values}
+        os.environ.update(values)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def keep_parse_state(run_target: Path) -> None:
+    """dagster-dbt gives each dbt invocation a target folder of its own, seeded with the
+    project's `target/partial_parse.msgpack`, and dbt leaves what it parsed there. Put that
+    back in the project's target, so the next run parses only what changed: the state `make`
+    prepares was parsed under another warehouse path (dbt's profile), which alone makes dbt
+    parse everything again, every run. Replaced atomically: runs may finish side by side."""
+    parsed = Path(run_target) / "partial_parse.msgpack"
+    if not parsed.exists():
+        return
+    keep = DBT_DIR / dbt_project.target_path / "partial_parse.msgpack"
+    tmp = keep.with_name(f".partial_parse.{os.getpid()}.{threading.get_ident()}.tmp")
+    shutil.copyfile(parsed, tmp)
+    os.replace(tmp, keep)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
@@ -54,8 +97,10 @@ def dbt_vars(start: datetime, end: datetime) -> dict[str, str]:
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     """Build (run and test) the selected models for the run's days."""
     window = context.partition_time_window
-    args = ["build", "--vars", json.dumps(dbt_vars(window.start, window.end))]
-    yield from dbt.cli(args, context=context).stream()
+    with environment(dbt_window(window.start, window.end)):
+        invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
+    keep_parse_state(invocation.target_path)
 
 
 class OfflineDbtCliResource(DbtCliResource):

@@ -7,15 +7,18 @@
     )
 }}
 
-{#- A partitioned run rebuilds only its days (vars start_date/end_date, set by Dagster):
-    every row of those days is deleted and inserted again, so a restated day is replaced. -#}
+{#- A partitioned run rebuilds only its days (SKW_DBT_START_DATE..SKW_DBT_END_DATE, set by
+    Dagster; unset: every day): every row of those days is deleted and inserted again, so a
+    restated day is replaced. Environment variables, not --vars: dbt re-parses the whole
+    project when --vars change, this file alone when the variables it reads change. -#}
 
 with
 
 insights as (
     select * from {{ ref('stg_meta_ads__ads_insights') }}
     {% if is_incremental() %}
-    where date_day between cast('{{ var("start_date") }}' as date) and cast('{{ var("end_date") }}' as date)
+    where date_day between cast('{{ env_var("SKW_DBT_START_DATE", "1900-01-01") }}' as date)
+                       and cast('{{ env_var("SKW_DBT_END_DATE", "9999-12-31") }}' as date)
     {% endif %}
 ),
 
