@@ -250,14 +250,19 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
                               _source_file, _line, {row_hash} as _hash
                        from _checked where _reason is null {dedupe}"""
         if table.disposition == "replace_partition":
-            scope = f"{table.partition_column}::varchar in (select unnest($partitions::varchar[]))"
+            # the range lets DuckDB skip row groups of other days (min/max kept per group)
+            typ = column_spec(table.partition_column, table.columns[table.partition_column])[0]
+            col = table.partition_column
+            scope = (f"{col} between cast($first as {typ}) and cast($last as {typ}) "
+                     f"and {col}::varchar in (select unnest($partitions::varchar[]))")
         elif table.disposition == "merge":
             scope = f"({key_cols}) in (select ({key_cols}) from _checked where _reason is null)"
         elif table.disposition == "replace":
             scope = "true"   # the whole table: a row the source no longer has is deleted
         else:
             raise ValueError(f"unknown disposition {table.disposition!r} for {table.name}")
-        params = {"partitions": partitions} if "$partitions" in scope else {}
+        params = ({"partitions": partitions, "first": partitions[0], "last": partitions[-1]}
+                  if "$partitions" in scope else {})
         con.execute(f"""create or replace temp table _stored as
                         select {key_cols}, _hash from {table.name} where {scope}""", params)
         if scalar(con, "select count(*) from _stored"):
