@@ -18,6 +18,22 @@ from urllib.parse import parse_qsl, urlsplit
 log = logging.getLogger(__name__)
 
 
+def multi_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Query or form pairs as one value a name, a repeated name's values joined by commas.
+
+    HubSpot's and Google's own clients send a list parameter as repeated keys
+    (`properties=a&properties=b`, OpenAPI's collection format `multi`); the platforms read that
+    as the list `a,b`, the same as a comma list. Keeping only the last value (what `dict()` over
+    the pairs does) would answer such a client with one property and hide a client that sends
+    the wrong thing. Every fake reads a list parameter by splitting on commas, so joining the
+    repeated values is how each of them reads both forms alike.
+    """
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        out[key] = f"{out[key]},{value}" if key in out else value
+    return out
+
+
 @dataclass
 class Request:
     method: str
@@ -30,6 +46,11 @@ class Request:
 
     def param(self, name: str, default: str | None = None) -> str | None:
         return self.form.get(name, self.query.get(name, default))
+
+    def values(self, name: str) -> list[str]:
+        """Every value of a list parameter, sent as repeated keys, a comma list or both."""
+        raw = self.param(name)
+        return [v for v in raw.split(",") if v] if raw else []
 
     def bearer(self) -> str | None:
         auth = self.headers.get("authorization", "")
@@ -186,8 +207,8 @@ class FakeServer:
                 split = urlsplit(self.path)
                 form = {}
                 if body and "application/x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
-                    form = dict(parse_qsl(body.decode(), keep_blank_values=True))
-                req = Request(self.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)),
+                    form = multi_dict(parse_qsl(body.decode(), keep_blank_values=True))
+                req = Request(self.command, split.path, multi_dict(parse_qsl(split.query, keep_blank_values=True)),
                               form, {k.lower(): v for k, v in self.headers.items()}, body, server.url)
                 resp = server._respond(req)
                 self.send_response(resp.status)
