@@ -166,7 +166,12 @@ def test_incremental_rerun_of_the_window_loads_nothing_new(world, tmp_path):
     window = days(date(2026, 6, 6), date(2026, 6, 7))
     with serve(world) as srv:
         for stream in (CONTACTS, DEALS, DEAL_CONTACTS):
-            run_stream(client(srv), stream, tmp_path / stream.name, window)
+            first = run_stream(client(srv), stream, tmp_path / stream.name, window)
+            if stream is DEAL_CONTACTS:
+                assert by_key(first.records, ("deal_id", "toObjectId")) == expected_links(srv.app, window)
+            else:
+                assert by_key(first.records, ("id",)) == expected(srv.app, stream.name, window)
+            assert first.records and sum(r.inserted for r in first.results) == len(first.records)
             again = run_stream(client(srv), stream, tmp_path / stream.name, window)
             assert all((r.inserted, r.updated, r.deleted) == (0, 0, 0) for r in again.results), stream.name
 

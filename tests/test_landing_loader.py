@@ -247,3 +247,34 @@ def test_a_range_read_in_one_pass_lands_one_file_a_day(tmp_path):
         land_days(tmp_path / "n", "src", "things", [d1, d2], failing())
     assert not [p for p in (tmp_path / "m").rglob("*") if p.is_file()]
     assert not [p for p in (tmp_path / "n").rglob("*") if p.is_file()]
+
+
+def test_each_partitions_rejects_survive_loads_of_the_others(tmp_path):
+    """Partitions loaded one after another, each with its own bad records: a load replaces the
+    rejects of the partitions it loads and no others; a reload of one day with a clean file
+    clears that day's rejects only."""
+    def bad(day, n):
+        return [{"day": day, "amount": str(i)} for i in range(n)]     # no id: rejected
+
+    days = ["2026-06-01", "2026-06-02", "2026-06-03"]
+    with connect(tmp_path / "w.duckdb") as con:
+        files = {}
+        for n, day in enumerate(days, start=1):
+            files[day] = land_pages(tmp_path, "src", "things", day, [rows(day, 3) + bad(day, n)])
+            result = load(con, TABLE, files[day])
+            assert (result.received, result.loaded, result.rejected) == (3 + n, 3, n)
+
+        def rejects():
+            return con.execute(f"""select partition, source_file, count(*) from {REJECTS_TABLE}
+                                   where source = 'src' and stream = 'things' group by all order by 1""").fetchall()
+
+        assert rejects() == [(d, str(files[d].path), n) for n, d in enumerate(days, start=1)]
+        # another stream's load leaves this one's rejects alone
+        other = RawTable(source="src", stream="others", columns=TABLE.columns, key=TABLE.key, partition_column="day")
+        load(con, other, land_pages(tmp_path, "src", "others", "2026-06-02", [bad("2026-06-02", 5)]))
+        assert rejects() == [(d, str(files[d].path), n) for n, d in enumerate(days, start=1)]
+        # the middle day reloaded clean: its rejects go, the others' stay
+        load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-02", [rows("2026-06-02", 3)]))
+        assert rejects() == [("2026-06-01", str(files["2026-06-01"].path), 1),
+                             ("2026-06-03", str(files["2026-06-03"].path), 3)]
+        assert con.execute("select count(*) from raw.src__things").fetchall() == [(9,)]
