@@ -1,7 +1,11 @@
 """LinkedIn Marketing API (`/rest`, versioned): organization page statistics and LinkedIn Ads.
 
 Every call sends `Authorization: Bearer`, `LinkedIn-Version: YYYYMM` and
-`X-Restli-Protocol-Version: 2.0.0`. Rest.li 2.0 query values are written by hand: the
+`X-Restli-Protocol-Version: 2.0.0`. The version is the setting LINKEDIN_VERSION (default
+`API_VERSION`). LinkedIn releases a version a month and serves each for about a year; an inactive
+one is refused with HTTP 426 NONEXISTENT_VERSION, which fails at once (no retry) naming the
+setting and the version, and a version ten or more months old is warned about when the client is
+made. Rest.li 2.0 query values are written by hand: the
 structure (`(`, `)`, `:`, `,`, `List(...)`) stays as it is and only the values (URNs) are
 percent-encoded, which a generic URL encoder would get wrong.
 
@@ -28,7 +32,9 @@ LinkedIn sends no Retry-After on 429: the core's exponential backoff decides the
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -45,7 +51,13 @@ log = logging.getLogger(__name__)
 
 SOURCE = "linkedin"
 PLATFORM = "LinkedIn"
-API_VERSION = "202503"
+# October 2026 (202609 was the newest in mid-September 2026): served until about October 2027.
+# A version a couple of months old rather than the newest, so it is surely released wherever this
+# runs. Move it on before it ages out: tests/test_extract_linkedin.py fails once it is 12 months old.
+API_VERSION = "202610"
+VERSION_FORMAT = re.compile(r"\d{6}(?:\d{2})?(?:\.\d{2})?")   # YYYYMM, as YYYYMM01 too, or a revision .RR
+VERSION_WARN_MONTHS = 10
+VERSIONING_DOCS = "https://learn.microsoft.com/en-us/linkedin/marketing/versioning"
 RESTLI_PROTOCOL = "2.0.0"
 MAX_FIELDS_PER_REQUEST = 20
 ALWAYS_FIELDS = ("dateRange", "pivotValues")
@@ -138,8 +150,43 @@ class TooManyElements(PageTooLarge):
     """adAnalytics would return more than 15,000 elements: ask for a narrower range."""
 
 
-def classify_linkedin_error(resp: requests.Response, url: str) -> ApiError | None:
-    """Turn LinkedIn's `{"status", "serviceErrorCode", "code", "message"}` body into the right error."""
+def version_age_months(version: str, today: date) -> int | None:
+    """How many months ago the version's month began (0: this month), or None if it names no month."""
+    try:
+        year, month = int(version[:4]), int(version[4:6])
+    except ValueError:
+        return None
+    if not 1 <= month <= 12:
+        return None
+    return (today.year - year) * 12 + today.month - month
+
+
+_warned_versions: set[str] = set()
+
+
+def warn_if_ageing(version: str, today: date | None = None) -> bool:
+    """Log once per version a warning when it is VERSION_WARN_MONTHS or more old: LinkedIn refuses
+    it at about 12, and then every LinkedIn asset fails until LINKEDIN_VERSION moves on."""
+    age = version_age_months(version, today or datetime.now(timezone.utc).date())
+    if age is None or age < VERSION_WARN_MONTHS or version in _warned_versions:
+        return False
+    _warned_versions.add(version)
+    log.warning("[%s] LinkedIn-Version %s is %d months old; LinkedIn retires a version about 12 months after "
+                "its release: set LINKEDIN_VERSION to a newer one (YYYYMM, %s)", SOURCE, version, age,
+                VERSIONING_DOCS)
+    return True
+
+
+def version_refused(message: str, version: str | None) -> str:
+    sent = f"LinkedIn-Version {version} (LINKEDIN_VERSION)" if version else "the LinkedIn-Version (LINKEDIN_VERSION)"
+    return (f"{message}. {PLATFORM} refused {sent}: set LINKEDIN_VERSION to an active version, the YYYYMM of "
+            f"one of the last 12 monthly releases ({VERSIONING_DOCS}); LinkedIn retires each version about "
+            "a year after its release")
+
+
+def classify_linkedin_error(resp: requests.Response, url: str, version: str | None = None) -> ApiError | None:
+    """Turn LinkedIn's `{"status", "serviceErrorCode", "code", "message"}` body into the right error.
+    `version` is the LinkedIn-Version the client sent, named when LinkedIn refuses it."""
     try:
         body = resp.json()
     except ValueError:
@@ -161,8 +208,7 @@ def classify_linkedin_error(resp: requests.Response, url: str) -> ApiError | Non
         return RetryableError(SOURCE, message, **kw)
     if http == 426 or code in ("VERSION_MISSING", "NONEXISTENT_VERSION") or \
             ("version" in lower and http == 400 and "field" not in lower):
-        return FatalError(SOURCE, f"{message}. Set LINKEDIN_VERSION to an active LinkedIn-Version (YYYYMM); "
-                          "LinkedIn retires versions after a year", **kw)
+        return FatalError(SOURCE, version_refused(message, version), **kw)
     if http == 400 and ("more than the maximum" in lower or "narrow the date range" in lower
                         or "too many elements" in lower):
         return TooManyElements(SOURCE, message, **kw)
@@ -280,8 +326,13 @@ class LinkedInClient:
                  retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
         if not access_token:
             raise AuthError(SOURCE, "no access token: set LINKEDIN_TOKEN")
+        version = (version or "").strip()
         if not version:
             raise FatalError(SOURCE, "no API version: set LINKEDIN_VERSION (YYYYMM)")
+        if not VERSION_FORMAT.fullmatch(version):
+            raise FatalError(SOURCE, f"LINKEDIN_VERSION {version!r} is not a LinkedIn-Version: give the YYYYMM of "
+                             f"an active monthly release, e.g. {API_VERSION} ({VERSIONING_DOCS})")
+        warn_if_ageing(version)
         if not 3 <= fields_per_request <= MAX_FIELDS_PER_REQUEST:
             raise FatalError(SOURCE, f"`fields_per_request` must be 3..{MAX_FIELDS_PER_REQUEST}, "
                              f"not {fields_per_request}")
@@ -296,7 +347,7 @@ class LinkedInClient:
         self.http = HttpCore(SOURCE, base_url, headers={
             "Authorization": f"Bearer {access_token}", "LinkedIn-Version": version,
             "X-Restli-Protocol-Version": RESTLI_PROTOCOL}, secrets=(access_token,), retry=retry,
-            classify_error=classify_linkedin_error, sleep=sleep)
+            classify_error=functools.partial(classify_linkedin_error, version=version), sleep=sleep)
 
     @property
     def stats(self):

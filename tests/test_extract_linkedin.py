@@ -9,15 +9,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
+from extractors import linkedin
 from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
-from extractors.linkedin import (AD_ACCOUNTS, AD_ANALYTICS, AD_CAMPAIGNS, ALWAYS_FIELDS, DEFAULT_ANALYTICS_FIELDS,
-                                 FOLLOWER_DEMOGRAPHICS, FOLLOWER_GAINS, NETWORK_SIZE, SHARE_STATISTICS, STREAMS,
-                                 LinkedInClient)
+from extractors.linkedin import (AD_ACCOUNTS, AD_ANALYTICS, AD_CAMPAIGNS, ALWAYS_FIELDS, API_VERSION,
+                                 DEFAULT_ANALYTICS_FIELDS, FOLLOWER_DEMOGRAPHICS, FOLLOWER_GAINS, NETWORK_SIZE,
+                                 SHARE_STATISTICS, STREAMS, LinkedInClient)
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig, Request
 from sampleworld.fakes.linkedin import BAD_ACCOUNT, DAY_MS, INT_METRICS, SHARE_STATS, LinkedInApp, env, ms
 from stream_harness import days, run_stream
@@ -31,8 +32,8 @@ RESTATED = {SHARE_STATISTICS.name, AD_ANALYTICS.name}   # what this fake revises
 
 
 def client(srv, **kw) -> LinkedInClient:
-    e = env(srv.url, srv.app)
-    args = dict(version=e["LINKEDIN_VERSION"], organization_ids=e["LINKEDIN_ORGANIZATION_IDS"].split(","),
+    e = env(srv.url, srv.app)     # no LINKEDIN_VERSION: the client's default is what a run sends
+    args = dict(organization_ids=e["LINKEDIN_ORGANIZATION_IDS"].split(","),
                 ad_account_ids=e["LINKEDIN_AD_ACCOUNT_IDS"].split(","), retry=FAST, page_size=1,
                 fields_per_request=6)
     args.update(kw)
@@ -74,7 +75,7 @@ def assert_rejects_are_the_injected(run, injected):
 def served_list(app: LinkedInApp, path: str, query: dict) -> list[dict]:
     """A list endpoint's elements as the fake serves them now, in one page."""
     req = Request("GET", path, {**query, "start": "0", "count": "1000"}, {},
-                  {"authorization": f"Bearer {app.token}", "linkedin-version": "202503"}, b"", "")
+                  {"authorization": f"Bearer {app.token}", "linkedin-version": API_VERSION}, b"", "")
     resp = app.handle(req)
     assert resp.status == 200, resp.body
     return [{k: v for k, v in el.items() if k != EXTRA_FIELD} for el in json.loads(resp.body)["elements"]]
@@ -176,8 +177,78 @@ def test_every_request_sends_the_version_and_restli_headers(world):
         c = client(srv)
         for stream in STREAMS:
             list(c.pages(stream, date(2026, 6, 2)))
-    assert app.seen and all(h.get("linkedin-version") == "202503" and h.get("x-restli-protocol-version") == "2.0.0"
+    assert app.seen and all(h.get("linkedin-version") == API_VERSION and h.get("x-restli-protocol-version") == "2.0.0"
                             for h in app.seen)
+
+
+def months_old(version: str, today: date) -> int:
+    return (today.year - int(version[:4])) * 12 + today.month - int(version[4:6])
+
+
+def test_default_version_is_served_today_by_the_fake_and_linkedin(world):
+    """A DELIBERATE REMINDER that fails as the default ages. LinkedIn serves a LinkedIn-Version for
+    about 12 months after its release, then answers 426 NONEXISTENT_VERSION: every LinkedIn asset of
+    a run on the default would fail. This test fails once `extractors.linkedin.API_VERSION` is 12
+    months old by today's real date (the fake, whose version clock is today's date, refuses it then
+    too). When it fails, move API_VERSION (and the comment in .env.example) to a version released a
+    couple of months ago: https://learn.microsoft.com/en-us/linkedin/marketing/versioning lists them."""
+    today = datetime.now(timezone.utc).date()
+    age = months_old(API_VERSION, today)
+    assert 0 <= age < 12, f"API_VERSION {API_VERSION} is {age} months old on {today}: LinkedIn no longer serves it"
+    app = LinkedInApp(world)                 # the fake's own clock: today's date
+    with FakeServer(app) as srv:
+        c = client(srv)
+        assert c.version == API_VERSION
+        got = [r for p in c.pages(AD_ACCOUNTS, None) for r in p]
+    assert sorted(str(a["id"]) for a in got) == sorted(app.accounts)
+
+
+def test_an_inactive_version_fails_at_once_naming_the_setting_and_the_version(world):
+    """426 NONEXISTENT_VERSION is not retried (Airbyte backs off and retries it,
+    airbytehq/airbyte#74240): one request, then an error that names LINKEDIN_VERSION and the
+    version sent, and says to pick an active one."""
+    class Counting(LinkedInApp):
+        def handle(self, req):
+            self.versions.append(req.headers.get("linkedin-version"))
+            return super().handle(req)
+
+    app = Counting(world)
+    app.versions = []
+    slept: list[float] = []
+    with FakeServer(app) as srv:
+        c = client(srv, version="202503", sleep=slept.append)
+        with pytest.raises(FatalError) as exc:
+            list(c.pages(AD_ACCOUNTS, None))
+    err = exc.value
+    assert not isinstance(err, RetryableError) and (err.status, err.code) == (426, "NONEXISTENT_VERSION")
+    assert app.versions == ["202503"] and c.stats.requests == 1 and c.stats.retries == 0 and slept == []
+    text = str(err)
+    assert "Requested version 20250301 is not active" in text           # LinkedIn's own words
+    assert "refused LinkedIn-Version 202503 (LINKEDIN_VERSION)" in text  # the version sent and the setting
+    assert "set LINKEDIN_VERSION to an active version" in text
+
+
+def test_version_setting_must_look_like_a_version():
+    for good in (API_VERSION, "202610", "20261001", "202610.01", " 202610 "):
+        assert LinkedInClient("http://127.0.0.1:9", "t", version=good).version == good.strip()
+    for bad in ("2026-10", "Oct 2026", "20261", "v202610"):
+        with pytest.raises(FatalError, match=f"LINKEDIN_VERSION '{bad}' is not a LinkedIn-Version"):
+            LinkedInClient("http://127.0.0.1:9", "t", version=bad)
+
+
+def test_an_ageing_version_is_warned_about_once(monkeypatch, caplog):
+    """Ten months old or more: a warning naming the version and LINKEDIN_VERSION, once a process."""
+    monkeypatch.setattr(linkedin, "_warned_versions", set())
+    caplog.set_level(logging.WARNING, logger="extractors.linkedin")
+    today = datetime.now(timezone.utc).date()
+    index = today.year * 12 + today.month - 1
+    old, fresh = (f"{(index - n) // 12:04d}{(index - n) % 12 + 1:02d}" for n in (10, 9))
+    LinkedInClient("http://127.0.0.1:9", "t", version=fresh)
+    assert caplog.records == []
+    LinkedInClient("http://127.0.0.1:9", "t", version=old)
+    LinkedInClient("http://127.0.0.1:9", "t", version=old)
+    (rec,) = caplog.records
+    assert f"LinkedIn-Version {old} is 10 months old" in rec.getMessage() and "LINKEDIN_VERSION" in rec.getMessage()
 
 
 def test_analytics_fields_are_chunked_within_the_limit_and_merged(world):

@@ -5,17 +5,18 @@ fails; the organic and ads generators are deterministic and agree with each othe
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
+import requests
 
 import fake_client
 
 from sampleworld.entities import build
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
-from sampleworld.fakes.linkedin import LinkedInApp, ms
+from sampleworld.fakes.linkedin import LinkedInApp, ms, version_active
 from sampleworld.gen import linkedin as gen_organic
 from sampleworld.gen import linkedin_ads as gen_ads
 from sampleworld.world import file_digest
@@ -29,8 +30,18 @@ ALL_FIELDS = ("dateRange,pivotValues,impressions,clicks,landingPageClicks,costIn
               "follows,totalEngagements")
 
 
+def months_back(today: date, n: int) -> str:
+    """The YYYYMM of the month `n` months before `today`'s."""
+    index = today.year * 12 + today.month - 1 - n
+    return f"{index // 12:04d}{index % 12 + 1:02d}"
+
+
+# A version the fake serves whatever the date: two months old by today's clock, as the fake's is.
+ACTIVE = months_back(datetime.now(timezone.utc).date(), 2)
+
+
 def headers(app, **over):
-    return {"Authorization": f"Bearer {app.token}", "LinkedIn-Version": "202503",
+    return {"Authorization": f"Bearer {app.token}", "LinkedIn-Version": ACTIVE,
             "X-Restli-Protocol-Version": "2.0.0", **over}
 
 
@@ -190,6 +201,8 @@ def test_errors_look_like_linkedin(world):
                         "message": "Invalid access token"}
         status, body = get(srv.url, app, "/rest/adAccounts", {"q": "search"}, **{"LinkedIn-Version": ""})
         assert status == 400 and body["code"] == "VERSION_MISSING"
+        status, body = get(srv.url, app, "/rest/adAccounts", {"q": "search"}, **{"LinkedIn-Version": "202503"})
+        assert status == 426 and body["code"] == "NONEXISTENT_VERSION"
         fields = ",".join(["dateRange", "pivotValues", *ALL_FIELDS.split(",")[2:], "impressions", "clicks",
                            "likes", "shares", "comments", "follows"])
         assert len(fields.split(",")) > 20
@@ -209,8 +222,98 @@ def test_errors_look_like_linkedin(world):
                            raw_query=f"q=organizationalEntity&organizationalEntity={quote(org, safe='')}"
                                      "&timeIntervals=(timeRange:(start:abc,end:5),timeGranularityType:DAY)")
         assert status == 400
-    body = json.loads(app.rate_limited(0).body)
-    assert body["status"] == 429 and "throttle" in body["message"]
+    resp = app.rate_limited(0)
+    assert json.loads(resp.body) == {"status": 429, "serviceErrorCode": 101, "message": (
+        "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.")}
+    assert "Retry-After" not in resp.headers
+
+
+# (LinkedIn-Version sent, status, message): on 2026-12-05 the versions 202601..202612 are served.
+VERSIONS_ON_2026_12_05 = [
+    ("202503", 426, "Requested version 20250301 is not active"),    # the project's old default
+    ("20250301", 426, "Requested version 20250301 is not active"),  # the form Airbyte sends
+    ("202512", 426, "Requested version 20251201 is not active"),    # 12 months old: retired
+    ("202601", 200, None), ("20260101", 200, None),                 # 11 months old: the oldest served
+    ("202610", 200, None), ("20261001", 200, None),
+    ("202612", 200, None),                                          # this month's
+    ("202701", 426, "Requested version 20270101 is not active"),    # not released yet
+    ("20261015", 426, "Requested version 20261015 is not active"),  # no version is dated the 15th
+    ("202610.01", 426, "Requested version 202610.01 is not active"),
+    ("202613", 426, "Requested version 20261301 is not active"),
+    ("latest", 426, "Requested version latest is not active"),
+]
+
+
+def test_only_active_versions_are_served(world):
+    """A version is served from its month for 12 months, as YYYYMM or YYYYMM01; anything else is
+    LinkedIn's 426 NONEXISTENT_VERSION, naming the version as YYYYMMDD, from the gateway."""
+    app = LinkedInApp(world, today=date(2026, 12, 5))
+    with FakeServer(app) as srv:
+        for version, status, message in VERSIONS_ON_2026_12_05:
+            r = requests.get(f"{srv.url}/rest/adAccounts", params={"q": "search"}, timeout=10,
+                             headers=headers(app, **{"LinkedIn-Version": version}))
+            assert r.status_code == status, version
+            if status == 426:
+                assert r.json() == {"status": 426, "code": "NONEXISTENT_VERSION", "message": message}, version
+                assert r.headers["X-Restli-Gateway-Error"] == "true"
+                assert "X-RestLi-Protocol-Version" not in r.headers
+            else:
+                assert r.json()["elements"], version
+
+
+def test_a_missing_version_is_the_gateways_400(world):
+    app = LinkedInApp(world, today=date(2026, 12, 5))
+    with FakeServer(app) as srv:
+        for hdr in ({}, {"LinkedIn-Version": ""}):
+            h = {k: v for k, v in headers(app).items() if k != "LinkedIn-Version"}
+            r = requests.get(f"{srv.url}/rest/adAnalytics", params={"q": "analytics"}, headers={**h, **hdr},
+                             timeout=10)
+            assert r.status_code == 400 and r.json() == {
+                "status": 400, "code": "VERSION_MISSING",
+                "message": "A version must be present. Please specify a version by adding the LinkedIn-Version header."}
+            assert r.headers["X-Restli-Gateway-Error"] == "true"
+
+
+def test_the_version_clock_is_todays_date_not_the_worlds(world):
+    """Versions belong to the API: the sample world (June 2026) is served by today's API. A version
+    two months old today is served though the world's days are before it, and one the world's
+    days would still have been served by (11 months before them) is refused when over a year old."""
+    app = LinkedInApp(world)
+    today = datetime.now(timezone.utc).date()
+    assert app.as_of < today and app.version_today() == today
+    assert version_active(months_back(today, 2), today) and not version_active(months_back(today, 12), today)
+    worlds = months_back(app.as_of, 11)
+    assert version_active(worlds, app.as_of) and not version_active(worlds, today)
+    with FakeServer(app) as srv:
+        for version, status in ((months_back(today, 2), 200), (months_back(today, 12), 426),
+                                (months_back(today, -1), 426), (worlds, 426)):
+            r = requests.get(f"{srv.url}/rest/adAccounts", params={"q": "search"}, timeout=10,
+                             headers=headers(app, **{"LinkedIn-Version": version}))
+            assert r.status_code == status, version
+
+
+def test_restli_2_syntax_needs_its_header_and_answers_say_the_protocol(world):
+    """Rest.li 1.0 does not read `(k:v)` or `List(...)`: sent without `X-Restli-Protocol-Version:
+    2.0.0` they are a 400 naming the header. The 1.0 dotted form is read without it. Every
+    answer names the protocol it used."""
+    app = LinkedInApp(world)
+    org = quote(sorted(app.orgs)[0], safe="")
+    lo, hi = ms(TEST_SPEC.start), ms(TEST_SPEC.start) + 86_400_000
+    v2 = f"q=organizationalEntity&organizationalEntity={org}&timeIntervals={interval(lo, hi)}"
+    v1 = (f"q=organizationalEntity&organizationalEntity={org}&timeIntervals.timeRange.start={lo}"
+          f"&timeIntervals.timeRange.end={hi}&timeIntervals.timeGranularityType=DAY")
+    url = "/rest/organizationalEntityShareStatistics"
+    no_protocol = {k: v for k, v in headers(app).items() if k != "X-Restli-Protocol-Version"}
+    with FakeServer(app) as srv:
+        r = requests.get(f"{srv.url}{url}?{v2}", headers=headers(app), timeout=10)
+        assert r.status_code == 200 and len(r.json()["elements"]) == 1
+        assert r.headers["X-RestLi-Protocol-Version"] == "2.0.0"
+        r = requests.get(f"{srv.url}{url}?{v2}", headers=no_protocol, timeout=10)
+        assert r.status_code == 400 and "X-RestLi-Protocol-Version: 2.0.0" in r.json()["message"]
+        assert r.headers["X-RestLi-Protocol-Version"] == "1.0.0"
+        r = requests.get(f"{srv.url}{url}?{v1}", headers=no_protocol, timeout=10)
+        assert r.status_code == 200 and len(r.json()["elements"]) == 1
+        assert r.headers["X-RestLi-Protocol-Version"] == "1.0.0"
 
 
 def test_retired_field_fails_the_request(world):

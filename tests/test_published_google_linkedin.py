@@ -115,6 +115,38 @@ def test_published_ad_analytics_lands_in_raw(shared_dir, tmp_path):
     assert (first["clicks"], first["impressions"], first["cost_in_usd"]) == (100, 19090, "209.449")
 
 
+# Published LinkedIn gateway bodies (GitHub issues; none is in ../shared): the 426 of
+# airbytehq/airbyte#74240 (Airbyte sent `20250201`; n8n-io/n8n#28967 and ComposioHQ/composio#3231 have
+# the same body for 20250401), and the 400 a request without the header gets.
+NONEXISTENT_VERSION_BODY = (b'{"status":426,"code":"NONEXISTENT_VERSION",'
+                            b'"message":"Requested version 20250201 is not active"}')
+VERSION_MISSING_BODY = (b'{"status":400,"code":"VERSION_MISSING","message":"A version must be present. Please '
+                        b'specify a version by adding the LinkedIn-Version header."}')
+
+
+def test_published_version_refusals_are_fatal_naming_the_setting_and_version():
+    from extractors.linkedin import classify_linkedin_error
+    url = "https://api.linkedin.com/rest/adAccounts?q=search"
+    err = classify_linkedin_error(canned_response(426, NONEXISTENT_VERSION_BODY), url, version="20250201")
+    assert type(err) is FatalError and (err.status, err.code) == (426, "NONEXISTENT_VERSION")
+    text = str(err)
+    assert "Requested version 20250201 is not active" in text
+    assert "refused LinkedIn-Version 20250201 (LINKEDIN_VERSION)" in text and "an active version" in text
+    err = classify_linkedin_error(canned_response(400, VERSION_MISSING_BODY), url, version="202610")
+    assert type(err) is FatalError and err.code == "VERSION_MISSING"
+    assert "A version must be present" in str(err) and "LINKEDIN_VERSION" in str(err)
+
+
+def test_published_426_is_not_retried(tmp_path):
+    """Airbyte backed off and retried this 426 (airbytehq/airbyte#74240): one request is all it takes."""
+    with FakeServer(Scripted(426, NONEXISTENT_VERSION_BODY)) as srv:
+        c = LinkedInClient(srv.url, "t", version="20250201", ad_account_ids=["1"], retry=FAST, sleep=lambda s: None)
+        with pytest.raises(FatalError, match=r"refused LinkedIn-Version 20250201 \(LINKEDIN_VERSION\)"):
+            list(c.pages(AD_ANALYTICS, date(2026, 3, 3)))
+        seen = srv.app.seen
+    assert len(seen) == 1 and c.stats.retries == 0 and seen[0].headers["linkedin-version"] == "20250201"
+
+
 @pytest.mark.parametrize("status, retryable", [(429, True), (500, True), (400, False)])
 def test_linkedin_error_bodies_are_classified_with_their_message(status, retryable):
     """No LinkedIn error body has been published (README: 'Not found'); the documented shape is used."""

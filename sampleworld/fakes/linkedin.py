@@ -20,9 +20,36 @@ Ads:
   more than 20 fields or more than 15,000 elements is a 400. Without `fields` only impressions and
   clicks (with dateRange and pivotValues) come back.
 
-Every request needs `Authorization: Bearer` and `LinkedIn-Version`; `X-Restli-Protocol-Version:
-2.0.0` is what clients send, but the 1.0 dotted parameters are accepted too. Errors are LinkedIn's
-`{"status", "serviceErrorCode", "code", "message"}` bodies. Ads conversions of the last 30 days and
+Every request needs `Authorization: Bearer` and an active `LinkedIn-Version`, as the real `/rest`
+API does:
+- no header (or an empty one) is a 400 `{"status":400,"code":"VERSION_MISSING","message":"A version
+  must be present. Please specify a version by adding the LinkedIn-Version header."}` with the header
+  `X-Restli-Gateway-Error: true` (a developer's recorded call, 2026-08-19);
+- a version that is not active is a 426 `{"status":426,"code":"NONEXISTENT_VERSION","message":
+  "Requested version 20250301 is not active"}` (the body reported word for word in n8n-io/n8n#28967,
+  ComposioHQ/composio#3231, airbytehq/airbyte#74240). LinkedIn names the version as YYYYMMDD in that
+  message whatever the client sent: `202504` comes back as `20250401` (n8n sends YYYYMM, Composio and
+  Airbyte send YYYYMM01, and both are served while the version lives), so the fake accepts `YYYYMM`
+  and `YYYYMM01` alike and names a refused `YYYYMM` as `YYYYMM01`.
+A version is active when it is a month that has begun and is less than 12 months old (LinkedIn
+releases one a month and serves each for a year: in April 2026 it listed 202504 to 202603). LinkedIn
+retires a version around the middle of its month a year on, and releases the new one around the
+middle of its month, so the fake, which counts whole months, refuses an old version up to a few weeks
+earlier, and accepts the current month's a few weeks earlier, than LinkedIn. Any other value (a day
+other than 01, a revision such as `202610.01`, text) is a version the fake does not have: 426 too.
+The clock for this is today's date (UTC), not the sample world's: versions belong to the API, and a
+world of June 2026 is served by today's API. `LinkedInApp(today=...)` pins it.
+
+`X-Restli-Protocol-Version: 2.0.0` is what clients send; a structured value in the 2.0 syntax
+(`(k:v)`, `List(...)`) without that header is a 400, as Rest.li 1.0 does not read that syntax. The
+1.0 dotted parameters (`timeIntervals.timeRange.start=`, which Airbyte sends without the header)
+are accepted either way. Every answer says which protocol it used in `X-RestLi-Protocol-Version`
+(`2.0.0` when asked for, else `1.0.0`; the injected 5xx and 429 faults say `2.0.0`), except the
+gateway's version refusals, which carry `X-Restli-Gateway-Error: true` instead.
+
+Errors are LinkedIn's `{"status", "serviceErrorCode", "code", "message"}` bodies; a 429 is
+`{"status":429,"serviceErrorCode":101,"message":"Resource level throttle APPLICATION DAY limit for
+calls to this resource is reached."}` and has no Retry-After. Ads conversions of the last 30 days and
 page statistics of the last 2 days before `as_of` are provisional.
 """
 
@@ -58,16 +85,58 @@ PIVOTS = {"CAMPAIGN": ("campaign_id", "urn:li:sponsoredCampaign:"),
           "ACCOUNT": ("account_id", "urn:li:sponsoredAccount:")}
 
 
+VERSION_LIFETIME_MONTHS = 12
+GATEWAY = {"X-Restli-Gateway-Error": "true"}
+
+
 class BadRequest(Exception):
     pass
 
 
-def _error(status: int, code: str, message: str, service_code: int | None = None) -> Response:
+def _error(status: int, code: str | None, message: str, service_code: int | None = None,
+           headers: dict[str, str] | None = None) -> Response:
     body: dict = {"status": status}
     if service_code is not None:
         body["serviceErrorCode"] = service_code
-    body.update(code=code, message=message)
-    return Response.json(status, body, {"X-RestLi-Protocol-Version": "2.0.0"})
+    if code is not None:
+        body["code"] = code
+    body["message"] = message
+    return Response.json(status, body, headers if headers is not None else {"X-RestLi-Protocol-Version": "2.0.0"})
+
+
+# ---- LinkedIn-Version -------------------------------------------------------------------
+def version_month(value: str) -> tuple[int, int] | None:
+    """(year, month) of a `YYYYMM` or `YYYYMM01` version, or None for anything else."""
+    m = re.fullmatch(r"(\d{4})(\d{2})(?:01)?", value)
+    if not m or not 1 <= int(m[2]) <= 12:
+        return None
+    return int(m[1]), int(m[2])
+
+
+def version_active(value: str, today: date) -> bool:
+    """Whether LinkedIn serves this version on `today`: its month has begun and is less than
+    `VERSION_LIFETIME_MONTHS` old."""
+    ym = version_month(value)
+    if ym is None:
+        return False
+    age = (today.year - ym[0]) * 12 + today.month - ym[1]
+    return 0 <= age < VERSION_LIFETIME_MONTHS
+
+
+def version_refusal(header: str | None, today: date) -> Response | None:
+    """The gateway's answer to a missing or inactive `LinkedIn-Version`, or None to go on."""
+    value = (header or "").strip()
+    if not value:
+        return _error(400, "VERSION_MISSING", "A version must be present. Please specify a version by adding "
+                                              "the LinkedIn-Version header.", headers=GATEWAY)
+    if version_active(value, today):
+        return None
+    named = value + "01" if re.fullmatch(r"\d{6}", value) else value
+    return _error(426, "NONEXISTENT_VERSION", f"Requested version {named} is not active", headers=GATEWAY)
+
+
+def _restli2(req: Request) -> bool:
+    return req.headers.get("x-restli-protocol-version", "").strip().startswith("2.")
 
 
 def ms(d: date) -> int:
@@ -133,10 +202,16 @@ def _dotted(query: dict[str, str], prefix: str) -> dict:
 
 
 def _param(req: Request, name: str):
-    """A structured parameter in either protocol: 2.0 `name=(...)`/`List(...)`, or 1.0 dotted."""
+    """A structured parameter in either protocol: 2.0 `name=(...)`/`List(...)` (only under the
+    2.0 header: Rest.li 1.0 does not read that syntax), or 1.0 dotted."""
     raw = req.query.get(name)
     if raw is not None:
-        return restli(raw) if raw.startswith(("(", "List(")) else raw
+        if not raw.startswith(("(", "List(")):
+            return raw
+        if not _restli2(req):
+            raise BadRequest(f"Invalid value for param {name}; wrong type or other syntax error: {raw} is "
+                             "Rest.li 2.0 syntax, which needs the header X-RestLi-Protocol-Version: 2.0.0")
+        return restli(raw)
     dotted = _dotted(req.query, name)
     return dotted or None
 
@@ -147,9 +222,10 @@ class LinkedInApp(App):
     max_fields = MAX_FIELDS
     default_count = 10
 
-    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN):
+    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, today: date | None = None):
         world_dir = Path(world_dir)
         self.token = token
+        self.today = today   # the clock for LinkedIn-Version; None: today's UTC date, read per request
         truths_path = world_dir / "truths.json"
         truths = json.loads(truths_path.read_text()) if truths_path.exists() else {}
         self.as_of = date.fromisoformat(truths.get("spec", {}).get("as_of", "2100-01-01"))
@@ -225,15 +301,27 @@ class LinkedInApp(App):
         return _error(status, text.upper().replace(" ", "_"), text)
 
     def rate_limited(self, retry_after_s: int) -> Response:
-        return _error(429, "TOO_MANY_REQUESTS",
-                      "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.")
+        """LinkedIn's throttle: a daily quota, no Retry-After. The body has `serviceErrorCode` 101 and
+        no `code` (recorded in Automattic/wp-calypso#32007; the APPLICATION DAY wording is the one
+        quoted from the /rest API in 2026)."""
+        return _error(429, None, "Resource level throttle APPLICATION DAY limit for calls to this resource is "
+                                 "reached.", 101)
+
+    def version_today(self) -> date:
+        return self.today or datetime.now(timezone.utc).date()
 
     def handle(self, req: Request) -> Response:
+        resp = self._handle(req)
+        if resp.headers.get("X-Restli-Gateway-Error") != "true":
+            resp.headers["X-RestLi-Protocol-Version"] = "2.0.0" if _restli2(req) else "1.0.0"
+        return resp
+
+    def _handle(self, req: Request) -> Response:
         if req.bearer() != self.token:
             return _error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
-        if not req.headers.get("linkedin-version"):
-            return _error(400, "VERSION_MISSING", "A version must be present. Please specify a version by adding "
-                                                  "the LinkedIn-Version header.")
+        refused = version_refusal(req.headers.get("linkedin-version"), self.version_today())
+        if refused is not None:
+            return refused
         if req.method != "GET":
             return _error(405, "METHOD_NOT_ALLOWED", f"Method {req.method} is not allowed for {req.path}")
         path = unquote(req.path)
@@ -562,6 +650,8 @@ def make_app(world_dir: Path) -> LinkedInApp:
 
 
 def env(url: str, app: LinkedInApp) -> dict[str, str]:
-    return {"LINKEDIN_BASE_URL": url, "LINKEDIN_TOKEN": app.token, "LINKEDIN_VERSION": "202503",
+    """Where the fake is and what it serves. No LINKEDIN_VERSION: the version is the client's own
+    setting, and the client's default is what a run against the fake should send, as a real run does."""
+    return {"LINKEDIN_BASE_URL": url, "LINKEDIN_TOKEN": app.token,
             "LINKEDIN_ORGANIZATION_IDS": ",".join(sorted(o["organization_id"] for o in app.orgs.values())),
             "LINKEDIN_AD_ACCOUNT_IDS": ",".join(sorted(app.accounts))}
