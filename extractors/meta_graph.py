@@ -19,6 +19,11 @@ Page insights on America/Los_Angeles days): that date is stored as `date`, with 
 timestamp (the API writes `+0000`). Lifetime metrics (post and media insights, follower counts,
 demographics) are daily snapshots: the values as read for the partition day (`snapshot_date`),
 from which daily deltas are derived later.
+
+Metrics asked. Page insights are asked with `period=day` and only `day` entries are stored
+(without a period Meta answers day, week and days_28 for the same days). Media insights are
+asked per kind of media (`media_metrics`, keyed `MEDIA_TYPE/MEDIA_PRODUCT_TYPE`): one metric a
+kind does not support fails the whole request.
 """
 
 from __future__ import annotations
@@ -70,14 +75,32 @@ DEFAULT_MEDIA_FIELDS: tuple[str, ...] = (
     "id", "caption", "media_type", "media_product_type", "timestamp", "permalink", "shortcode",
     "like_count", "comments_count", "media_url", "thumbnail_url", "username", "owner",
     "is_comment_enabled", "children{id,media_type,media_url,permalink,shortcode,thumbnail_url,timestamp}")
-# Instagram refuses some metrics per product type (`views` on carousels and stories, likes,
-# saved and comments on stories): the metric list is chosen per media_type/media_product_type.
+# Media insights metrics per kind of media, keyed `MEDIA_TYPE/MEDIA_PRODUCT_TYPE` (a key of the
+# product type alone, e.g. `STORY`, covers every media type of that product). One metric a
+# kind of media does not support fails the whole request with (#100), so each kind is asked
+# only what it answers. Meta's reference gives the product types per metric (likes, comments,
+# saved: FEED and REELS; replies: STORY; profile_activity: FEED; views since v22); the API
+# refuses more than it says, and these lists leave out what has been seen refused:
+# - CAROUSEL_ALBUM/FEED: no `views` (Airbyte reverted `views`, airbytehq/airbyte#62902);
+# - VIDEO/FEED (feed videos older than reels-for-every-video): reach and saved only, as
+#   Airbyte asks (total_interactions, likes, comments refused: airbytehq/airbyte#33989; views:
+#   #62902's failing request was reach,saved,views);
+# - IMAGE/FEED: no `shares` (refused for image posts, exileum/meta-mcp#120); its shares still
+#   count in total_interactions;
+# - VIDEO/REELS: no profile_activity (a FEED metric);
+# - STORY: stories are not on the /media edge this client walks; kept for a stories reader.
+# Airbyte's own choice (source-instagram manifest, Graph v23) is the same split: REELS, then
+# VIDEO+FEED, then CAROUSEL_ALBUM, then the rest.
 DEFAULT_MEDIA_METRICS: dict[str, tuple[str, ...]] = {
-    "FEED": ("reach", "views", "likes", "comments", "saved", "shares", "total_interactions", "profile_activity"),
-    "CAROUSEL_ALBUM": ("reach", "likes", "comments", "saved", "shares", "total_interactions", "profile_activity"),
-    "REELS": ("reach", "views", "likes", "comments", "saved", "shares", "total_interactions"),
+    "IMAGE/FEED": ("reach", "views", "likes", "comments", "saved", "total_interactions", "profile_activity"),
+    "CAROUSEL_ALBUM/FEED": ("reach", "likes", "comments", "saved", "shares", "total_interactions",
+                            "profile_activity"),
+    "VIDEO/FEED": ("reach", "saved"),
+    "VIDEO/REELS": ("reach", "views", "likes", "comments", "saved", "shares", "total_interactions"),
     "STORY": ("reach", "replies", "shares", "total_interactions"),
 }
+MEDIA_TYPES = ("IMAGE", "VIDEO", "CAROUSEL_ALBUM")
+MEDIA_PRODUCT_TYPES = ("FEED", "REELS", "STORY", "AD")
 DEFAULT_ACCOUNT_DAY_METRICS: tuple[str, ...] = ("reach", "follower_count")            # time series
 DEFAULT_ACCOUNT_TOTAL_METRICS: tuple[str, ...] = ("views", "accounts_engaged", "total_interactions")
 DEFAULT_DEMOGRAPHIC_BREAKDOWNS: tuple[str, ...] = ("country", "age", "gender")
@@ -228,13 +251,31 @@ def classify_graph_error(resp: requests.Response, url: str) -> ApiError | None:
         return AuthError(PLATFORM, f"{message}. The Meta Graph API refused the access token: set a valid Page "
                          f"or system-user token in {TOKEN_VAR} (user tokens lapse after 60 days unused "
                          "or when the password changes)", **kw)
-    if code == 100 and ("valid insights metric" in message or re.search(r"does not support the \w+ metric", message)):
+    if code == 100 and ("valid insights metric" in message or refused_metrics(message)):
         return MetricRefused(PLATFORM, message, **kw)
     if code == 100 and subcode == 2108006:
         return NotEligible(PLATFORM, message, **kw)
     if isinstance(base, PageTooLarge):
         return PageTooLarge(PLATFORM, message, **kw)
     return type(base)(PLATFORM, message, **kw)
+
+
+# How Meta words a metric refused for a kind of media; each names the metric(s).
+_REFUSED_WORDINGS = (
+    r"does not support the ([\w, ]+?) metrics? for this media",   # "(#100) The Media Insights API does not
+                                                                  # support the views, replies metric for ..."
+    r"Incompatible metrics? \(([\w, ]+)\) with the media",       # airbytehq/airbyte#33989
+    r"The metrics? ([\w, ]+?) (?:is|are) not supported for this media",
+)
+
+
+def refused_metrics(message: str) -> list[str]:
+    """The metrics a Graph error says the media does not support (empty when it names none)."""
+    for pattern in _REFUSED_WORDINGS:
+        found = re.search(pattern, message)
+        if found:
+            return [m.strip() for m in found.group(1).split(",") if m.strip()]
+    return []
 
 
 def read_graph_throttle(resp: requests.Response, *, threshold_pct: float = 95.0) -> float:
@@ -326,15 +367,24 @@ def before(timestamp, start: str) -> bool:
 
 
 def flatten_insights(body: Mapping, owner: Mapping[str, Any], *, day: date | None = None,
-                     snapshot_date: date | None = None, metric_type: str | None = None) -> list[dict]:
+                     snapshot_date: date | None = None, metric_type: str | None = None,
+                     period: str | None = None) -> list[dict]:
     """Metric-major insights (`data[{name, period, values[{value, end_time}], total_value, ...}]`)
     as one record per metric and value: the item's fields with `values` unrolled into `value`
     (and `end_time`), plus `owner` and the day. Values with an `end_time` get the Pacific
     `date` they belong to (only `day`'s are kept when `day` is given); a `total_value` item
-    keeps its `total_value` and takes its number as `value`."""
+    keeps its `total_value` and takes its number as `value`. With `period`, only the items of
+    that period are kept: a metric asked without one comes back once per period it has (day,
+    week, days_28), each with values on the same days, and would be counted three times."""
     body = body.get("insights", body) if isinstance(body, Mapping) else body
     out: list[dict] = []
-    for item in body.get("data") or []:
+    items = body.get("data") or []
+    if period is not None:
+        other = sorted({str(i.get("period")) for i in items if i.get("period") != period})
+        if other:
+            log.debug("[%s] left out insights of period %s (only %s is stored)", PLATFORM, ", ".join(other), period)
+        items = [i for i in items if i.get("period") == period]
+    for item in items:
         base = {k: v for k, v in item.items() if k not in ("values",)}
         extra: dict[str, Any] = {**owner}
         if snapshot_date is not None:
@@ -375,9 +425,29 @@ def flatten_demographics(body: Mapping, ig_user_id: str, snapshot_date: date) ->
     return out
 
 
-def product_key(media: Mapping) -> str:
-    """The key of `media_metrics` for a media: CAROUSEL_ALBUM, else its media_product_type."""
-    return "CAROUSEL_ALBUM" if media.get("media_type") == "CAROUSEL_ALBUM" else str(media.get("media_product_type"))
+def media_key(media: Mapping) -> str:
+    """A media's kind as `media_metrics` names it: `MEDIA_TYPE/MEDIA_PRODUCT_TYPE`."""
+    return f"{media.get('media_type')}/{media.get('media_product_type')}"
+
+
+def metrics_for_media(table: Mapping[str, Sequence[str]], media: Mapping) -> tuple[str, tuple[str, ...]]:
+    """(the key of `table` that applies, its metrics) for a media: its `TYPE/PRODUCT` key, else
+    its product type's; ("", ()) when the table has neither."""
+    for key in (media_key(media), str(media.get("media_product_type"))):
+        if key in table:
+            return key, tuple(table[key])
+    return "", ()
+
+
+def check_media_metrics(table: Mapping[str, Sequence[str]]) -> None:
+    """Each key of `media_metrics` names a kind of media the API has: `TYPE/PRODUCT` or `PRODUCT`."""
+    for key in table:
+        kind, _, product = key.rpartition("/")
+        if product not in MEDIA_PRODUCT_TYPES or (kind and kind not in MEDIA_TYPES):
+            raise ValueError(f"{PLATFORM}: `media_metrics` of the meta_graph resource has the key {key!r}: keys are "
+                             f"MEDIA_TYPE/MEDIA_PRODUCT_TYPE (media types {', '.join(MEDIA_TYPES)}; product "
+                             f"types {', '.join(MEDIA_PRODUCT_TYPES)}), or a product type alone, e.g. IMAGE/FEED, "
+                             "VIDEO/REELS, STORY")
 
 
 # -- the client -------------------------------------------------------------------------------
@@ -412,6 +482,7 @@ class MetaGraphClient:
         self.page_metrics, self.page_fields = tuple(page_metrics), tuple(page_fields)
         self.comment_fields, self.media_fields = tuple(comment_fields), tuple(media_fields)
         self.media_metrics = {k: tuple(v) for k, v in (media_metrics or DEFAULT_MEDIA_METRICS).items()}
+        check_media_metrics(self.media_metrics)
         self.account_day_metrics = tuple(account_day_metrics)
         self.account_total_metrics = tuple(account_total_metrics)
         self.demographic_breakdowns = tuple(demographic_breakdowns)
@@ -465,8 +536,7 @@ class MetaGraphClient:
         try:
             return http.get_json(self._path(obj, "insights"), params={"metric": ",".join(metrics), **params})
         except MetricRefused as exc:
-            named = re.search(r"does not support the (\w+) metric", str(exc))
-            refused = [named.group(1)] if named else self._refused(http, obj, metrics, params)
+            refused = refused_metrics(str(exc)) or self._refused(http, obj, metrics, params)
             hints = [f"{m} (Meta replaced it with {REPLACED_METRICS[m]})" if REPLACED_METRICS.get(m)
                      else m for m in refused or metrics]
             said = re.sub(r"^\[[^\]]*\] [^:]*: ", "", str(exc))
@@ -553,12 +623,14 @@ class MetaGraphClient:
                 yield rows
 
     def page_insight_pages(self, day: date) -> Iterator[list[dict]]:
-        """One call per Page and day. `paging.next` of the insights edge is the next time
-        window, not more of this one: it is not followed."""
+        """One call per Page and day, asking `period=day` (without it a metric comes back once
+        per period it has: day, week, days_28). Only `day` entries are kept whatever comes
+        back, so a daily figure is never stored three times. `paging.next` of the insights
+        edge is the next time window, not more of this one: it is not followed."""
         for pid in self.page_ids:
             body = self._insights(self.page_http(pid), pid, self.page_metrics, "page_metrics", "Page insights",
                                   period="day", since=day.isoformat(), until=(day + timedelta(days=1)).isoformat())
-            yield flatten_insights(body, {"page_id": pid}, day=day)
+            yield flatten_insights(body, {"page_id": pid}, day=day, period="day")
 
     def comment_pages(self, day: date) -> Iterator[list[dict]]:
         """Comments and replies written on `day` under the Page's posts from the lookback,
@@ -705,10 +777,9 @@ class MetaGraphClient:
                                             ("id", "media_type", "media_product_type", "timestamp")):
                 rows = []
                 for m in (m for m in media if m.get("id")):
-                    key = product_key(m)
-                    metrics = self.media_metrics.get(key)
+                    key, metrics = metrics_for_media(self.media_metrics, m)
                     if not metrics:
-                        log.warning("[%s] no media_metrics for %s media (%s): skipped", PLATFORM, key, m["id"])
+                        log.warning("[%s] no media_metrics for %s media (%s): skipped", PLATFORM, media_key(m), m["id"])
                         continue
                     try:
                         body = self._insights(self.http, m["id"], metrics, f"media_metrics[{key!r}]",

@@ -8,6 +8,8 @@ Each case names the endpoint the sample came from, the same request to the fake,
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -98,9 +100,9 @@ CASES: dict[str, Case] = {
         # (`*` stands for `[]` in these glob patterns: fnmatch reads brackets as a character set)
         ignore=("$.data*.values*.value", "$.data*.values*.value.*"), why=CITY_WHY),
     "meta-graph/page_fields_insights_day__1.json": Case(
-        lambda c: c.get(c.pid, fields="insights.metric(page_post_engagements).period(day).since(2026-06-02)"
-                                      ".until(2026-06-04)"),
-        why="page_engaged_users was removed (Mar 2024): the same field-expansion request with a live metric"),
+        lambda c: c.get(c.pid, fields="insights.metric(page_post_engagements).since(2026-06-02).until(2026-06-04)"),
+        why="page_engaged_users was removed (Mar 2024): the same field-expansion request, without a period, with "
+            "a live metric that has day, week and days_28 as it did (test_page_insights_periods_... below)"),
     "meta-graph/post_fields_insights__1.json": Case(
         lambda c: c.get(c.post, fields="insights.metric(post_media_view)"),
         optional=("$.insights.paging", "$.insights.paging.*"),
@@ -175,3 +177,102 @@ def test_fake_matches_real_sample(name, shared_dir, ctx):
     real = json.loads(path.read_text())
     fake = case.request(ctx)
     assert compare(real, fake, optional=case.optional, ignore=case.ignore) == []
+
+
+# -- page insights without `period`: the periods and the entries' shape of the sample ------------------
+def test_page_insights_periods_match_the_published_sample(shared_dir, ctx):
+    """Without `period` the sample answers one metric three times (day, week, days_28, in that
+    order), each entry with its own values on the same end_times and an id ending in its period;
+    the fake answers a metric that has those periods the same way."""
+    path = shared_dir / "fixtures/real-api-samples/meta-graph/page_fields_insights_day__1.json"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not in {shared_dir}")
+    real = json.loads(path.read_text())
+    fake = ctx.get(ctx.pid, fields="insights.metric(page_post_engagements).since(2026-06-02).until(2026-06-04)")
+    for body, owner in ((real, real["id"]), (fake, ctx.pid)):
+        entries = body["insights"]["data"]
+        assert [e["period"] for e in entries] == ["day", "week", "days_28"]
+        assert len({e["name"] for e in entries}) == 1
+        assert [e["id"] for e in entries] == [f"{owner}/insights/{e['name']}/{e['period']}" for e in entries]
+        assert len({tuple(v["end_time"] for v in e["values"]) for e in entries}) == 1
+        assert [e["title"].split()[0] for e in entries] == ["Daily", "Weekly", "28"]
+        assert [e["description"].split(":")[0] for e in entries] == ["Daily", "Weekly", "28 Days"]
+    # asked for one period, the same request answers that entry alone
+    one = ctx.get(ctx.pid, fields="insights.metric(page_post_engagements).period(week).since(2026-06-02)"
+                                  ".until(2026-06-04)")["insights"]["data"]
+    assert [e["period"] for e in one] == ["week"]
+    assert compare(real["insights"]["data"][1], one[0]) == []
+
+
+# -- the fake's own promises (no published sample needed) ----------------------------------------------
+def _raw(c, path: str, token: str | None = None, **params) -> requests.Response:
+    url = f"{c.url}/{VERSION}/{path}"
+    return requests.get(url, params=params, headers={"Authorization": f"Bearer {token or c.app.token}"})
+
+
+def test_token_and_parameter_errors_come_on_http_400_never_401(ctx):
+    """Meta sends code 190 (bad or expired token) and code 100 (object, metric, period, field)
+    on HTTP 400 (reports: snarfed/bridgy#59, home-assistant/core#152416), not 401."""
+    carousel = next(m["id"] for m in ctx.app.media.values() if m["media_type"] == "CAROUSEL_ALBUM")
+    cases = [(_raw(ctx, ctx.pid, token="not-a-token"), 190),
+             (_raw(ctx, ctx.pid, token="EXPIRED-token"), 190),
+             (requests.get(f"{ctx.url}/{VERSION}/{ctx.pid}"), 104),
+             (_raw(ctx, "999999"), 100),
+             (_raw(ctx, f"{ctx.post}/insights", metric="post_impressions"), 100),
+             (_raw(ctx, f"{ctx.pid}/insights", metric="page_media_view", period="fortnight"), 100),
+             (_raw(ctx, f"{carousel}/insights", metric="reach,views"), 100),
+             (_raw(ctx, ctx.pid, fields="no_such_field"), 100)]
+    for resp, code in cases:
+        assert resp.status_code == 400, (resp.url, resp.status_code)
+        err = resp.json()["error"]
+        assert err["code"] == code and err["type"] == "OAuthException" and err["fbtrace_id"], err
+    expired = cases[1][0].json()["error"]
+    assert expired["error_subcode"] == 463
+
+
+def test_rate_limit_headers_are_json_as_meta_documents(ctx):
+    """`X-App-Usage: {"call_count", "total_cputime", "total_time"}` (percent) on every response;
+    `X-Business-Use-Case-Usage: {"<business id>": [{"type", "call_count", "total_cputime",
+    "total_time", "estimated_time_to_regain_access"}]}` (regain time in minutes), keyed by the
+    Page or Instagram account the call was for."""
+    for path, owner, kind in ((ctx.pid, ctx.pid, "pages"), (f"{ctx.post}/insights?metric=post_clicks", ctx.pid, "pages"),
+                              (f"{ctx.uid}/media", ctx.uid, "instagram"), (ctx.media, ctx.uid, "instagram")):
+        resp = requests.get(f"{ctx.url}/{VERSION}/{path}", headers={"Authorization": f"Bearer {ctx.app.token}"})
+        assert resp.status_code == 200
+        app_usage = json.loads(resp.headers["X-App-Usage"])
+        assert set(app_usage) == {"call_count", "total_cputime", "total_time"}
+        assert all(isinstance(v, int) and 0 <= v <= 100 for v in app_usage.values())
+        buc = json.loads(resp.headers["X-Business-Use-Case-Usage"])
+        assert list(buc) == [owner]
+        (entry,) = buc[owner]
+        assert set(entry) == {"type", "call_count", "total_cputime", "total_time", "estimated_time_to_regain_access"}
+        assert entry["type"] == kind
+        assert all(isinstance(entry[k], int) and entry[k] >= 0 for k in entry if k != "type")
+    err = _raw(ctx, "999999")
+    assert err.status_code == 400 and json.loads(err.headers["X-App-Usage"])["call_count"] >= 0
+
+
+@pytest.mark.parametrize("edge", ["published_posts", "media", "comments"])
+def test_cursor_paging_reaches_the_end_over_several_calls(ctx, edge):
+    """Following `paging.next` gives every record once, in order: each page carries
+    `cursors.before/after`, `next` while more remain and `previous` from the second page on;
+    the last page has no `next`."""
+    path, want = {"published_posts": (f"{ctx.pid}/published_posts",
+                                      [p["id"] for p in ctx.app.current_posts(ctx.pid, "id")]),
+                  "media": (f"{ctx.uid}/media", [m["id"] for m in ctx.app.current_media(ctx.uid, "id")]),
+                  "comments": (f"{ctx.post}/comments",
+                               [c["id"] for c in ctx.app.current_comments(ctx.post, "stream")])}[edge]
+    limit = max(2, math.ceil(len(want) / 4))
+    body = ctx.get(path, fields="id", limit=limit, **({"filter": "stream"} if edge == "comments" else {}))
+    got, calls = [], 1
+    while True:
+        got += [r["id"] for r in body["data"]]
+        paging = body["paging"]
+        assert set(paging["cursors"]) == {"before", "after"}
+        assert ("previous" in paging) == (calls > 1)
+        if "next" not in paging:
+            break
+        assert re.search(r"[?&]after=", paging["next"]) and len(body["data"]) == limit
+        body = ctx.get(paging["next"])
+        calls += 1
+    assert got == want and calls == math.ceil(len(want) / limit) >= 3

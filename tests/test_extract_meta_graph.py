@@ -5,12 +5,14 @@ shows in an error or a log line."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import logging
 from datetime import date, timedelta
 
 import pytest
+from fake_client import canned_response
 
 from extractors import meta_graph as mg
 from extractors.http import AuthError, FatalError, RetryPolicy
@@ -164,7 +166,7 @@ def exp_media_insights(app, day):
             values = app.current_media_insights(m["id"])
             owner = {"media_id": m["id"], "ig_user_id": uid, "media_product_type": m["media_product_type"],
                      "snapshot_date": day.isoformat()}
-            for name in mg.DEFAULT_MEDIA_METRICS[mg.product_key(m)]:
+            for name in mg.metrics_for_media(mg.DEFAULT_MEDIA_METRICS, m)[1]:
                 v = values[name]
                 extra = {}
                 if isinstance(v, dict):  # profile_activity: the total, with total_value beside it
@@ -285,10 +287,10 @@ def test_metric_retired_by_the_platform_is_found_among_the_requested(world):
 
 
 def test_metric_refused_for_a_media_type_names_the_type_setting(quiet):
-    metrics = {**mg.DEFAULT_MEDIA_METRICS, "CAROUSEL_ALBUM": ("reach", "views")}
+    metrics = {**mg.DEFAULT_MEDIA_METRICS, "CAROUSEL_ALBUM/FEED": ("reach", "views")}
     with pytest.raises(FatalError) as exc:
         list(client(quiet, media_metrics=metrics).pages(mg.MEDIA_INSIGHTS, DAYS[1]))
-    assert "views" in str(exc.value) and "media_metrics['CAROUSEL_ALBUM']" in str(exc.value)
+    assert "views" in str(exc.value) and "media_metrics['CAROUSEL_ALBUM/FEED']" in str(exc.value)
 
 
 def test_bad_token_fails_naming_the_variable_and_never_shows_it(quiet, caplog):
@@ -374,3 +376,100 @@ def test_a_range_of_days_is_read_in_one_walk_and_landed_per_day(stream, quiet, t
     assert ranged_calls < per_day_calls
     with pytest.raises(ValueError, match="one day at a time"):
         next(c.pages_for_days(mg.POSTS, days))
+
+
+# -- Page insights: the daily figure, once ----------------------------------------------------------
+class PeriodBlindApp(fake.MetaGraphApp):
+    """The fake as a server that ignores `period`: it answers every period each metric has (day,
+    week, days_28), as the Graph API does when no period is asked. Records each insights query."""
+
+    def __init__(self, world):
+        super().__init__(world)
+        self.insight_queries: list[tuple[str, dict]] = []
+
+    def handle(self, req):
+        if req.path.endswith("/insights"):
+            self.insight_queries.append((req.path, dict(req.query)))
+            req = dataclasses.replace(req, query={k: v for k, v in req.query.items() if k != "period"})
+        return super().handle(req)
+
+
+def test_page_insights_store_the_daily_values_once_when_every_period_comes_back(world, tmp_path):
+    app = PeriodBlindApp(world)
+    with FakeServer(app) as srv:
+        run = run_stream(client(srv), mg.PAGE_INSIGHTS, tmp_path, DAYS)
+    # the extractor asks what it stores: period=day, on every Page insights call
+    page_calls = [q for path, q in app.insight_queries if path.split("/")[-2] in app.pages]
+    assert page_calls and all(q.get("period") == "day" for q in page_calls)
+    assert run.rejects == [] and {r["period"] for r in run.records} == {"day"}
+    stored = {(r["page_id"], r["date"], r["name"]): r["value"] for r in run.records}
+    want = {(pid, d.isoformat(), m): app.current_page_insights(pid)[d.isoformat()][m]
+            for pid in app.pages for d in DAYS for m in mg.DEFAULT_PAGE_METRICS}
+    assert stored == want
+    # the day's totals, not day + week + days_28 of them
+    for metric in ("page_media_view", "page_post_engagements"):
+        assert sum(v for (_, _, m), v in stored.items() if m == metric) == \
+            sum(app.current_page_insights(pid)[d.isoformat()][metric] for pid in app.pages for d in DAYS)
+
+
+# -- Instagram media: each kind is asked only its own metrics ------------------------------------------
+class MetricLog(fake.MetaGraphApp):
+    """The fake, recording the metrics asked of each media."""
+
+    def __init__(self, world):
+        super().__init__(world)
+        self.asked: dict[str, list[str]] = {}
+
+    def handle(self, req):
+        parts = req.path.strip("/").split("/")
+        if len(parts) == 3 and parts[2] == "insights" and parts[1] in self.media:
+            self.asked[parts[1]] = req.values("metric")
+        return super().handle(req)
+
+
+def test_media_insights_ask_each_kind_of_media_only_what_it_supports(world, tmp_path):
+    """A metric one kind of media lacks fails the whole request (Meta's (#100)): the default table
+    asks each kind (IMAGE/FEED, CAROUSEL_ALBUM/FEED, VIDEO/FEED, VIDEO/REELS) its own list, and
+    every insight of every media in the lookback lands."""
+    app = MetricLog(world)
+    with FakeServer(app) as srv:
+        run = run_stream(client(srv), mg.MEDIA_INSIGHTS, tmp_path, DAYS[1:])
+    assert app.asked
+    kinds = {}
+    for media_id, metrics in app.asked.items():
+        m = app.media[media_id]
+        kinds.setdefault((m["media_type"], m["media_product_type"]), metrics)
+        assert set(metrics) <= app.media_supported(media_id), (media_id, metrics)
+        assert metrics == list(mg.DEFAULT_MEDIA_METRICS[f"{m['media_type']}/{m['media_product_type']}"])
+    assert set(kinds) == {("IMAGE", "FEED"), ("CAROUSEL_ALBUM", "FEED"), ("VIDEO", "FEED"), ("VIDEO", "REELS")}
+    assert len({tuple(v) for v in kinds.values()}) == len(kinds)          # not one list for every media
+    stored = {}
+    for r in run.records:
+        stored.setdefault(r["media_id"], []).append(r["name"])
+    assert {k: sorted(v) for k, v in stored.items()} == {k: sorted(v) for k, v in app.asked.items()}
+
+
+def test_media_metrics_keys_must_name_a_kind_of_media(quiet):
+    for key in ("FEED/IMAGE", "CAROUSEL", "REEL", "IMAGE/"):
+        with pytest.raises(ValueError) as exc:
+            client(quiet, media_metrics={key: ("reach",)})
+        assert repr(key) in str(exc.value) and "media_metrics" in str(exc.value) and "meta_graph" in str(exc.value)
+    c = client(quiet, media_metrics={"STORY": ("reach",), "VIDEO/REELS": ("reach", "views")})
+    assert mg.metrics_for_media(c.media_metrics, {"media_type": "IMAGE", "media_product_type": "STORY"}) == \
+        ("STORY", ("reach",))
+    assert mg.metrics_for_media(c.media_metrics, {"media_type": "IMAGE", "media_product_type": "FEED"}) == ("", ())
+
+
+@pytest.mark.parametrize("message, metrics", [
+    ("(#100) The Media Insights API does not support the views metric for this media product type.", ["views"]),
+    ("(#100) The Media Insights API does not support the impressions, replies metric for this media product type.",
+     ["impressions", "replies"]),                                          # several refused at once
+    ("(#100) Incompatible metric (total_interactions) with the media", ["total_interactions"]),  # airbyte#33989
+    ("(#100) The metric shares is not supported for this media type", ["shares"]),             # meta-mcp#120
+])
+def test_each_wording_of_a_refused_media_metric_is_a_metric_refusal(message, metrics):
+    body = json.dumps({"error": {"message": message, "type": "OAuthException", "code": 100,
+                                 "fbtrace_id": "AbCdEf"}}).encode()
+    err = mg.classify_graph_error(canned_response(400, body), "https://graph.facebook.com/v23.0/1/insights")
+    assert type(err) is mg.MetricRefused and message in str(err)
+    assert mg.refused_metrics(message) == metrics

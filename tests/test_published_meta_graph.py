@@ -132,6 +132,20 @@ def test_published_page_insights_land_by_pacific_day(shared_dir, tmp_path):
     assert city and json.loads(city[0][3])  # an object value (city -> count) kept as JSON
 
 
+def test_published_page_insights_of_every_period_store_the_daily_value_once(shared_dir, tmp_path):
+    """A server answering the sample's body (one metric for day, week and days_28, as Meta does
+    without `period`) to the client's Page insights call: the day's entry alone lands."""
+    body = samples(shared_dir, "meta-graph")["page_fields_insights_day__1.json"]["insights"]
+    app = ScriptedApp(lambda req: body)
+    with FakeServer(app) as srv:
+        run = run_stream(graph_client(srv.url, page_ids=["123456"]), mg.PAGE_INSIGHTS, tmp_path,
+                         [date(2023, 3, 7), date(2023, 3, 8)])
+    assert [q.get("period") for _, q in app.seen] == ["day", "day"]
+    day = next(e for e in body["data"] if e["period"] == "day")
+    assert sorted((r["date"], r["period"], r["value"]) for r in run.records) == \
+        [("2023-03-07", "day", day["values"][0]["value"]), ("2023-03-08", "day", day["values"][1]["value"])]
+
+
 def test_published_post_insights_land_as_a_snapshot(shared_dir, tmp_path):
     body = samples(shared_dir, "meta-graph")["post_fields_insights__1.json"]
     records = mg.flatten_insights(body, {"post_id": body["id"], "page_id": "1234567"},

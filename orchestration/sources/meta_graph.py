@@ -23,8 +23,9 @@ class MetaGraphResource(SourceResource):
                                     description="Page insights metrics (period=day).")
     media_metrics: dict[str, list[str]] = Field(
         default={k: list(v) for k, v in meta_graph.DEFAULT_MEDIA_METRICS.items()},
-        description="Instagram media insights metrics per media type (FEED, REELS, CAROUSEL_ALBUM, STORY): "
-                    "Instagram refuses some metrics (views) for some types.")
+        description="Instagram media insights metrics per kind of media, keyed MEDIA_TYPE/MEDIA_PRODUCT_TYPE "
+                    "(IMAGE/FEED, CAROUSEL_ALBUM/FEED, VIDEO/FEED, VIDEO/REELS) or a product type alone (STORY): "
+                    "one metric a kind does not support fails the whole request, so each is asked only its own.")
     account_day_metrics: list[str] = Field(default=list(meta_graph.DEFAULT_ACCOUNT_DAY_METRICS),
                                            description="Instagram account insights read as a daily time series.")
     account_total_metrics: list[str] = Field(default=list(meta_graph.DEFAULT_ACCOUNT_TOTAL_METRICS),

@@ -14,10 +14,15 @@ Facebook Page (`{page_id}`, `{post_id}` = `{page_id}_{n}`):
 - `GET /v23.0/{post_id}` (same fields) and `/{post_id}/insights?metric=...&period=lifetime`:
   post_reactions_by_type_total (object), post_clicks, post_clicks_by_type (object),
   post_media_view, post_total_media_view_unique. `values:[{value}]`, no end_time.
-- `GET /v23.0/{page_id}/insights?metric=...&period=day&since=&until=`: page_follows,
-  page_daily_follows_unique, page_daily_unfollows_unique, page_media_view,
-  page_post_engagements; `end_time` is the end of the Pacific day; at most 90 days a request;
-  `paging.previous/next` always (the next window), as the Graph API does.
+- `GET /v23.0/{page_id}/insights?metric=...[&period=day|week|days_28]&since=&until=`:
+  page_follows, page_daily_follows_unique, page_daily_unfollows_unique, page_media_view,
+  page_post_engagements. Without `period`, one entry per period the metric has (PAGE_PERIODS:
+  day, week, days_28 for the views and engagements, whose week and days_28 are the sums of
+  the 7 and 28 days ending on the value's day; day only for page_follows, a running total, and
+  the daily follow counts), ids `{page_id}/insights/{metric}/{period}`, as the published sample
+  answers; with `period`, that period only (a metric without it is left out); a value outside
+  Meta's enum fails with code 100. `end_time` is the end of the Pacific day; at most 90 days
+  a request; `paging.previous/next` always (the next window), as the Graph API does.
 - `GET /v23.0/{post_id}/comments?filter=stream|toplevel&order=chronological|reverse_chronological
   &summary=true&fields=id,message,created_time,from{id,name},parent{id},comment_count,like_count,
   permalink_url`: a flat list with `filter=stream` (replies carry `parent.id`, the brand's
@@ -31,9 +36,12 @@ Instagram (`{ig_user_id}`, `{media_id}`, `{comment_id}`):
   like_count, comments_count, media_url, thumbnail_url, username, owner, is_comment_enabled,
   children{...} (carousels).
 - `GET /v23.0/{media_id}/insights?metric=reach,saved,likes,comments,shares,total_interactions,
-  views,profile_activity[&breakdown=action_type]`: lifetime. `views` on a carousel or a story,
-  and likes/saved/comments on a story, fail with `(#100) The Media Insights API does not
-  support the {metric} metric for this media product type`.
+  views,replies,profile_activity[&breakdown=action_type]`: lifetime. Each media type and
+  product type (IMAGE, VIDEO, CAROUSEL_ALBUM x FEED, REELS, STORY) supports its own metrics
+  (MEDIA_SUPPORTED: e.g. no `views` on a carousel, no `shares` on an image post, only reach
+  and saved on a feed video); asking one it lacks fails the whole request with `(#100) The
+  Media Insights API does not support the {metrics} metric for this media product type.`,
+  naming every refused one.
 - `GET /v23.0/{ig_user_id}/insights?metric=reach,follower_count&period=day&since=&until=`
   (values with end_time, at most 30 days), `metric_type=total_value` for reach, views,
   accounts_engaged, total_interactions (reach takes `breakdown=media_product_type,follow_type`),
@@ -117,6 +125,23 @@ PAGE_METRICS = {
     "page_post_engagements": ("Daily Post Engagements", "Daily: The number of times people have engaged with your posts through reactions, comments, shares and more."),
 }
 RESTATED_PAGE = {"page_media_view", "page_post_engagements"}
+# `period` of Page insights: the values Meta's parameter takes (any other is refused with code
+# 100 and Meta's words, "period[0] must be one of the following values: ..."), and the days
+# each aggregate spans.
+PERIODS = ("day", "week", "days_28", "month", "lifetime", "total_over_range")
+PERIOD_DAYS = {"day": 1, "week": 7, "days_28": 28}
+PERIOD_WORD = {"day": "Daily", "week": "Weekly", "days_28": "28 Days"}
+# The periods each Page metric is served for. Without `period` the edge answers one entry per
+# period here (day, week, days_28 in that order, as the published sample does); with one, only
+# the metrics that have it. Flows that add up over days (views, post engagements) have all
+# three: week is the sum of the 7 days ending on the value's day, days_28 of the 28.
+# page_follows is a running total (a lifetime count): summing it over days means nothing, so it
+# is served for `day` only, and so are the page_daily_* follow counts, which Meta names and
+# describes as daily. (Meta's metric table could not be read from the stored copies; this is
+# the reading of its names and descriptions.)
+PAGE_PERIODS = {"page_follows": ("day",), "page_daily_follows_unique": ("day",),
+                "page_daily_unfollows_unique": ("day",), "page_media_view": ("day", "week", "days_28"),
+                "page_post_engagements": ("day", "week", "days_28")}
 MEDIA_METRICS = {
     "reach": ("Accounts reached", "The number of unique accounts that have seen your media, at least once."),
     "views": ("Views", "The number of times your media was played or displayed."),
@@ -128,8 +153,29 @@ MEDIA_METRICS = {
     "total_interactions": ("Interactions", "The number of likes, saves, comments and shares on your media, minus unlikes, unsaves and deleted comments."),
     "profile_activity": ("Profile activity", "The number of actions people take when they engage with your profile after engaging with this media."),
 }
-UNSUPPORTED = {"CAROUSEL_ALBUM": {"views", "replies"}, "STORY": {"views", "likes", "saved", "comments", "profile_activity"},
-               "FEED": {"replies"}, "REELS": {"replies", "profile_activity"}}
+# Media insights metrics each kind of media supports, by (media_type, media_product_type); any
+# other metric fails the whole request with `(#100) The Media Insights API does not support the
+# {metrics} metric for this media product type.` (every refused one named, comma-separated).
+# Meta's reference gives the product types per metric (likes, comments, saved: FEED and REELS;
+# replies: STORY; profile_activity: FEED; views since v22: FEED, REELS, STORY); the reports
+# below narrow it where the API refuses more than the reference says:
+# - CAROUSEL_ALBUM: `views` refused (Airbyte reverted `views` for it, airbytehq/airbyte#62902);
+# - VIDEO/FEED (feed videos from before every video became a reel): total_interactions, likes
+#   and comments refused ("Incompatible metric", airbytehq/airbyte#33989: Airbyte asks reach
+#   and saved only), and `views` (#62902's failing request was reach,saved,views);
+# - IMAGE/FEED: `shares` refused for image posts (exileum/meta-mcp#120); the stricter reading
+#   is served, so a client must leave it out.
+# `impressions`, `plays` and `video_views` are gone for every media (ALWAYS_RETIRED).
+_STORY = frozenset({"reach", "views", "replies", "shares", "total_interactions"})
+MEDIA_SUPPORTED = {
+    ("IMAGE", "FEED"): frozenset({"reach", "views", "likes", "comments", "saved", "total_interactions",
+                                  "profile_activity"}),
+    ("CAROUSEL_ALBUM", "FEED"): frozenset({"reach", "likes", "comments", "saved", "shares", "total_interactions",
+                                           "profile_activity"}),
+    ("VIDEO", "FEED"): frozenset({"reach", "saved"}),
+    ("VIDEO", "REELS"): frozenset({"reach", "views", "likes", "comments", "saved", "shares", "total_interactions"}),
+    ("IMAGE", "STORY"): _STORY, ("VIDEO", "STORY"): _STORY,
+}
 USER_DAY = {"reach": ("Accounts reached", "The number of unique accounts that have seen your content, at least once."),
             "follower_count": ("Follower count", "Total number of new followers each day.")}
 USER_TOTAL_ONLY = {"views": ("Views", "The number of times your content was played or displayed."),
@@ -501,13 +547,13 @@ class MetaGraphApp(App):
         out["total_interactions"] = sum(out.get(k, 0) for k in ("likes", "saved", "shares", "comments", "replies"))
         out["profile_activity"] = {k: self._now_value(v, m, f"profile_activity:{k}")
                                    for k, v in f.get("profile_activity", {}).items()}
-        for k in UNSUPPORTED[self._product(m)]:
-            out.pop(k, None)
-        return out
+        supported = self.media_supported(media_id)
+        return {k: v for k, v in out.items() if k in supported}
 
-    @staticmethod
-    def _product(m: dict) -> str:
-        return "CAROUSEL_ALBUM" if m["media_type"] == "CAROUSEL_ALBUM" else m["media_product_type"]
+    def media_supported(self, media_id: str) -> frozenset[str]:
+        """The insights metrics Meta serves for this media's type and product type."""
+        m = self.media[media_id]
+        return MEDIA_SUPPORTED.get((m["media_type"], m["media_product_type"]), frozenset())
 
     def _media_full(self, m: dict) -> dict:
         user = self.ig_users[m["ig_user_id"]]
@@ -839,20 +885,38 @@ class MetaGraphApp(App):
                 "next": f"{req.base_url}/{VERSION}/{path}?{urlencode({**query, 'since': _unix(until), 'until': _unix(until + span)})}"}
 
     def _page_insights(self, req: Request, pid: str) -> dict:
+        """One entry per metric and period: every period the metric has (PAGE_PERIODS) when
+        `period` is not given, else that period for the metrics that have it."""
         metrics = self._metrics(req, PAGE_METRICS)
-        period = req.param("period", "day")
-        if period != "day":
-            raise GraphError(400, f"(#100) The period '{period}' is not supported by these metrics", 100)
+        period = req.param("period")
+        if period is not None and period not in PERIODS:
+            raise GraphError(400, f"(#100) period[0] must be one of the following values: {', '.join(PERIODS)}", 100)
         since, until = _since_until(req, 2, 90, self.as_of)
-        rows = [r for d, r in sorted(self.page_days[pid].items()) if since.isoformat() <= d < until.isoformat()]
+        days = [d for d in sorted(self.page_days[pid]) if since.isoformat() <= d < until.isoformat()]
         data = []
         for name in metrics:
-            title, desc = PAGE_METRICS[name]
-            data.append({"name": name, "period": "day",
-                         "values": [{"value": self._page_value(pid, r, name),
-                                     "end_time": pacific_day_end(date.fromisoformat(r["date"]))} for r in rows],
-                         "title": title, "description": desc, "id": f"{pid}/insights/{name}/day"})
+            for p in PAGE_PERIODS[name]:
+                if period is not None and p != period:
+                    continue
+                title, desc = page_metric_title(name, p)
+                values = self.page_period_values(pid, name, p, days)
+                data.append({"name": name, "period": p,
+                             "values": [{"value": values[d], "end_time": pacific_day_end(date.fromisoformat(d))}
+                                        for d in days],
+                             "title": title, "description": desc, "id": f"{pid}/insights/{name}/{p}"})
         return {"data": data, "paging": self._window_paging(req, f"{pid}/insights", since, until)}
+
+    def page_period_values(self, pid: str, metric: str, period: str, days: list[str]) -> dict[str, int]:
+        """{day: value} of a Page metric for `period` on each of `days`: the day's own value, or
+        the sum of the 7 (week) or 28 (days_28) days ending on it (days without data add 0)."""
+        span = PERIOD_DAYS[period]
+        rows = self.page_days[pid]
+        out = {}
+        for d in days:
+            end = date.fromisoformat(d)
+            window = ((end - timedelta(days=i)).isoformat() for i in range(span))
+            out[d] = sum(self._page_value(pid, rows[w], metric) for w in window if w in rows)
+        return out
 
     def _fb_comments(self, req: Request, post_id: str, specs) -> dict:
         flt = req.param("filter", "toplevel")
@@ -979,10 +1043,10 @@ class MetaGraphApp(App):
                              is_transient=False, error_user_title="Media posted before business account conversion",
                              error_user_msg="The media was posted before the most recent time that the user's "
                                             "account was converted to a business account from a personal account.")
-        for name in metrics:
-            if name in UNSUPPORTED[self._product(m)]:
-                raise GraphError(400, f"(#100) The Media Insights API does not support the {name} metric for this "
-                                 "media product type.", 100)
+        refused = [name for name in metrics if name not in self.media_supported(media_id)]
+        if refused:
+            raise GraphError(400, f"(#100) The Media Insights API does not support the {', '.join(refused)} metric "
+                             "for this media product type.", 100)
         breakdown = req.param("breakdown")
         if breakdown and (breakdown != "action_type" or metrics != ["profile_activity"]):
             raise GraphError(400, "(#100) Incompatible breakdowns. The breakdown action_type is only supported "
@@ -1069,6 +1133,18 @@ class MetaGraphApp(App):
         _check(specs, IG_COMMENT_FIELDS, "IGComment")
         block = block if block is not None else self._block("ig", recs[0]["media_id"]) if recs else ()
         return self._paged(req, recs, path, serve=lambda r: self._ig_comment_served(r, specs, block))
+
+
+def page_metric_title(metric: str, period: str) -> tuple[str, str]:
+    """The title and description Meta gives a Page metric's entry for `period`: the day's
+    ("Daily Page Media Views", "Daily: ...") with the period's word instead of "Daily"
+    ("Weekly ...", "28 Days: ...", as the published sample writes them)."""
+    title, desc = PAGE_METRICS[metric]
+    if period == "day":
+        return title, desc
+    word = PERIOD_WORD[period]
+    return (re.sub(r"^Daily\b", word, title) if title.startswith("Daily") else f"{word} {title}",
+            re.sub(r"^Daily:", f"{word}:", desc))
 
 
 def _reach_breakdown(total: int, dims: list[str]) -> list[dict]:
