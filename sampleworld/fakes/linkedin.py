@@ -317,7 +317,11 @@ class LinkedInApp(App):
         return resp
 
     def _handle(self, req: Request) -> Response:
-        if req.bearer() != self.token:
+        token = req.bearer()
+        if not token:
+            # LinkedIn's error-handling guide: no token at all is serviceErrorCode 401, no `code`
+            return _error(401, None, "Empty oauth2_access_token", 401)
+        if token != self.token:
             return _error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
         refused = version_refusal(req.headers.get("linkedin-version"), self.version_today())
         if refused is not None:
