@@ -25,6 +25,17 @@ the day the report was asked for (ISO; GA4's own `date` dimension is `YYYYMMDD`)
 the strings GA4 sent; any other field of a row is kept as it came. A row whose positional
 arrays do not match the headers cannot be flattened: it is landed as it came (plus the same
 metadata), and the loader rejects it for the key fields it lacks.
+
+What the report says about its own completeness travels with every row too:
+`data_loss_from_other_row` (`metadata.dataLossFromOtherRow`: rows beyond GA4's row limit were
+rolled into an `(other)` row) and `subject_to_thresholding` (`metadata.subjectToThresholding`:
+rows under Google's privacy thresholds may be missing), both false when GA4 leaves them out
+(proto3 JSON omits false; a relay that writes them as null means the same). The `(other)` row
+itself is an ordinary row (its dimension values are `(other)`, its metrics the sum of the
+rows rolled into it) and is landed like any other: dropping it would lose those sessions from
+every total. A report with either flag set is logged as a warning naming the property and day.
+Campaign labels such as `(organic)`, `(direct)`, `(referral)` and `(not set)` are values like
+any other.
 """
 
 from __future__ import annotations
@@ -76,11 +87,12 @@ def report_stream(dimensions: Sequence[str] = DEFAULT_DIMENSIONS, metrics: Seque
     return Stream(
         SOURCE, name, primary_key=("property_id", *dimensions),
         columns={"property_id": "VARCHAR", "report_date": "DATE", "currency_code": "VARCHAR",
-                 "time_zone": "VARCHAR", **{d: "VARCHAR" for d in dimensions}, **{m: _DECIMAL for m in metrics}},
+                 "time_zone": "VARCHAR", "data_loss_from_other_row": "BOOLEAN", "subject_to_thresholding": "BOOLEAN",
+                 **{d: "VARCHAR" for d in dimensions}, **{m: _DECIMAL for m in metrics}},
         cursor_field="report_date", restatement_days=3, disposition="replace_partition",
         description="GA4 runReport rows per property and day, flattened by header name ("
                     + ", ".join(dimensions) + "; " + ", ".join(metrics) + "), in the property's currency and "
-                    "time zone.")
+                    "time zone, with the report's data-loss flags (rows rolled into `(other)`, thresholding).")
 
 
 ANALYTICS_REPORT = report_stream()
@@ -131,13 +143,20 @@ def classify_ga4_error(resp: requests.Response, url: str, *,
     return FatalError(SOURCE, message, **kw)
 
 
+def report_flags(body: dict) -> dict[str, bool]:
+    """The report's data-loss flags as landed with each row: false when GA4 left them out."""
+    meta = body.get("metadata") or {}
+    return {"data_loss_from_other_row": meta.get("dataLossFromOtherRow") is True,
+            "subject_to_thresholding": meta.get("subjectToThresholding") is True}
+
+
 def flatten_report(body: dict, property_id: str, day: date | None = None) -> list[dict]:
     """The rows of a runReport response as dicts keyed by the header names (see module docstring)."""
     dims = [h.get("name") for h in body.get("dimensionHeaders") or []]
     metrics = [h.get("name") for h in body.get("metricHeaders") or []]
     meta = body.get("metadata") or {}
     extra = {"property_id": str(property_id), "currency_code": meta.get("currencyCode"),
-             "time_zone": meta.get("timeZone")}
+             "time_zone": meta.get("timeZone"), **report_flags(body)}
     if day is not None:
         extra["report_date"] = day.isoformat()
     out = []
@@ -205,11 +224,13 @@ class GA4Client:
         """
         seen: set[tuple] = set()
         offset, repeats, row_count = 0, 0, 0
+        warned: set[str] = set()
         while True:
             body = self.http.request_json("POST", f"{API_VERSION}/properties/{property_id}:runReport",
                                           json=self.request_body(day, offset))
             self.stats.pages += 1
             self._note_quota(property_id, body.get("propertyQuota"))
+            self._note_data_loss(property_id, day, body, warned)
             row_count = int(body.get("rowCount") or 0)
             page, fresh, rows = [], 0, 0
             for rec in flatten_report(body, property_id, day):
@@ -239,6 +260,22 @@ class GA4Client:
         if len(seen) < row_count:
             log.warning("[%s] property %s, %s: %d distinct rows read of the %d GA4 reported (the report "
                         "changed while it was paged?)", SOURCE, property_id, day, len(seen), row_count)
+
+    @staticmethod
+    def _note_data_loss(property_id: str, day: date, body: dict, warned: set[str]) -> None:
+        """Warn once per report (property and day) for each data-loss flag GA4 set on it."""
+        flags = report_flags(body)
+        if flags["data_loss_from_other_row"] and "other" not in warned:
+            warned.add("other")
+            log.warning("[%s] property %s, %s: GA4 rolled rows beyond its row limit into an (other) row "
+                        "(metadata.dataLossFromOtherRow); the (other) row is loaded as sent, totals hold but "
+                        "those rows' dimension values are lost (ask fewer or coarser dimensions, or a shorter "
+                        "range, to avoid it)", SOURCE, property_id, day)
+        if flags["subject_to_thresholding"] and "thresholding" not in warned:
+            warned.add("thresholding")
+            log.warning("[%s] property %s, %s: the report is subject to thresholding "
+                        "(metadata.subjectToThresholding); rows under Google's privacy thresholds may be missing "
+                        "(Google signals or demographic dimensions trigger it)", SOURCE, property_id, day)
 
     def _note_quota(self, property_id: str, quota: dict | None) -> None:
         if not quota:

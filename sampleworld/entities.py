@@ -46,15 +46,19 @@ GENDERS = ["F", "M", "U"]
 COUNTRIES = ["DE", "US", "FR", "GB", "NL", "ES", "IT", "AT", "CH", "SE"]
 
 
+# Where the roster's creators post; an influencer session arrives from its creator's platform.
+INFLUENCER_PLATFORMS = ("instagram", "youtube")
+
+
 @dataclass(frozen=True)
 class Channel:
     """A way traffic arrives, as GA4 would name it (source / medium) and as the marts group it."""
 
     key: str
-    source: str
+    source: str | None  # utm_source; None: per touch (influencers: each creator's own platform)
     medium: str
     group: str          # channel group: Paid Social, Organic Social, Paid Search, ...
-    platform: str | None  # the social or ad platform behind it, if any
+    platform: str | None  # the social or ad platform behind it, if one (influencers: per creator)
     is_paid: bool
     is_social: bool
     hubspot_source: str  # HubSpot's hs_analytics_source for contacts arriving this way
@@ -69,7 +73,7 @@ CHANNELS: list[Channel] = [
     Channel("x_organic", "x", "social", "Organic Social", "x", False, True, "SOCIAL_MEDIA"),
     Channel("linkedin_organic", "linkedin", "social", "Organic Social", "linkedin", False, True, "SOCIAL_MEDIA"),
     Channel("youtube_organic", "youtube", "social", "Organic Social", "youtube", False, True, "SOCIAL_MEDIA"),
-    Channel("influencer", "instagram", "influencer", "Organic Social", "instagram", False, True, "SOCIAL_MEDIA"),
+    Channel("influencer", None, "influencer", "Organic Social", None, False, True, "SOCIAL_MEDIA"),
     Channel("employee", "linkedin", "advocacy", "Organic Social", "linkedin", False, True, "SOCIAL_MEDIA"),
     Channel("organic_search", "google", "organic", "Organic Search", None, False, False, "ORGANIC_SEARCH"),
     Channel("email", "newsletter", "email", "Email", None, False, False, "EMAIL_MARKETING"),
@@ -168,7 +172,7 @@ def _influencers(spec: "WorldSpec") -> list[dict]:
     out = []
     for i in range(4 * spec.scale):
         out.append({"influencer_id": f"inf{i + 1:03d}", "handle": f"creator_{i + 1:03d}",
-                    "platform": "instagram" if i % 2 == 0 else "youtube",
+                    "platform": INFLUENCER_PLATFORMS[i % 2],
                     "followers": rng.randint(20_000, 900_000),
                     "fee_eur": str(Decimal(rng.randint(8, 60)) * 100), "copy": i // 4,
                     # The first one's audience converts, the second's does not (planted truth).

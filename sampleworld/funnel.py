@@ -5,6 +5,10 @@ revenue of those first purchases.
 Ads generators derive their clicks from the paid rows, organic generators their link clicks
 from the organic social rows, GA4 reports the sessions, HubSpot creates the contacts and
 deals. A pure function of the spec: any generator may call it and gets the same numbers.
+
+Influencer traffic comes one row per campaign and creator, from the creator's own platform
+(the roster's `platform` as `utm_source`: `instagram` or `youtube`), so the channel's sessions
+split between Instagram and YouTube by each creator's share.
 """
 
 from __future__ import annotations
@@ -38,9 +42,9 @@ CLICK_TO_SESSION = Decimal("0.85")
 class FunnelRow:
     day: date
     channel: str
-    utm_source: str
+    utm_source: str            # influencers: the creator's own platform (instagram, youtube)
     utm_medium: str
-    utm_campaign: str          # "(not set)" when no campaign
+    utm_campaign: str          # "(not set)" when no campaign (GA4 labels it by kind of traffic)
     utm_content: str | None    # influencer or employee handle, when that is the touch
     sessions: int
     sessions_untagged: int     # of `sessions`, arriving without UTMs (GA4 sees a referral)
@@ -66,30 +70,32 @@ def _rows_for_day(ents: Entities, day: date) -> list[FunnelRow]:
     out: list[FunnelRow] = []
     for ch in CHANNELS:
         base = _BASE_SESSIONS[ch.key] * spec.scale * weekday
-        touches: list[tuple[str, str | None, float]] = []  # (utm_campaign, utm_content, weight)
+        # (utm_source, utm_campaign, utm_content, weight)
+        touches: list[tuple[str | None, str, str | None, float]] = []
         if ch.key == "influencer":
+            # One touch per creator of the campaign, from the creator's own platform (roster).
             camps = campaigns_on(ents, "influencer", day)
             for camp in camps:
                 for inf in (i for i in ents.influencers if i["copy"] == camp.copy):
-                    touches.append((camp.utm_campaign, inf["handle"], float(inf["effectiveness"])))
+                    touches.append((inf["platform"], camp.utm_campaign, inf["handle"], float(inf["effectiveness"])))
             if not touches:
                 continue
         elif ch.key == "employee":
-            touches = [("employee_advocacy", None, 1.0)]
+            touches = [(ch.source, "employee_advocacy", None, 1.0)]
         elif ch.is_paid:
             camps = campaigns_on(ents, ch.key, day)
             if not camps:
                 continue
-            touches = [(c.utm_campaign, None, float(c.daily_budget_eur) / 200) for c in camps]
+            touches = [(ch.source, c.utm_campaign, None, float(c.daily_budget_eur) / 200) for c in camps]
         elif ch.is_social:
             camps = campaigns_on(ents, ch.key, day)
-            touches = [("(not set)", None, 1.0)] + [(c.utm_campaign, None, 0.5) for c in camps]
+            touches = [(ch.source, "(not set)", None, 1.0)] + [(ch.source, c.utm_campaign, None, 0.5) for c in camps]
         else:
-            touches = [("(not set)", None, 1.0)]
+            touches = [(ch.source, "(not set)", None, 1.0)]
         # The channel's traffic is shared among its touches (an influencer's share also
         # depends on how well their audience converts to visits: the planted truth).
-        total_weight = len(touches) if ch.key == "influencer" else sum(w for _, _, w in touches)
-        for utm_campaign, content, weight in touches:
+        total_weight = len(touches) if ch.key == "influencer" else sum(t[-1] for t in touches)
+        for utm_source, utm_campaign, content, weight in touches:
             sessions = max(0, round(base * weight / total_weight * rng.uniform(0.75, 1.25)))
             if sessions == 0:
                 continue
@@ -99,7 +105,7 @@ def _rows_for_day(ents: Entities, day: date) -> list[FunnelRow]:
             leads = _binomial(rng, sessions, min(0.5, _LEAD_RATE[ch.group] * quality))
             customers = _binomial(rng, sessions, min(0.2, _CUSTOMER_RATE[ch.group] * quality))
             revenue = sum((Decimal(rng.randint(3500, 16000)) / 100 for _ in range(customers)), Decimal("0"))
-            out.append(FunnelRow(day, ch.key, ch.source, ch.medium, utm_campaign, content, sessions, untagged,
+            out.append(FunnelRow(day, ch.key, utm_source, ch.medium, utm_campaign, content, sessions, untagged,
                                  engaged, leads, customers, revenue))
     return out
 

@@ -25,7 +25,7 @@ from sampleworld.entities import build
 from sampleworld.funnel import funnel
 from sampleworld.jsonl import write_json
 
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 DEFAULT_START = date(2026, 6, 1)
 DEFAULT_END = date(2026, 6, 28)
 DEFAULT_SEED = 42
@@ -77,16 +77,20 @@ def domains():
 
 def planted_truths(spec: WorldSpec, ents, domain_truths: dict) -> dict:
     """What the marts must recover: the crisis window, the A/B winner, the influencer that works
-    and the one that does not, and totals per channel."""
+    and the one that does not, totals per channel, and the influencer channel's totals per
+    platform its creators post on (the roster's; each creator's traffic comes from there)."""
     per_channel: dict[str, dict] = {}
+    per_platform: dict[str, dict] = {}
     for r in funnel(spec):
-        t = per_channel.setdefault(r.channel, {"sessions": 0, "sessions_untagged": 0, "leads": 0,
-                                               "new_customers": 0, "revenue_eur": Decimal(0)})
-        t["sessions"] += r.sessions
-        t["sessions_untagged"] += r.sessions_untagged
-        t["leads"] += r.leads
-        t["new_customers"] += r.new_customers
-        t["revenue_eur"] += r.revenue_eur
+        totals = [per_channel.setdefault(r.channel, _funnel_totals())]
+        if r.channel == "influencer":
+            totals.append(per_platform.setdefault(r.utm_source, _funnel_totals()))
+        for t in totals:
+            t["sessions"] += r.sessions
+            t["sessions_untagged"] += r.sessions_untagged
+            t["leads"] += r.leads
+            t["new_customers"] += r.new_customers
+            t["revenue_eur"] += r.revenue_eur
     for key, domain in (("meta_paid", "meta_ads"), ("google_cpc", "google_ads"), ("linkedin_paid", "linkedin_ads")):
         if key in per_channel and "spend_eur" in domain_truths.get(domain, {}):
             per_channel[key]["spend_eur"] = domain_truths[domain]["spend_eur"]
@@ -97,7 +101,14 @@ def planted_truths(spec: WorldSpec, ents, domain_truths: dict) -> dict:
         "influencer_that_works": influencers[-1]["handle"],
         "influencer_that_does_not": influencers[0]["handle"],
         "totals_per_channel": {k: {**v, "revenue_eur": f"{v['revenue_eur']:.2f}"} for k, v in sorted(per_channel.items())},
+        "influencer_totals_per_platform": {
+            p: {"handles": sorted(i["handle"] for i in ents.influencers if i["platform"] == p),
+                **v, "revenue_eur": f"{v['revenue_eur']:.2f}"} for p, v in sorted(per_platform.items())},
     }
+
+
+def _funnel_totals() -> dict:
+    return {"sessions": 0, "sessions_untagged": 0, "leads": 0, "new_customers": 0, "revenue_eur": Decimal(0)}
 
 
 _GENERATING = threading.Lock()

@@ -13,18 +13,23 @@ import pytest
 import requests
 
 from extractors.ga4 import (ANALYTICS_REPORT, DEFAULT_DIMENSIONS, DEFAULT_METRICS, GA4Client, classify_ga4_error,
-                            report_stream)
+                            flatten_report, report_stream)
 from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
+from orchestration.assets.streams import raw_table
 from sampleworld.fakes.ga4 import DEFAULT_TOKEN, GA4App
+from sampleworld.gen.ga4 import PROPERTY as GA4_PROPERTY
 from stream_harness import by_key, days, run_stream
+from warehouse.loader import connect
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
 FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
                      repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.1, seed=11)
 WEEK = days(date(2026, 6, 1), date(2026, 6, 7))
-META = ("property_id", "currency_code", "time_zone", "report_date")
+META = ("property_id", "currency_code", "time_zone", "report_date", "data_loss_from_other_row",
+        "subject_to_thresholding")
 KEY = ANALYTICS_REPORT.primary_key
+PROPERTY = GA4_PROPERTY["property_id"]
 
 
 @pytest.fixture
@@ -41,14 +46,17 @@ def client(srv, token=DEFAULT_TOKEN, sleeps=None, **kw) -> GA4Client:
 
 
 def expected(app: GA4App, day_list) -> dict[tuple, dict]:
-    """What the fake serves now, as the extractor lands it (flattened, with the metadata)."""
+    """What the fake serves now, as the extractor lands it (flattened, with the metadata: the
+    day's data-loss flags as the fake decides them)."""
     wanted = {d.strftime("%Y%m%d"): d for d in day_list}
     out = []
     for r in app.current_rows():
         if r["date"] in wanted:
-            p = app.properties[r["property_id"]]
+            p, day = app.properties[r["property_id"]], wanted[r["date"]]
             out.append({**r, "currency_code": p["currency_code"], "time_zone": p["time_zone"],
-                        "report_date": wanted[r["date"]].isoformat()})
+                        "report_date": day.isoformat(),
+                        "data_loss_from_other_row": (r["property_id"], day) in app.overflow,
+                        "subject_to_thresholding": app.google_signals})
     return by_key(out, KEY)
 
 
@@ -185,3 +193,56 @@ def test_dimensions_and_metrics_are_configuration(fake, tmp_path):
     assert set(next(iter(rows.values()))) - {EXTRA_FIELD} == {*META, "date", "sessionSource", "sessions",
                                                               "totalRevenue"}
     assert ANALYTICS_REPORT.primary_key == ("property_id", *DEFAULT_DIMENSIONS)
+
+
+def test_other_row_and_data_loss_flags_land_in_raw_and_are_warned_about(world, tmp_path, caplog):
+    """A report whose rows were rolled into `(other)` (row limit) and that is subject to
+    thresholding (Google signals): the `(other)` row lands as a row like any other, both flags
+    are on every landed row of that day and in their raw columns, and a warning names the
+    property and the day."""
+    caplog.set_level(logging.WARNING)
+    app = GA4App(world, row_limit=300, google_signals=True)
+    overflowing = sorted(d for p, d in app.overflow)
+    assert overflowing and len(overflowing) < len(WEEK), "some days of the test world should overflow 300 rows"
+    with FakeServer(app, FAULTS) as srv:
+        run = run_stream(client(srv), ANALYTICS_REPORT, tmp_path, WEEK)
+    assert by_key(run.records, KEY) == expected(app, WEEK)
+    others = [r for r in run.records if r["sessionSource"] == "(other)"]
+    assert sorted(r["report_date"] for r in others) == [d.isoformat() for d in overflowing]
+    assert all(r[d] == "(other)" for r in others for d in DEFAULT_DIMENSIONS if d != "date")
+    with connect(tmp_path / "w.duckdb") as con:
+        flags = con.execute(f"""
+            select report_date, bool_and(data_loss_from_other_row), bool_or(data_loss_from_other_row),
+                   bool_and(subject_to_thresholding), sum(sessions) filter (where landingPage = '(other)')
+            from {raw_table(ANALYTICS_REPORT).name} group by 1 order by 1""").fetchall()
+    assert [(d, a, o, t) for d, a, o, t, _ in flags] == [(d, d in overflowing, d in overflowing, True) for d in WEEK]
+    assert all(s > 0 for d, *_, s in flags if d in overflowing)   # the rolled-up sessions are in raw
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    for day in WEEK:
+        about = [m for m in warnings if f"property {PROPERTY}, {day}:" in m]
+        assert sum("(other)" in m and "dataLossFromOtherRow" in m for m in about) == (day in overflowing)
+        assert sum("subjectToThresholding" in m for m in about) == 1    # once a report, not once a page
+
+
+def test_reports_without_data_loss_land_false_flags_and_warn_nothing(fake, tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    run = run_stream(client(fake), ANALYTICS_REPORT, tmp_path, [date(2026, 6, 2)])
+    assert run.records and all(r["data_loss_from_other_row"] is False and r["subject_to_thresholding"] is False
+                               for r in run.records)
+    assert not [r for r in caplog.records if "dataLossFromOtherRow" in r.getMessage()
+                or "subjectToThresholding" in r.getMessage()]
+
+
+@pytest.mark.parametrize("metadata, flags", [
+    ({"currencyCode": "EUR", "timeZone": "Europe/Berlin"}, (False, False)),            # proto3: false left out
+    ({"dataLossFromOtherRow": None, "subjectToThresholding": None}, (False, False)),   # a relay's explicit nulls
+    ({"dataLossFromOtherRow": True}, (True, False)),
+    ({"subjectToThresholding": True}, (False, True)),
+])
+def test_flags_are_read_from_the_report_metadata(metadata, flags):
+    body = {"dimensionHeaders": [{"name": "date"}], "metricHeaders": [{"name": "sessions", "type": "TYPE_INTEGER"}],
+            "rows": [{"dimensionValues": [{"value": "(other)"}], "metricValues": [{"value": "7"}]}],
+            "metadata": metadata}
+    (row,) = flatten_report(body, "1", date(2026, 6, 1))
+    assert (row["data_loss_from_other_row"], row["subject_to_thresholding"]) == flags
+    assert row["date"] == "(other)" and row["sessions"] == "7"

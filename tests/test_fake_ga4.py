@@ -19,6 +19,7 @@ from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
 from sampleworld.fakes.ga4 import DEFAULT_TOKEN, GA4App
 from sampleworld.gen import ga4 as ga4_gen
 from sampleworld.gen.ga4 import DIMENSIONS, channel_of
+from sampleworld.world import WorldSpec, planted_truths
 
 from conftest import TEST_SPEC
 
@@ -115,7 +116,7 @@ def test_totals_per_channel_equal_the_funnel(world):
     for line in (world / "ga4" / "report_rows.jsonl").read_text().splitlines():
         r = json.loads(line)
         if r["sessionMedium"] == "referral":
-            assert r["sessionCampaignName"] == "(not set)"
+            assert r["sessionCampaignName"] == "(referral)"
             untagged[channel_of(r["sessionSource"], r["sessionMedium"])] += r["sessions"]
     assert dict(untagged) == {k: v["sessions_untagged"] for k, v in planted.items() if v["sessions_untagged"]}
     # The fake serves those final values for every day out of the 3-day restatement window.
@@ -179,6 +180,11 @@ def test_errors(world):
                                   headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}, timeout=10).status_code
                     for _ in range(3)]
         assert statuses == [200, 200, 429]  # 4 tokens a request, 8 a day
+    with FakeServer(GA4App(world, tokens_per_hour=8)) as srv:
+        answers = [requests.post(f"{srv.url}/v1beta/properties/{PROPERTY}:runReport", json={**full_body(), "limit": 1},
+                                 headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}, timeout=10) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[2].json()["error"]["message"] == "Exhausted property tokens per hour."  # retryable, not fatal
 
 
 def test_restatement_moves_only_the_last_three_days(world):
@@ -206,3 +212,166 @@ def test_generator_is_deterministic(tmp_path):
     assert one == two
     for name in ("properties.json", "report_rows.jsonl"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+# --- what the issue asked to see: GA4's campaign labels, creators on their own platforms ------
+
+def _default_world_ga4(tmp_path):
+    """The GA4 domain of `make run`'s world (the default spec), generated alone."""
+    spec = WorldSpec()
+    ents = build(spec)
+    ga4_gen.generate(spec, ents, tmp_path / "ga4")
+    return ents, planted_truths(spec, ents, {})
+
+
+def test_make_runs_world_labels_campaigns_as_ga4_and_splits_influencers_by_platform(tmp_path):
+    """The rows `make run` serves: untagged social sessions under `(referral)`, organic search
+    under `(organic)`, direct under `(direct)`; influencer sessions from Instagram and YouTube,
+    each creator from the platform the roster says, summing to the planted split."""
+    ents, planted = _default_world_ga4(tmp_path)
+    app = GA4App(tmp_path)
+    with FakeServer(app) as srv:
+        rows, _ = report(srv.url, {**full_body(WorldSpec().start, WorldSpec().end),
+                                   "dimensions": [{"name": d} for d in ("sessionSource", "sessionMedium",
+                                                                        "sessionCampaignName",
+                                                                        "sessionManualAdContent")]}, limit=40)
+    labels = defaultdict(set)
+    for r in rows:
+        labels[(channel_of(r["sessionSource"], r["sessionMedium"]), r["sessionMedium"] == "referral")].add(
+            r["sessionCampaignName"])
+    social = {"facebook_organic", "instagram_organic", "x_organic", "linkedin_organic", "youtube_organic",
+              "influencer", "employee"}
+    assert {ch for ch, untagged in labels if untagged} == social    # every social channel has untagged visits
+    assert all(labels[(ch, True)] == {"(referral)"} for ch in social)
+    assert labels[("organic_search", False)] == {"(organic)"} and labels[("direct", False)] == {"(direct)"}
+    campaigns = {c.utm_campaign for c in ents.campaigns} | {"employee_advocacy"}
+    for (ch, untagged), names in labels.items():
+        if not untagged and ch not in ("organic_search", "direct"):
+            assert names <= campaigns | {"(not set)"}, ch   # tagged without utm_campaign: GA4 cannot tell
+    assert "(not set)" in labels[("email", False)]
+    # Influencers: each creator's tagged sessions come from the roster's platform ...
+    roster = {i["handle"]: i["platform"] for i in ents.influencers}
+    by_platform: dict[str, int] = defaultdict(int)
+    untagged_by_host: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r["sessionMedium"] == "influencer":
+            assert r["sessionSource"] == roster[r["sessionManualAdContent"]]
+            by_platform[r["sessionSource"]] += int(r["sessions"])
+        elif channel_of(r["sessionSource"], r["sessionMedium"]) == "influencer":
+            untagged_by_host[r["sessionSource"]] += int(r["sessions"])
+    # ... and untagged ones from the platform's referrer: l.instagram.com, youtube.com
+    by_platform["instagram"] += untagged_by_host.pop("l.instagram.com", 0)
+    by_platform["youtube"] += untagged_by_host.pop("youtube.com", 0)
+    assert not untagged_by_host
+    split = planted["influencer_totals_per_platform"]
+    assert dict(by_platform) == {p: t["sessions"] for p, t in split.items()}
+    assert set(split) == {"instagram", "youtube"} and all(t["sessions"] > t["sessions_untagged"] > 0
+                                                          for t in split.values())
+    assert {p: t["handles"] for p, t in split.items()} == \
+        {p: sorted(h for h, q in roster.items() if q == p) for p in ("instagram", "youtube")}
+
+
+# --- the (other) row and the data-loss flags ------------------------------------------------
+
+def _by_day(rows: list[dict]) -> dict[str, list]:
+    out: dict[str, list] = defaultdict(lambda: [0, 0, 0, 0, Decimal(0)])
+    for r in rows:
+        acc = out[r["date"]]
+        for i, m in enumerate(METRICS[:4]):
+            acc[i] += int(r[m])
+        acc[4] += Decimal(r["totalRevenue"])
+    return dict(out)
+
+
+def test_rows_beyond_the_row_limit_roll_into_the_other_row(world):
+    limit = 60
+    full, capped = GA4App(world), GA4App(world, row_limit=limit)
+    per_day = defaultdict(int)
+    for r in full.current_rows(PROPERTY):
+        per_day[r["date"]] += 1
+    assert max(per_day.values()) > limit    # the test world overflows a 60-row table
+    with FakeServer(capped) as srv:
+        rows, _ = report(srv.url, full_body(), limit=97)
+        url = f"{srv.url}/v1beta/properties/{PROPERTY}:runReport"
+        _, first = call("POST", url, json={**full_body(), "limit": 5})
+        _, summary = call("POST", url, json={**full_body(),
+                                             "dimensions": [{"name": "date"}, {"name": "sessionSource"}]})
+        _, filtered = call("POST", url, json={**full_body(), "dimensionFilter": {"filter": {
+            "fieldName": "sessionSource", "stringFilter": {"value": "google"}}}})
+        _, derived = call("POST", url, json={**full_body(), "dimensions": [
+            {"name": "date"}, {"name": "landingPagePlusQueryString"}, {"name": "sessionSourceMedium"},
+            {"name": "sessionDefaultChannelGroup"}]})
+    others = [r for r in rows if r["sessionSource"] == "(other)"]
+    # one (other) row a day that overflowed, the day's date kept, every other dimension (other)
+    assert sorted(r["date"] for r in others) == sorted(d for d, n in per_day.items() if n > limit)
+    assert all(r[d] == "(other)" for r in others for d in DIMENSIONS if d != "date")
+    counted = defaultdict(int)
+    for r in rows:
+        counted[r["date"]] += 1
+    assert all(counted[d] == min(n, limit) for d, n in per_day.items())
+    # its metrics are the rolled-up rows' sum: every day's totals still match
+    assert {tuple(r[d] for d in DIMENSIONS): r for r in rows} == simulator(capped)
+    assert _by_day(rows) == _by_day(list(full.current_rows(PROPERTY)))
+    # the most visited rows are the ones kept
+    kept = {tuple(r[d] for d in DIMENSIONS) for r in rows}
+    for d in {r["date"] for r in others}:
+        day = [r for r in full.current_rows(PROPERTY) if r["date"] == d]
+        lost = [int(r["sessions"]) for r in day if tuple(r[x] for x in DIMENSIONS) not in kept]
+        stayed = [int(r["sessions"]) for r in day if tuple(r[x] for x in DIMENSIONS) in kept]
+        assert len(lost) == per_day[d] - limit + 1 and min(stayed) >= max(lost)
+    assert first["metadata"] == {"dataLossFromOtherRow": True, "currencyCode": "EUR", "timeZone": "Europe/Berlin"}
+    # a report without a landing page reads the summary table: no (other) row, no flag
+    assert "dataLossFromOtherRow" not in summary["metadata"]
+    assert all(v["value"] != "(other)" for r in summary["rows"] for v in r["dimensionValues"])
+    # a filter drops the (other) row, the flag still says data was lost (as documented)
+    assert filtered["metadata"]["dataLossFromOtherRow"] is True
+    assert {r["dimensionValues"][1]["value"] for r in filtered["rows"]} == {"google"}
+    # derived dimensions of the (other) row are (other) too, its day's are not
+    other_derived = [[v["value"] for v in r["dimensionValues"]] for r in derived["rows"]
+                     if r["dimensionValues"][1]["value"] == "(other)"]
+    assert other_derived and all(v[0] != "(other)" and v[1:] == ["(other)"] * 3 for v in other_derived)
+
+
+def test_the_other_row_sums_restated_values_on_provisional_days(world):
+    full, capped = GA4App(world), GA4App(world, row_limit=60)
+    full.restate()
+    capped.restate()
+    assert _by_day(list(capped.current_rows(PROPERTY))) == _by_day(list(full.current_rows(PROPERTY)))
+
+
+def test_google_signals_make_reports_subject_to_thresholding(world):
+    with FakeServer(GA4App(world, google_signals=True)) as srv:
+        url = f"{srv.url}/v1beta/properties/{PROPERTY}:runReport"
+        _, one = call("POST", url, json={**full_body(), "limit": 5})
+        _, two = call("POST", url, json={**full_body(), "limit": 5})
+    assert one["metadata"]["subjectToThresholding"] is True and "dataLossFromOtherRow" not in one["metadata"]
+    assert one["propertyQuota"]["potentiallyThresholdedRequestsPerHour"] == {"consumed": 1, "remaining": 119}
+    assert two["propertyQuota"]["potentiallyThresholdedRequestsPerHour"] == {"consumed": 1, "remaining": 118}
+    with FakeServer(GA4App(world, google_signals=True)) as srv:
+        srv.app.quota_limits["potentiallyThresholdedRequestsPerHour"] = 1
+        url = f"{srv.url}/v1beta/properties/{PROPERTY}:runReport"
+        statuses = [requests.post(url, json={**full_body(), "limit": 1}, timeout=10,
+                                  headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}) for _ in range(2)]
+    assert statuses[0].status_code == 200 and statuses[1].status_code == 429
+    assert statuses[1].json()["error"]["message"] == "Exhausted potentially thresholded requests quota."
+
+
+def test_row_limit_must_be_a_positive_number_of_rows(world):
+    with pytest.raises(ValueError, match="row_limit"):
+        GA4App(world, row_limit=0)
+
+
+def test_row_limit_and_google_signals_come_from_the_environment_for_make_run(world, monkeypatch):
+    from sampleworld.fakes.ga4 import make_app
+    default = make_app(world)
+    assert (default.row_limit, default.google_signals, default.overflow) == (50_000, False, {})
+    monkeypatch.setenv("SKW_FAKE_GA4_ROW_LIMIT", "100")
+    monkeypatch.setenv("SKW_FAKE_GA4_GOOGLE_SIGNALS", "on")
+    app = make_app(world)
+    assert (app.row_limit, app.google_signals) == (100, True) and app.overflow
+    for name, value in (("SKW_FAKE_GA4_ROW_LIMIT", "-3"), ("SKW_FAKE_GA4_GOOGLE_SIGNALS", "yes")):
+        monkeypatch.setenv("SKW_FAKE_GA4_ROW_LIMIT", "100")
+        monkeypatch.setenv("SKW_FAKE_GA4_GOOGLE_SIGNALS", "off")
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValueError, match=name):
+            make_app(world)

@@ -6,7 +6,9 @@ generator agrees with the funnel and is deterministic."""
 from __future__ import annotations
 
 import json
+import random
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -17,7 +19,9 @@ import fake_client
 from sampleworld.entities import build
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
 from sampleworld.fakes.hubspot import CONTACTS_ONLY_TOKEN, DEFAULT_TOKEN, MODIFIED, HubSpotApp, to_ms
+from sampleworld.funnel import FunnelRow
 from sampleworld.gen import hubspot as hubspot_gen
+from sampleworld.world import WorldSpec
 
 from conftest import TEST_SPEC
 
@@ -282,3 +286,49 @@ def test_generator_is_deterministic(tmp_path):
     assert one == two
     for name in ("contacts.jsonl", "deals.jsonl", "deal_contacts.jsonl"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+NETWORK = {"instagram": "Instagram", "youtube": "YouTube"}
+CREATOR_HOSTS = {"l.instagram.com": "instagram", "youtube.com": "youtube"}
+
+
+def test_influencer_contacts_name_the_creators_own_platform(tmp_path):
+    """Original source of a contact an influencer brought: SOCIAL_MEDIA, drill-down 1 the
+    network the creator posts on (roster), drill-down 2 the campaign (or, untagged, the
+    platform's referrer); `utm_source` is that platform. Three months of `make run`'s seed,
+    so both platforms' creators bring contacts."""
+    spec = WorldSpec(end=date(2026, 8, 31))
+    ents = build(spec)
+    truths = hubspot_gen.generate(spec, ents, tmp_path)
+    roster = {i["handle"]: i["platform"] for i in ents.influencers}
+    tagged: dict[str, int] = defaultdict(int)
+    untagged: dict[str, int] = defaultdict(int)
+    for line in (tmp_path / "contacts.jsonl").read_text().splitlines():
+        p = json.loads(line)["properties"]
+        if p.get("utm_medium") == "influencer":
+            platform = roster[p["utm_content"]]
+            assert p["utm_source"] == platform
+            assert (p["hs_analytics_source"], p["hs_analytics_source_data_1"], p["hs_analytics_source_data_2"]) == \
+                ("SOCIAL_MEDIA", NETWORK[platform], p["utm_campaign"])
+            tagged[platform] += 1
+        elif p.get("hs_analytics_source_data_2") in CREATOR_HOSTS:
+            platform = CREATOR_HOSTS[p["hs_analytics_source_data_2"]]
+            assert "utm_source" not in p
+            assert (p["hs_analytics_source"], p["hs_analytics_source_data_1"]) == ("SOCIAL_MEDIA", NETWORK[platform])
+            untagged[platform] += 1
+    assert set(tagged) == {"instagram", "youtube"} and untagged
+    assert sum(tagged.values()) + sum(untagged.values()) == truths["contacts_by_channel"]["influencer"]
+
+
+@pytest.mark.parametrize("platform, untagged, want", [
+    ("youtube", True, ("YouTube", "youtube.com", None)),
+    ("youtube", False, ("YouTube", "summer_launch_2026", "youtube")),
+    ("instagram", True, ("Instagram", "l.instagram.com", None)),
+    ("instagram", False, ("Instagram", "summer_launch_2026", "instagram")),
+])
+def test_influencer_attribution_per_platform(platform, untagged, want):
+    row = FunnelRow(date(2026, 6, 3), "influencer", platform, "influencer", "summer_launch_2026", "creator_002",
+                    10, 1, 5, 1, 0, Decimal(0))
+    p = hubspot_gen._attribution(random.Random(0), row, untagged)
+    assert p["hs_analytics_source"] == p["hs_latest_source"] == "SOCIAL_MEDIA"
+    assert (p["hs_analytics_source_data_1"], p["hs_analytics_source_data_2"], p.get("utm_source")) == want

@@ -76,6 +76,8 @@ def test_published_run_reports_land_in_raw(shared_dir, tmp_path, name, dims, met
         assert [got[m] for m in metrics] == [Decimal(v["value"]) for v in row["metricValues"]]
         assert (got["property_id"], got["currency_code"], got["time_zone"], got["report_date"]) == \
             ("123", "USD", "America/Los_Angeles", day)
+        # the relay's explicit nulls for unset flags land as false (GA4 itself leaves them out)
+        assert (got["data_loss_from_other_row"], got["subject_to_thresholding"]) == (False, False)
 
 
 def test_published_crm_record_lands_as_a_deal(shared_dir, tmp_path):

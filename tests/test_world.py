@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from sampleworld.entities import build
 from sampleworld.world import WorldSpec, file_digest, generate
 
 from conftest import TEST_SPEC
@@ -68,3 +69,33 @@ def test_every_fake_starts_and_answers(fakes):
         assert srv.url.startswith("http://127.0.0.1:")
         resp = requests.get(srv.url + "/", timeout=5)
         assert resp.status_code >= 400, name
+
+
+def test_influencer_totals_split_by_the_creators_platforms(world):
+    """The planted split: the influencer channel's totals per platform its creators post on
+    (the roster's), adding up to the channel's totals."""
+    planted = json.loads((world / "truths.json").read_text())["planted"]
+    channel, split = planted["totals_per_channel"]["influencer"], planted["influencer_totals_per_platform"]
+    roster = {r["handle"]: r["platform"] for r in build(TEST_SPEC).influencers}
+    assert {p: t["handles"] for p, t in split.items()} == \
+        {p: sorted(h for h, q in roster.items() if q == p) for p in set(roster.values())}
+    assert set(split) == {"instagram", "youtube"} and all(t["sessions"] > 0 for t in split.values())
+    for k in ("sessions", "sessions_untagged", "leads", "new_customers"):
+        assert sum(t[k] for t in split.values()) == channel[k], k
+    assert sum(Decimal(t["revenue_eur"]) for t in split.values()) == Decimal(channel["revenue_eur"])
+
+
+def test_creators_sponsored_links_carry_their_own_platform(world):
+    """The tracked link in a creator's sponsored post (listening) is the one their sessions
+    arrive with: `utm_source` is the platform the roster says they post on."""
+    from urllib.parse import parse_qs, urlsplit
+    roster = {r["handle"]: r["platform"] for r in build(TEST_SPEC).influencers}
+    seen = set()
+    for line in (world / "listening" / "mentions.jsonl").read_text().splitlines():
+        m = json.loads(line)
+        for link in m.get("links", []):
+            q = parse_qs(urlsplit(link).query)
+            if q.get("utm_medium") == ["influencer"]:
+                assert q["utm_source"] == [roster[q["utm_content"][0]]] == [m["platform"]], link
+                seen.add(m["platform"])
+    assert seen == {"instagram", "youtube"}

@@ -17,11 +17,35 @@
   requests quota.", no Retry-After header, as Google sends none).
 - The last 3 days before the world's "today" are provisional: sessions, engaged sessions,
   key events, purchases and revenue move with the restatement epoch (one factor per row).
+- The `(other)` row (GA4 help, "About the (other) row"; `ResponseMetaData.dataLossFromOtherRow`):
+  a report that asks for a landing page (`landingPage`, `landingPagePlusQueryString`) is
+  served from the day's detailed table, which holds at most `row_limit` rows per property and
+  day (default 50,000, a standard property's limit; the default world stays far below it, so
+  set it low to see one). Beyond it, the least visited rows (fewest sessions, then dimension
+  values) are rolled into one row per day whose dimension values are all `(other)` but the
+  day's (`date`, `year`, `month`, `yearMonth`), carrying their summed metrics, so totals still
+  match. Reports without a landing page come from the smaller summary tables and keep every
+  row. `metadata.dataLossFromOtherRow: true` is set when the table a report reads rolled rows
+  up on any day of its range, whatever the filters (as documented: the `(other)` row may be
+  filtered out and the flag still says data was lost).
+- Thresholding (GA4 help, "Data thresholds"): thresholds apply when Google signals is on for
+  the property (reporting identity Blended or Observed). `GA4App(google_signals=True)` makes
+  every report `metadata.subjectToThresholding: true` and counts it against the
+  `potentiallyThresholdedRequestsPerHour` quota (120 an hour; past it, 429 "Exhausted
+  potentially thresholded requests quota."). It withholds no rows (the API allows a report
+  subject to thresholding with nothing absent), so totals stay exact. Off by default.
+  `make run` and `make serve-fakes` take both from `SKW_FAKE_GA4_ROW_LIMIT` and
+  `SKW_FAKE_GA4_GOOGLE_SIGNALS` (see `make_app`).
+- Both flags are left out when false, as proto3 JSON does (published samples relayed by
+  Site Kit's PHP proxy show them as explicit nulls; the API itself sends nothing).
+- Campaign labels are the generator's: `(organic)`, `(direct)`, `(referral)` for traffic
+  without a campaign, `(not set)` where GA4 cannot tell (`sampleworld/gen/ga4.py`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -40,6 +64,12 @@ DOMAINS = ("ga4",)
 DEFAULT_TOKEN = "sample-ga4-token"
 DEFAULT_LIMIT = 10_000
 MAX_LIMIT = 250_000
+# Rows a standard property's detailed daily table holds before rolling the rest into (other).
+ROW_LIMIT = 50_000
+OTHER = "(other)"
+# Dimensions that send a report to the detailed (row-limited) table.
+DETAIL_DIMENSIONS = frozenset({"landingPage", "landingPagePlusQueryString"})
+_DATE_DIMENSIONS = frozenset({"date", "yearMonth", "year", "month"})
 WINDOW = restatement.WINDOWS["ga4"]
 # Metric name -> (GA4 type, how it is computed from the stored metrics).
 INT_METRICS = ("sessions", "engagedSessions", "keyEvents", "ecommercePurchases")
@@ -76,9 +106,14 @@ class GA4App(App):
     name = "ga4"
 
     def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, tokens_per_day: int = QUOTA["tokensPerDay"],
-                 tokens_per_hour: int = QUOTA["tokensPerHour"]):
+                 tokens_per_hour: int = QUOTA["tokensPerHour"], row_limit: int = ROW_LIMIT,
+                 google_signals: bool = False):
         world_dir = Path(world_dir)
+        if not isinstance(row_limit, int) or row_limit < 1:
+            raise ValueError(f"GA4 fake: row_limit must be a positive number of rows a day, not {row_limit!r}")
         self.token = token
+        self.row_limit = row_limit
+        self.google_signals = google_signals
         truths_path = world_dir / "truths.json"
         truths = json.loads(truths_path.read_text()) if truths_path.exists() else {}
         self.as_of = date.fromisoformat(truths.get("spec", {}).get("as_of", "2100-01-01"))
@@ -94,8 +129,14 @@ class GA4App(App):
                 day = date(int(r["date"][:4]), int(r["date"][4:6]), int(r["date"][6:]))
                 self.rows[(r["property_id"], day)].append(
                     (dims, tuple(r[m] for m in INT_METRICS), Decimal(r["totalRevenue"])))
+        # Days whose detailed table overflows: (rows kept, rows rolled into (other)).
+        self.overflow: dict[tuple[str, date], tuple[list, list]] = {}
+        for key, rows in self.rows.items():
+            if len(rows) > row_limit:
+                ranked = sorted(rows, key=lambda row: (-row[1][0], row[0]))
+                self.overflow[key] = (ranked[:row_limit - 1], ranked[row_limit - 1:])
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[int, list, dict]] = {}
+        self._cache: dict[str, tuple[int, list, dict, bool]] = {}
         self._used: dict[tuple[str, str, int], int] = defaultdict(int)
         self.calls: dict[str, int] = defaultdict(int)
 
@@ -109,14 +150,32 @@ class GA4App(App):
         return (dims, tuple(restatement.restated_int(v, day, self.as_of, WINDOW, self.epoch, salt) for v in ints),
                 restatement.restated_money(revenue, day, self.as_of, WINDOW, self.epoch, salt))
 
+    def day_rows(self, property_id: str, day: date, detailed: bool = True):
+        """One day's rows as served now, from the detailed table (a landing page asked for:
+        at most `row_limit` rows, the rest summed into the `(other)` row) or the summary one."""
+        cut = self.overflow.get((property_id, day)) if detailed else None
+        if cut is None:
+            for row in self.rows.get((property_id, day), ()):
+                yield self.served(property_id, day, row)
+            return
+        kept, rolled = cut
+        for row in kept:
+            yield self.served(property_id, day, row)
+        ints, revenue = [0] * len(INT_METRICS), Decimal(0)
+        for row in rolled:   # summed as served now, so the day's totals match on any epoch
+            _, r_ints, r_revenue = self.served(property_id, day, row)
+            ints = [a + b for a, b in zip(ints, r_ints)]
+            revenue += r_revenue
+        ymd = day.strftime("%Y%m%d")
+        yield tuple(ymd if d == "date" else OTHER for d in DIMENSIONS), tuple(ints), revenue
+
     def current_rows(self, property_id: str | None = None):
         """Every row at full grain as the fake serves it now: dicts of dimension and metric
-        strings (the simulator's current values)."""
-        for (prop, day), rows in sorted(self.rows.items()):
+        strings (the simulator's current values; the `(other)` row where a day overflows)."""
+        for prop, day in sorted(self.rows):
             if property_id is not None and prop != property_id:
                 continue
-            for row in rows:
-                dims, ints, revenue = self.served(prop, day, row)
+            for dims, ints, revenue in self.day_rows(prop, day):
                 yield {"property_id": prop, **dict(zip(DIMENSIONS, dims)), **dict(zip(INT_METRICS, map(str, ints))),
                        "totalRevenue": _money(revenue)}
 
@@ -178,13 +237,13 @@ class GA4App(App):
         with self._lock:
             cached = self._cache.get(key)
         if cached is None or cached[0] != self.epoch:
-            rows, aggs = self._aggregate(prop, ranges, dims, metrics, body)
+            rows, aggs, data_loss = self._aggregate(prop, ranges, dims, metrics, body)
             with self._lock:
                 if len(self._cache) > 64:
                     self._cache.clear()
-                self._cache[key] = (self.epoch, rows, aggs)
+                self._cache[key] = (self.epoch, rows, aggs, data_loss)
         else:
-            _, rows, aggs = cached
+            _, rows, aggs, data_loss = cached
         start, _ = self.page_window(offset, limit)
         page = rows[start:start + limit]
         headers_dims = dims + (["dateRange"] if len(ranges) > 1 and "dateRange" not in dims else [])
@@ -198,17 +257,24 @@ class GA4App(App):
         out.update(aggs)
         if rows:
             out["rowCount"] = len(rows)
-        p = self.properties[prop]
-        out["metadata"] = {"currencyCode": p["currency_code"], "timeZone": p["time_zone"]}
+        out["metadata"] = self._metadata(prop, data_loss)
+        quota = self._consume(prop, 1 + (len(dims) + len(metrics)) // 3 + len(page) // 2500,
+                              thresholded=self.google_signals)
+        if isinstance(quota, str):
+            return google_error(429, quota, "RESOURCE_EXHAUSTED")
         if body.get("returnPropertyQuota"):
-            quota = self._consume(prop, 1 + (len(dims) + len(metrics)) // 3 + len(page) // 2500)
-            if quota is None:
-                return google_error(429, "Exhausted property tokens per day.", "RESOURCE_EXHAUSTED")
             out["propertyQuota"] = quota
-        elif self._consume(prop, 1 + (len(dims) + len(metrics)) // 3 + len(page) // 2500) is None:
-            return google_error(429, "Exhausted property tokens per day.", "RESOURCE_EXHAUSTED")
         out["kind"] = "analyticsData#runReport"
         return Response.json(200, out)
+
+    def _metadata(self, prop: str, data_loss: bool) -> dict:
+        """ResponseMetaData in proto3 JSON: the booleans only when true."""
+        p = self.properties[prop]
+        meta: dict = {"dataLossFromOtherRow": True} if data_loss else {}
+        meta.update(currencyCode=p["currency_code"], timeZone=p["time_zone"])
+        if self.google_signals:
+            meta["subjectToThresholding"] = True
+        return meta
 
     def _row(self, dims: tuple[str, ...], values: list, metrics: list[str]) -> dict:
         row: dict = {}
@@ -256,6 +322,8 @@ class GA4App(App):
     def _dim_value(name: str, full: dict[str, str]) -> str:
         if name in full:
             return full[name]
+        if full["sessionSource"] == OTHER and name not in _DATE_DIMENSIONS and name in KNOWN_DIMENSIONS:
+            return OTHER   # the (other) row: every dimension but the day's is (other)
         if name == "sessionSourceMedium":
             return f"{full['sessionSource']} / {full['sessionMedium']}"
         if name == "sessionDefaultChannelGroup":
@@ -271,15 +339,19 @@ class GA4App(App):
             return full["landingPage"]
         raise _BadRequest(f"Field {name} is not a valid dimension.")
 
-    def _aggregate(self, prop, ranges, dims, metrics, body) -> tuple[list, dict]:
+    def _aggregate(self, prop, ranges, dims, metrics, body) -> tuple[list, dict, bool]:
+        """The report's rows (ordered), its metric aggregations, and whether the table it read
+        rolled rows into (other) on any of its days (whatever the filter keeps)."""
         flt = body.get("dimensionFilter")
         sums: dict[tuple[str, ...], list] = {}
         multi = len(ranges) > 1
+        detailed = not DETAIL_DIMENSIONS.isdisjoint(dims)
+        data_loss = False
         for start, end, range_name in ranges:
             d = start
             while d <= end:
-                for row in self.rows.get((prop, d), ()):
-                    sdims, ints, revenue = self.served(prop, d, row)
+                data_loss = data_loss or (detailed and (prop, d) in self.overflow)
+                for sdims, ints, revenue in self.day_rows(prop, d, detailed):
                     full = dict(zip(DIMENSIONS, sdims))
                     if flt and not self._match(flt, full):
                         continue
@@ -314,7 +386,7 @@ class GA4App(App):
                 vals = [pick(r[1][i] for r in rows) for i in range(len(metrics))]
             aggs[field] = [{"dimensionValues": [{"value": label}] * n_dims,
                             "metricValues": [{"value": self._fmt(x, v)} for x, v in zip(metrics, vals)]}]
-        return rows, aggs
+        return rows, aggs, data_loss
 
     @staticmethod
     def _metric(name: str, acc: list):
@@ -374,18 +446,24 @@ class GA4App(App):
                     "PARTIAL_REGEXP": re.search(want, value) is not None}.get(mt, False)
         raise _BadRequest("Only stringFilter and inListFilter dimension filters are supported by this fake.")
 
-    def _consume(self, prop: str, cost: int) -> dict | None:
-        """Charge the request's tokens; the quota as GA4 reports it (zeros left out), or None
-        when the day's or hour's tokens are exhausted."""
+    def _consume(self, prop: str, cost: int, thresholded: bool = False) -> dict | str:
+        """Charge the request's tokens (and, for a report subject to thresholding, one of the
+        hour's potentially thresholded requests); the quota as GA4 reports it (zeros left
+        out), or the 429 message when a bucket is exhausted."""
         now = time.time()
         day_key, hour_key = (prop, "day", int(now // 86400)), (prop, "hour", int(now // 3600))
+        thr_key = (prop, "thresholded", int(now // 3600))
         with self._lock:
-            if self._used[day_key] + cost > self.quota_limits["tokensPerDay"] or \
-                    self._used[hour_key] + cost > self.quota_limits["tokensPerHour"]:
-                return None
+            if self._used[day_key] + cost > self.quota_limits["tokensPerDay"]:
+                return "Exhausted property tokens per day."
+            if self._used[hour_key] + cost > self.quota_limits["tokensPerHour"]:
+                return "Exhausted property tokens per hour."
+            if thresholded and self._used[thr_key] + 1 > self.quota_limits["potentiallyThresholdedRequestsPerHour"]:
+                return "Exhausted potentially thresholded requests quota."
             self._used[day_key] += cost
             self._used[hour_key] += cost
-            used_day, used_hour = self._used[day_key], self._used[hour_key]
+            self._used[thr_key] += thresholded
+            used_day, used_hour, used_thr = self._used[day_key], self._used[hour_key], self._used[thr_key]
 
         def status(consumed: int, remaining: int) -> dict:
             return {k: v for k, v in (("consumed", consumed), ("remaining", remaining)) if v}
@@ -395,7 +473,8 @@ class GA4App(App):
                 "tokensPerHour": status(cost, q["tokensPerHour"] - used_hour),
                 "concurrentRequests": status(0, q["concurrentRequests"]),
                 "serverErrorsPerProjectPerHour": status(0, q["serverErrorsPerProjectPerHour"]),
-                "potentiallyThresholdedRequestsPerHour": status(0, q["potentiallyThresholdedRequestsPerHour"]),
+                "potentiallyThresholdedRequestsPerHour": status(int(thresholded),
+                                                                q["potentiallyThresholdedRequestsPerHour"] - used_thr),
                 "tokensPerProjectPerHour": status(cost, q["tokensPerProjectPerHour"] - min(used_hour, q["tokensPerProjectPerHour"]))}
 
     # --- faults in Google's words ---------------------------------------------------------
@@ -412,8 +491,22 @@ class GA4App(App):
         return google_error(429, "Exhausted concurrent requests quota.", "RESOURCE_EXHAUSTED")
 
 
+ROW_LIMIT_VAR = "SKW_FAKE_GA4_ROW_LIMIT"
+GOOGLE_SIGNALS_VAR = "SKW_FAKE_GA4_GOOGLE_SIGNALS"
+
+
 def make_app(world_dir: Path) -> GA4App:
-    return GA4App(world_dir)
+    """The fake as `make run` and `make serve-fakes` start it. Two settings show GA4's data-loss
+    cases through the whole pipeline: `SKW_FAKE_GA4_ROW_LIMIT` (rows a day in the detailed
+    table before the `(other)` row; default 50,000, which the default world never reaches) and
+    `SKW_FAKE_GA4_GOOGLE_SIGNALS=on` (every report subject to thresholding; default off)."""
+    limit = os.environ.get(ROW_LIMIT_VAR, "").strip()
+    signals = os.environ.get(GOOGLE_SIGNALS_VAR, "off").strip().lower()
+    if limit and not (limit.isdigit() and int(limit) >= 1):
+        raise ValueError(f"GA4 fake: {ROW_LIMIT_VAR} must be a positive number of rows a day, not {limit!r}")
+    if signals not in ("on", "off"):
+        raise ValueError(f"GA4 fake: {GOOGLE_SIGNALS_VAR} must be on or off, not {signals!r}")
+    return GA4App(world_dir, row_limit=int(limit) if limit else ROW_LIMIT, google_signals=signals == "on")
 
 
 def env(url: str, app: GA4App) -> dict[str, str]:

@@ -11,10 +11,20 @@ cent. So per channel the GA4 totals equal the funnel exactly:
 - `ecommercePurchases`  = funnel first purchases (so leads = keyEvents - ecommercePurchases)
 - `totalRevenue`        = funnel revenue (EUR, the property currency)
 
+Campaign labels are GA4's: traffic without a `utm_campaign` gets a label in parentheses that
+names its kind, `(organic)` for organic search, `(direct)` for direct and `(referral)` for
+referrals; `(not set)` is left for what GA4 cannot label (here: tagged links without a
+`utm_campaign`, such as the newsletter's and some organic social posts').
+
 The funnel's untagged organic social sessions arrive without UTMs: GA4 sees the referrer
-(`m.facebook.com / referral`, `l.instagram.com / referral`, `t.co / referral`, ...) with
-campaign `(not set)`. Each channel has its own referrer host, so `channel_of(source, medium)`
-maps every GA4 row back to its channel.
+(`m.facebook.com / referral`, `t.co / referral`, ...) with campaign `(referral)`. Influencer
+sessions come from each creator's own platform (the roster): `instagram / influencer` or
+`youtube / influencer` when tagged, `l.instagram.com / referral` or `youtube.com / referral`
+when not. Each channel (and each creator platform) has its own referrer host, so
+`channel_of(source, medium)` maps every GA4 row back to its channel. That is the world's
+simplification: on the web, an untagged click on the brand's own Instagram post and one on a
+creator's can arrive from the same host; here the brand's own arrive as `instagram.com` and
+`m.youtube.com`, the creators' as `l.instagram.com` and `youtube.com`.
 
 Files: `properties.json`, `report_rows.jsonl` (one row per property, date, sessionSource,
 sessionMedium, sessionCampaignName, landingPage, sessionManualAdContent; metrics as numbers,
@@ -27,7 +37,7 @@ import bisect
 from decimal import Decimal
 from pathlib import Path
 
-from sampleworld.entities import BRAND, CHANNEL_BY_KEY, LANDING_PAGES, Entities, rng_for
+from sampleworld.entities import BRAND, CHANNEL_BY_KEY, INFLUENCER_PLATFORMS, LANDING_PAGES, Entities, rng_for
 from sampleworld.funnel import funnel
 from sampleworld.jsonl import JsonlWriter, write_json
 
@@ -38,13 +48,20 @@ DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName", "
               "sessionManualAdContent")
 METRICS = ("sessions", "engagedSessions", "keyEvents", "ecommercePurchases", "totalRevenue")
 NOT_SET = "(not set)"
+# GA4's sessionCampaignName for sessions without a campaign: the kind of traffic.
+ORGANIC, DIRECT, REFERRAL = "(organic)", "(direct)", "(referral)"
+_NO_CAMPAIGN_LABEL = {"organic_search": ORGANIC, "direct": DIRECT}
 
-# Where an untagged organic social session says it came from (one host per channel).
-REFERRAL_SOURCE = {"facebook_organic": "m.facebook.com", "instagram_organic": "l.instagram.com",
+# Where an untagged organic social session says it came from (one host per channel, and per
+# platform for the creators).
+REFERRAL_SOURCE = {"facebook_organic": "m.facebook.com", "instagram_organic": "instagram.com",
                    "x_organic": "t.co", "linkedin_organic": "lnkd.in", "youtube_organic": "m.youtube.com",
-                   "influencer": "instagram.com", "employee": "linkedin.com"}
-_CHANNEL_BY_SOURCE_MEDIUM = {**{(c.source, c.medium): k for k, c in CHANNEL_BY_KEY.items()},
-                             **{(host, "referral"): k for k, host in REFERRAL_SOURCE.items()}}
+                   "employee": "linkedin.com"}
+INFLUENCER_REFERRAL_SOURCE = {"instagram": "l.instagram.com", "youtube": "youtube.com"}
+_CHANNEL_BY_SOURCE_MEDIUM = {**{(c.source, c.medium): k for k, c in CHANNEL_BY_KEY.items() if c.source},
+                             **{(p, CHANNEL_BY_KEY["influencer"].medium): "influencer" for p in INFLUENCER_PLATFORMS},
+                             **{(host, "referral"): k for k, host in REFERRAL_SOURCE.items()},
+                             **{(host, "referral"): "influencer" for host in INFLUENCER_REFERRAL_SOURCE.values()}}
 
 # Landing page preferences: a base weight per page, some channels and campaigns lean on pages.
 _BASE_PAGE_WEIGHT = {"/": 6, "/pricing": 2, "/product": 3, "/product/serum": 2, "/product/cream": 2,
@@ -59,6 +76,21 @@ _CAMPAIGN_PAGE_BOOST = {"summer_launch": {"/summer": 25}, "lead_magnet": {"/sign
 def channel_of(source: str, medium: str) -> str | None:
     """The funnel channel a GA4 (sessionSource, sessionMedium) belongs to."""
     return _CHANNEL_BY_SOURCE_MEDIUM.get((source, medium))
+
+
+def referral_source(channel: str, utm_source: str) -> str:
+    """The referrer host of an untagged session of this channel (creators: of their platform)."""
+    return INFLUENCER_REFERRAL_SOURCE[utm_source] if channel == "influencer" else REFERRAL_SOURCE[channel]
+
+
+def campaign_name(row, untagged: bool) -> str:
+    """GA4's sessionCampaignName for a session of this funnel row: its utm_campaign when it has
+    one, else the label of its kind of traffic (`(referral)` for an untagged one)."""
+    if untagged:
+        return REFERRAL
+    if row.utm_campaign == NOT_SET:
+        return _NO_CAMPAIGN_LABEL.get(row.channel, NOT_SET)
+    return row.utm_campaign
 
 
 def _cum_weights(channel: str, utm_campaign: str) -> list[float]:
@@ -135,8 +167,10 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 for i in rng.sample(range(n), count):
                     m[cell[i]][idx] += 1
             amounts = split_cents(r.revenue_eur, [rng.uniform(35, 160) for _ in range(r.new_customers)])
-            ch = CHANNEL_BY_KEY[r.channel]
             date = r.day.strftime("%Y%m%d")
+            tagged_dims = (r.utm_source, r.utm_medium, campaign_name(r, False))
+            untagged_dims = ((referral_source(r.channel, r.utm_source), "referral", REFERRAL)
+                             if r.sessions_untagged else None)
             t = per_channel.setdefault(r.channel, {"sessions": 0, "engagedSessions": 0, "keyEvents": 0,
                                                    "ecommercePurchases": 0, "totalRevenue": Decimal(0)})
             k = 0
@@ -146,8 +180,7 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 untagged = c >= n_pages
                 revenue = sum(amounts[k:k + purchases], Decimal(0))
                 k += purchases
-                dims = (date, REFERRAL_SOURCE[r.channel] if untagged else ch.source,
-                        "referral" if untagged else ch.medium, NOT_SET if untagged else r.utm_campaign,
+                dims = (date, *(untagged_dims if untagged else tagged_dims),
                         pages[c % n_pages], NOT_SET if (untagged or not r.utm_content) else r.utm_content)
                 acc = day_rows.get(dims)
                 if acc is None:

@@ -7,6 +7,10 @@ How the funnel maps to the CRM:
   in UTC), attributed to the funnel row: `hs_analytics_source` from the channel, the
   drill-downs `hs_analytics_source_data_1/_2`, and the portal's custom `utm_*` properties
   (absent for the row's untagged sessions, for organic search and for direct traffic).
+  Social visits (`SOCIAL_MEDIA`, `PAID_SOCIAL`) name the network in drill-down 1 as HubSpot
+  does (`Instagram`, `YouTube`, ...; an influencer's contact names the creator's own
+  platform) and the `utm_campaign` in drill-down 2, or the referring host when the visit
+  was untagged (`l.instagram.com`, `youtube.com`, ...).
 - Each funnel first purchase is bought by an open lead of the same channel, campaign, content
   and tagging from the last 60 days (possibly that same day), or, when there is none, by a
   contact created at checkout that day (a "direct buyer"; so contacts >= leads). The deal
@@ -36,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 from sampleworld.entities import BRAND, CHANNEL_BY_KEY, LANDING_PAGES, Entities, days, rng_for
 from sampleworld.funnel import funnel
-from sampleworld.gen.ga4 import REFERRAL_SOURCE, split_cents
+from sampleworld.gen.ga4 import referral_source, split_cents
 from sampleworld.jsonl import JsonlWriter
 
 DOMAIN = "hubspot"
@@ -90,12 +94,12 @@ def _attribution(rng: random.Random, row, untagged: bool) -> dict[str, str]:
     props: dict[str, str | None] = {"hs_analytics_source": ch.hubspot_source}
     src = ch.hubspot_source
     if src == "PAID_SOCIAL":
-        props.update(hs_analytics_source_data_1=_NETWORK[ch.source], hs_analytics_source_data_2=camp)
+        props.update(hs_analytics_source_data_1=_NETWORK[row.utm_source], hs_analytics_source_data_2=camp)
     elif src == "PAID_SEARCH":
         props.update(hs_analytics_source_data_1=camp, hs_analytics_source_data_2=rng.choice(_KEYWORDS))
-    elif src == "SOCIAL_MEDIA":
-        props.update(hs_analytics_source_data_1=_NETWORK[ch.source],
-                     hs_analytics_source_data_2=REFERRAL_SOURCE[row.channel] if untagged else camp)
+    elif src == "SOCIAL_MEDIA":  # the network the visit came from (a creator's own), then the campaign
+        props.update(hs_analytics_source_data_1=_NETWORK[row.utm_source],
+                     hs_analytics_source_data_2=referral_source(row.channel, row.utm_source) if untagged else camp)
     elif src == "ORGANIC_SEARCH":
         props.update(hs_analytics_source_data_1="google", hs_analytics_source_data_2="Unknown keywords (SSL)")
     elif src == "EMAIL_MARKETING":

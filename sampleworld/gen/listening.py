@@ -293,7 +293,7 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                     a = {"id": "9" + inf["influencer_id"][3:].rjust(9, "0"), "handle": inf["handle"],
                          "name": inf["handle"].replace("_", " ").title(), "followers": inf["followers"]}
                     if camp is not None:
-                        link = _link("/summer" if "summer" in camp.utm_campaign else "/product", "instagram",
+                        link = _link("/summer" if "summer" in camp.utm_campaign else "/product", platform,
                                      "influencer", camp.utm_campaign, inf["handle"])
                 elif author_type == "employee":
                     emp = extra
