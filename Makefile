@@ -55,7 +55,7 @@ bench: $(STAMP) $(MANIFEST)
 ui: $(STAMP) $(MANIFEST)
 	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/python -m orchestration.instance
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+	SKW_PII_SALT="$${SKW_PII_SALT:-sample-world-salt-not-a-secret}" $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
 
 serve-fakes: $(STAMP)
 	$(BIN)/python -m sampleworld serve

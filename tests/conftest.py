@@ -25,6 +25,7 @@ os.environ["SKW_DATA_DIR"] = str(_session_dir / "data")
 os.environ["SKW_WAREHOUSE_PATH"] = str(_session_dir / "data" / "warehouse.duckdb")
 os.environ["DAGSTER_HOME"] = str(_session_dir / "dagster_home")
 os.environ["SKW_NETAUDIT_LOG"] = str(_session_dir / "netaudit.log")
+os.environ["SKW_PII_SALT"] = "test-session-salt"
 os.environ["PYTHONPATH"] = os.pathsep.join([str(NETAUDIT_DIR), str(REPO), os.environ.get("PYTHONPATH", "")])
 # The tests point the extractors at the fakes themselves: no endpoint or token from the shell.
 _SOURCE_PREFIXES = ("META_", "FACEBOOK_", "INSTAGRAM_", "GOOGLE_ADS_", "LINKEDIN_", "GA4_", "HUBSPOT_", "X_",
@@ -95,3 +96,46 @@ def shared_dir() -> Path:
     if not SHARED.exists():
         pytest.skip(f"{SHARED} is absent: it sits beside the repository on the team's machines and in CI only")
     return SHARED
+
+
+META_SECRET = "EAAB-test-secret-token-0123456789"
+
+
+@pytest.fixture(scope="session")
+def materialized(world):
+    """One warehouse for the session, shared by every test of the pipeline and the marts: the
+    main job over the test range, as `make run` runs it. Every source reads the test world (the
+    embedded fakes are pointed at TEST_SPEC, faults on); Meta's ad insights come from a fake in
+    this process with more faults and a secret token, so tests can look for both."""
+    import json
+
+    from dagster import DagsterInstance
+
+    from orchestration.instance import instance_settings
+    from orchestration.run import run
+    from warehouse.settings import Settings
+
+    faults = FaultConfig(error_rate=0.05, rate_limit_rate=0.03, retry_after_s=0, truncate_rate=0.03,
+                         repeat_page_rate=0.1, extra_field_rate=0.5, bad_record_rate=0.5, seed=11)
+    # Days run on threads, so which page draws which fault varies between runs; the rates of
+    # the faults the tests look for are high enough that ~14 result pages always see some.
+    accounts = [a["account_id"] for a in json.loads((world / "meta_ads" / "accounts.json").read_text())]
+    env = {"META_ACCESS_TOKEN": META_SECRET, "META_AD_ACCOUNT_IDS": ",".join(accounts)}
+    world_env = {"SKW_SAMPLE_START": TEST_SPEC.start.isoformat(), "SKW_SAMPLE_END": TEST_SPEC.end.isoformat(),
+                 "SKW_SAMPLE_SEED": str(TEST_SPEC.seed), "SKW_SAMPLE_SCALE": str(TEST_SPEC.scale)}
+    with FakeServer(MetaMarketingApp(world, token=META_SECRET), faults) as srv:
+        os.environ.update(env, META_BASE_URL=srv.url)
+        try:
+            instance = DagsterInstance.ephemeral(settings=instance_settings())
+            os.environ.update(world_env)   # for the embedded fakes of this run only
+            try:
+                result = run(TEST_SPEC.start, TEST_SPEC.end, instance=instance)
+            finally:
+                for k in world_env:
+                    os.environ.pop(k, None)
+            yield {"result": result, "instance": instance, "server": srv,
+                   "truths": json.loads((world / "truths.json").read_text()),
+                   "warehouse": Settings.from_env().warehouse_path}
+        finally:
+            for k in (*env, "META_BASE_URL"):
+                os.environ.pop(k, None)

@@ -27,30 +27,8 @@ from warehouse.settings import Settings
 
 from conftest import TEST_SPEC
 
-SECRET = "EAAB-test-secret-token-0123456789"
+from conftest import META_SECRET as SECRET  # noqa: E402
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def materialized(world):
-    """One warehouse for the session: the main job over the test range, as `make run` runs it."""
-    faults = FaultConfig(error_rate=0.05, rate_limit_rate=0.03, retry_after_s=0, truncate_rate=0.03,
-                         repeat_page_rate=0.1, extra_field_rate=0.5, bad_record_rate=0.5, seed=11)
-    # Days run on threads, so which page draws which fault varies between runs; the rates of
-    # the faults the tests look for are high enough that ~14 result pages always see some.
-    accounts = [a["account_id"] for a in json.loads((world / "meta_ads" / "accounts.json").read_text())]
-    env = {"META_ACCESS_TOKEN": SECRET, "META_AD_ACCOUNT_IDS": ",".join(accounts)}
-    with FakeServer(MetaMarketingApp(world, token=SECRET), faults) as srv:
-        os.environ.update(env, META_BASE_URL=srv.url)
-        try:
-            instance = DagsterInstance.ephemeral(settings=instance_settings())
-            result = run(TEST_SPEC.start, TEST_SPEC.end, instance=instance)
-            yield {"result": result, "instance": instance, "server": srv,
-                   "truths": json.loads((world / "truths.json").read_text()),
-                   "warehouse": Settings.from_env().warehouse_path}
-        finally:
-            for k in (*env, "META_BASE_URL"):
-                os.environ.pop(k, None)
 
 
 def query(path, sql):
