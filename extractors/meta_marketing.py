@@ -4,6 +4,13 @@ One report run per ad account and day (as Airbyte does: a day is the unit of res
 POSTed to `/act_{id}/insights`, polled on `/{report_run_id}` until `Job Completed`, then
 read from `/{report_run_id}/insights` with cursor paging. Numbers arrive as strings and stay
 strings here: typing them is the warehouse's job, where a bad value can be seen and kept.
+
+Only `async_status == "Job Completed"` means done (`async_percent_completion` reads 100
+while a job still runs). A run that ends `Job Failed` or `Job Skipped` (or outlives
+`job_timeout_s`) is started again with a new POST, `report_attempts` times in all; then the
+read fails with a FatalError naming the account, the time range, the last report_run_id and
+its final status. Token errors (code 190 and friends) come on HTTP 400, not 401: they are
+recognised by their code and name META_ACCESS_TOKEN.
 """
 
 from __future__ import annotations
@@ -52,9 +59,30 @@ STREAMS = (ADS_INSIGHTS, AD_ACCOUNTS)
 # Error codes Meta documents as throttling or transient (Airbyte retries the same set).
 _RETRYABLE_CODES = {1, 2, 4, 17, 32, 341, 613, 2601, *range(80000, 80009)}
 _RETRYABLE_SUBCODES = {99, 960, 1487742, 1815107}
+# Token errors. Meta sends them on HTTP 400 (not 401), so only the code tells them apart:
+# 190 invalid or expired token, 102 API session, 104 no token.
+TOKEN_ERROR_CODES = frozenset({102, 104, 190})
+# What code 190's subcodes mean (Meta's error-handling guide).
+_TOKEN_SUBCODES = {458: "the app is no longer authorised by the user", 459: "the user must log in to pass a checkpoint",
+                   460: "the password changed", 463: "the token has expired", 464: "the user is not confirmed",
+                   467: "the token is no longer valid (logged out or revoked)"}
+TOKEN_VAR = "META_ACCESS_TOKEN"
 
 
-def classify_meta_error(resp: requests.Response, url: str) -> ApiError | None:
+def token_error(err: dict, message: str, *, source: str = SOURCE, token_var: str = TOKEN_VAR,
+                **kw) -> AuthError | None:
+    """The AuthError for a Graph API token error body (whatever its HTTP status), or None.
+    Shared by every Meta client: only the source and the setting it names differ."""
+    if err.get("code") not in TOKEN_ERROR_CODES:
+        return None
+    why = _TOKEN_SUBCODES.get(err.get("error_subcode"))
+    return AuthError(source, f"{message}. The access token is invalid or expired{f' ({why})' if why else ''}: "
+                     f"set a valid token in {token_var} (user tokens lapse after 60 days unused or when the "
+                     "password changes)", **kw)
+
+
+def classify_meta_error(resp: requests.Response, url: str, *, source: str = SOURCE,
+                        token_var: str = TOKEN_VAR) -> ApiError | None:
     """Turn a Graph API error body into a retryable or fatal error with an actionable message."""
     try:
         err = resp.json().get("error") or {}
@@ -63,19 +91,19 @@ def classify_meta_error(resp: requests.Response, url: str) -> ApiError | None:
     code, subcode = err.get("code"), err.get("error_subcode")
     message = err.get("message", resp.reason)
     kw = dict(status=resp.status_code, code=code, url=url, retry_after=retry_after_seconds(resp))
-    if code == 190:
-        return AuthError(SOURCE, f"{message}. The access token was refused: set a valid token "
-                         "in META_ACCESS_TOKEN (user tokens lapse after 60 days unused)", **kw)
+    auth = token_error(err, message, source=source, token_var=token_var, **kw)
+    if auth is not None:
+        return auth
     if code == 1 and "reduce the amount of data" in message:
-        return PageTooLarge(SOURCE, message, **kw)
+        return PageTooLarge(source, message, **kw)
     if code == 100 and ("metric" in message or "fields" in message):
-        return FatalError(SOURCE, f"{message}. A requested field or metric is not accepted by "
+        return FatalError(source, f"{message}. A requested field or metric is not accepted by "
                           "the API (retired or misspelt): change `insights_fields` in the "
                           "meta_ads resource configuration", **kw)
     if code in _RETRYABLE_CODES or subcode in _RETRYABLE_SUBCODES or err.get("is_transient") \
             or resp.status_code >= 500 or resp.status_code == 429:
-        return RetryableError(SOURCE, message, **kw)
-    return FatalError(SOURCE, message, **kw)
+        return RetryableError(source, message, **kw)
+    return FatalError(source, message, **kw)
 
 
 def read_meta_throttle(resp: requests.Response, *, threshold_pct: float = 95.0) -> float:
@@ -118,6 +146,11 @@ def consecutive_runs(days: Sequence[date], longest: int) -> Iterator[tuple[date,
         yield first, prev
 
 
+# AdReportRun.async_status as Meta documents it. Only "Job Completed" means the rows can be read.
+JOB_STATES = ("Job Not Started", "Job Started", "Job Running", "Job Completed", "Job Failed", "Job Skipped")
+JOB_ENDED = ("Job Failed", "Job Skipped")   # over without rows: start the report again
+
+
 @dataclass
 class ReportRun:
     report_run_id: str
@@ -125,10 +158,20 @@ class ReportRun:
     day: date              # the first day of the report's range
     last: date | None = None
     polls: int = 0
+    state: str | None = None   # the last async_status seen
 
     @property
-    def label(self) -> str:
-        return str(self.day) if self.last in (None, self.day) else f"{self.day}..{self.last}"
+    def time_range(self) -> str:
+        return f"{self.day}..{self.last or self.day}"
+
+
+class ReportRunEnded(RetryableError):
+    """A report run that ended without rows (`Job Failed`, `Job Skipped`) or outlived the
+    job timeout: a new run of the same report may succeed."""
+
+    def __init__(self, run: ReportRun, message: str):
+        self.run = run
+        super().__init__(SOURCE, message)
 
 
 class MetaMarketingClient:
@@ -139,10 +182,12 @@ class MetaMarketingClient:
                  insights_fields: Sequence[str] = DEFAULT_INSIGHTS_FIELDS,
                  attribution_windows: Sequence[str] = DEFAULT_ATTRIBUTION_WINDOWS,
                  page_size: int = 500, poll_initial_s: float = 0.05, poll_max_s: float = 10.0,
-                 job_timeout_s: float = 3600.0, range_days: int = 31, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 job_timeout_s: float = 3600.0, range_days: int = 31, report_attempts: int = 3,
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
         if not access_token:
-            raise AuthError(SOURCE, "no access token: set META_ACCESS_TOKEN")
+            raise AuthError(SOURCE, f"no access token: set {TOKEN_VAR}")
+        if report_attempts < 1:
+            raise ValueError(f"{SOURCE}: report_attempts must be at least 1, not {report_attempts}")
         self.account_ids = [a.removeprefix("act_") for a in account_ids]
         self.version = api_version
         self.fields = tuple(insights_fields)
@@ -152,6 +197,8 @@ class MetaMarketingClient:
         # Days per report in a range read: Meta's async jobs fail ("Job Failed") or time out
         # when a report grows too large; a month of ad-level days is well within what they serve.
         self.range_days = range_days
+        # Runs of one report (the first and its restarts) before a failed or skipped job is final.
+        self.report_attempts = report_attempts
         self._sleep = sleep
         self.http = HttpCore(SOURCE, base_url, headers={"Authorization": f"Bearer {access_token}"},
                              secrets=(access_token,), retry=retry, classify_error=classify_meta_error,
@@ -220,37 +267,55 @@ class MetaMarketingClient:
 
     def wait_for(self, run: ReportRun) -> dict:
         """Poll until the job completes. `async_percent_completion` can read 100 while the job
-        is still running, so only `async_status == "Job Completed"` counts."""
+        is still running, so only `async_status == "Job Completed"` counts. A job that ends
+        `Job Failed` or `Job Skipped`, or runs past `job_timeout_s`, raises ReportRunEnded."""
         delay, started = self.poll_initial_s, time.monotonic()
         while True:
             status = self.http.get_json(f"{self.version}/{run.report_run_id}")
             run.polls += 1
-            state = status.get("async_status")
+            state = run.state = status.get("async_status")
             if state == "Job Completed":
                 return status
-            if state in ("Job Failed", "Job Skipped"):
-                raise RetryableError(SOURCE, f"report run {run.report_run_id} for "
-                                     f"{self._act(run.account_id)} on {run.label} ended as {state!r}")
+            if state in JOB_ENDED:
+                raise ReportRunEnded(run, f"report run {run.report_run_id} for {self._act(run.account_id)}, "
+                                          f"time range {run.time_range}, ended {state!r}")
+            if state not in JOB_STATES:
+                log.warning("[%s] report run %s: unknown async_status %r; waiting for 'Job Completed'",
+                            SOURCE, run.report_run_id, state)
             if time.monotonic() - started > self.job_timeout_s:
-                raise RetryableError(SOURCE, f"report run {run.report_run_id} still {state!r} "
-                                     f"after {self.job_timeout_s:.0f}s")
+                raise ReportRunEnded(run, f"report run {run.report_run_id} for {self._act(run.account_id)}, "
+                                          f"time range {run.time_range}, still {state!r} after "
+                                          f"{self.job_timeout_s:.0f}s (job_timeout_s)")
             self._sleep(delay)
             delay = min(delay * 2, self.poll_max_s)
 
-    def insights_pages(self, account_id: str, day: date, last: date | None = None) -> Iterator[list[dict]]:
-        """Each page of ad-level insight rows for one account and day (or days `day`..`last`),
-        as the API sent them.
-
-        A failed or skipped report is started again (at most 3 times) before giving up.
-        """
-        for attempt in range(1, 4):
+    def completed_run(self, account_id: str, day: date, last: date | None = None) -> ReportRun:
+        """A completed report run of `day` (to `last`). A run that ends without rows is
+        started again (a new POST), `report_attempts` runs in all; then a FatalError names the
+        account, the time range, the last report_run_id and its final status."""
+        ended: list[ReportRunEnded] = []
+        for attempt in range(1, self.report_attempts + 1):
             run = self.start_report(account_id, day, last)
             try:
                 self.wait_for(run)
-                break
-            except RetryableError as exc:
-                if attempt == 3:
-                    raise
-                log.warning("%s; starting the report again", exc)
+                return run
+            except ReportRunEnded as exc:
+                ended.append(exc)
+                if attempt < self.report_attempts:
+                    log.warning("%s; starting the report again (run %d of %d)", exc, attempt + 1,
+                                self.report_attempts)
+        final = ended[-1].run
+        earlier = ", ".join(f"{e.run.report_run_id} {e.run.state!r}" for e in ended[:-1])
+        raise FatalError(SOURCE, f"ad insights of {self._act(account_id)} for time range {final.time_range}: "
+                         f"no report run completed in {len(ended)} (report_attempts={self.report_attempts}); "
+                         f"the last, report_run_id {final.report_run_id}, has final status {final.state!r}"
+                         f"{' (job_timeout_s passed)' if final.state not in JOB_ENDED else ''}"
+                         f"{'; earlier runs: ' + earlier if earlier else ''}. Meta could not build the report: "
+                         "try again later, or ask for fewer days per report (range_days)")
+
+    def insights_pages(self, account_id: str, day: date, last: date | None = None) -> Iterator[list[dict]]:
+        """Each page of ad-level insight rows for one account and day (or days `day`..`last`),
+        as the API sent them, from a completed report run (see `completed_run`)."""
+        run = self.completed_run(account_id, day, last)
         yield from self.http.paginate(f"{self.version}/{run.report_run_id}/insights",
                                       CursorPaginator(), params={"limit": str(self.page_size)})

@@ -30,6 +30,10 @@ one, such as the "Field Authorization Error" for non-public metrics of posts 30 
 older, whose posts are kept without those fields) is logged as a warning and kept in
 `client.partial_errors` (stream, partition and X's own error object) for the run's metadata.
 
+Each endpoint is sent only the query parameters X documents for it (X answers 400 "The
+query parameter [name] is not one of [...]" to any other): timelines page with
+`pagination_token`, recent search and counts with `next_token`.
+
 Rate limits: every response carries `x-rate-limit-remaining/reset`; when remaining reaches 0
 the next call waits until the reset time, and a 429 is retried after it.
 
@@ -160,6 +164,12 @@ def classify_x_error(resp: requests.Response, url: str, *, token_var: str = "X_B
     if status == 429 or status >= 500 or status in (408, 425):
         return RetryableError(SOURCE, message, **kw)
     if status == 400:
+        unknown = [m.group(1) for e in errors
+                   if (m := re.match(r"The query parameter \[([^\]]+)\] is not one of", e.get("message") or ""))]
+        if unknown:
+            return FatalError(SOURCE, f"{message}. {PLATFORM} does not take the query parameter(s) "
+                              f"{', '.join(unknown)} on this endpoint: the request is wrong, not a setting "
+                              "(timelines page with pagination_token, recent search with next_token)", **kw)
         for e in errors:
             params = e.get("parameters") or {}
             for name in ("tweet.fields", "user.fields", "expansions"):

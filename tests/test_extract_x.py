@@ -311,3 +311,55 @@ def test_resource_reads_the_fakes_settings(world):
                                        if k not in ("fakes", "competitor_queries")})
     c = res.client()
     assert c.user_ids == sorted(XApp(world).users) and list(c.queries) == ["brand", "kintsu"]
+
+
+# -- only the query parameters X accepts -----------------------------------------------------------
+
+class RecordingXApp(XApp):
+    """The strict fake, noting each request's path, parameter names and status."""
+
+    def handle(self, req):
+        resp = super().handle(req)
+        self.seen = getattr(self, "seen", [])
+        self.seen.append((req.path, frozenset(req.query), resp.status))
+        return resp
+
+
+def test_timelines_and_search_are_paged_to_the_end_against_the_strict_fake(world, tmp_path):
+    """The fake refuses a parameter an endpoint does not take, as X does; the client pages
+    every timeline (`pagination_token`) and every search (`next_token`) to the end with
+    exactly the parameters each endpoint takes, and loads exactly what the fake serves."""
+    app = RecordingXApp(world)
+    with FakeServer(app) as srv:
+        uid = sorted(app.users)[0]
+        c = client(srv)
+        with pytest.raises(FatalError, match=r"query parameter \[next_token\] is not one of"):
+            c.timeline_core.get_json(f"2/users/{uid}/tweets", params={"next_token": "x"})   # the fake is strict
+        app.seen.clear()
+        posts = run_stream(c, POSTS, tmp_path, None)
+        mentions = run_stream(c, MENTIONS, tmp_path, DAYS)
+    assert_exactly(posts.records, want_posts(app, c), ("id",))
+    assert_exactly(mentions.records, want_mentions(app, c, DAYS), ("query_name", "id"))
+    assert {status for *_, status in app.seen} == {200}
+    by_endpoint: dict[str, set] = {}
+    for path, names, _ in app.seen:
+        endpoint = "timeline" if path.endswith("/tweets") else path
+        by_endpoint.setdefault(endpoint, set()).add(names)
+    page = {"tweet.fields", "max_results"}
+    window = {"query", "tweet.fields", "max_results", "start_time", "end_time"}
+    assert by_endpoint == {"timeline": {frozenset(page), frozenset(page | {"pagination_token"})},
+                           "/2/tweets/search/recent": {frozenset(window), frozenset(window | {"next_token"})},
+                           "/2/tweets/counts/recent": {frozenset({"query", "granularity"})}}
+    timeline_pages = sum(1 for path, *_ in app.seen if path == f"/2/users/{uid}/tweets")
+    assert timeline_pages > 3 and len(posts.records) > 20 and len(mentions.records) > 25
+
+
+def test_a_parameter_x_does_not_take_is_fatal_at_once_and_named(world):
+    with FakeServer(XApp(world)) as srv:
+        c = client(srv)
+        with pytest.raises(FatalError) as exc:
+            c.search_core.get_json("2/tweets/search/recent", params={"query": "lumora", "previous_token": "t"})
+    err = exc.value
+    assert (err.status, err.retryable, c.stats.requests, c.stats.retries) == (400, False, 1, 0)
+    assert "The query parameter [previous_token] is not one of [query," in str(err)
+    assert "does not take the query parameter(s) previous_token" in str(err)

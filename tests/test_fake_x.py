@@ -51,11 +51,14 @@ class Client:
         raise AssertionError(f"gave up on {path} {params}")
 
     def walk(self, path: str, params: dict, token_param: str, next_key=lambda b: b.get("meta", {}).get("next_token"),
-             items_key: str = "data", id_key: str = "id") -> tuple[list[dict], list[dict]]:
-        """Every record of every page (deduplicated by id, unknown fields dropped) and the bodies."""
+             items_key: str = "data", id_key: str = "id", max_pages: int = 500) -> tuple[list[dict], list[dict]]:
+        """Every record of every page (deduplicated by id, unknown fields dropped) and the bodies.
+        More than `max_pages` pages means the token is not followed: a failure, not a hang."""
         seen, out, bodies = set(), [], []
         params = dict(params)
         while True:
+            if len(bodies) >= max_pages:
+                raise AssertionError(f"{path}: more than {max_pages} pages; is {token_param} ignored?")
             body = self.get(path, params).json()
             bodies.append(body)
             for rec in body.get(items_key, []):
@@ -264,3 +267,116 @@ def test_truths_agree_with_files(world):
     assert neg[crisis["peak"]] > 4 * neg[TEST_SPEC.start.isoformat()]  # the planted burst
     assert 0.25 < lis["share_of_voice"] < 0.45
     assert date.fromisoformat(crisis["end"]) <= TEST_SPEC.end
+
+
+# -- query parameters: exactly those X accepts per endpoint -----------------------------------------
+
+INVALID = {"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+           "type": "https://api.twitter.com/2/problems/invalid-request"}
+# X's own lists, as its 400 words them (search/recent: plhery/node-twitter-api-v2#597; the
+# others: the X API v2 reference, path parameters first, in the same order).
+EXPANSIONS = "expansions,tweet.fields,media.fields,poll.fields,place.fields,user.fields"
+ACCEPTED = {
+    "/2/users/{uid}/tweets": f"id,since_id,until_id,max_results,pagination_token,exclude,start_time,end_time,{EXPANSIONS}",
+    "/2/tweets/search/recent": "query,start_time,end_time,since_id,until_id,max_results,next_token,pagination_token,"
+                               f"sort_order,{EXPANSIONS}",
+    "/2/tweets/counts/recent": "query,start_time,end_time,since_id,until_id,next_token,pagination_token,granularity,"
+                               "search_count.fields",
+    "/2/users/{uid}": "id,expansions,tweet.fields,user.fields",
+    "/2/users/by/username/lumora": "username,expansions,tweet.fields,user.fields",
+}
+NEEDS = {"/2/tweets/search/recent": {"query": "lumora"}, "/2/tweets/counts/recent": {"query": "lumora"}}
+
+
+@pytest.mark.parametrize("path", sorted(ACCEPTED))
+def test_an_unknown_query_parameter_gets_xs_400(x_app, path):
+    uid = sorted(x_app.users)[0]
+    with FakeServer(x_app) as srv:
+        r = requests.get(srv.url + path.format(uid=uid), headers=APP, params={**NEEDS.get(path, {}), "foo": "bar"})
+    assert r.status_code == 400
+    assert r.json() == {"errors": [{"parameters": {"foo": ["bar"]},
+                                    "message": f"The query parameter [foo] is not one of [{ACCEPTED[path]}]"}],
+                        **INVALID}
+    assert {"x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"} <= {k.lower() for k in r.headers}
+
+
+def test_the_wrong_page_token_is_refused_as_x_refuses_it(x_app):
+    """A timeline pages with `pagination_token` only; `previous_token` is no search parameter
+    (the request of plhery/node-twitter-api-v2#597). Every unknown parameter is named."""
+    uid = sorted(x_app.users)[0]
+    with FakeServer(x_app) as srv:
+        r = requests.get(f"{srv.url}/2/users/{uid}/tweets", headers=USER,
+                         params={"max_results": 5, "next_token": "abc", "cursor": "1"})
+        assert r.status_code == 400
+        assert [e["message"] for e in r.json()["errors"]] == [
+            f"The query parameter [{p}] is not one of [{ACCEPTED['/2/users/{uid}/tweets']}]" for p in ("next_token", "cursor")]
+        r = requests.get(f"{srv.url}/2/tweets/search/recent", headers=APP,
+                         params={"query": "conversation_id:1", "previous_token": "7140dibdnow9c7btw3z2vwxyz1abcd"})
+    assert r.status_code == 400 and r.json() == {"errors": [{
+        "parameters": {"previous_token": ["7140dibdnow9c7btw3z2vwxyz1abcd"]},
+        "message": "The query parameter [previous_token] is not one of [query,start_time,end_time,since_id,until_id,"
+                   "max_results,next_token,pagination_token,sort_order,expansions,tweet.fields,media.fields,"
+                   "poll.fields,place.fields,user.fields]"}], **INVALID}
+
+
+def test_a_path_parameter_sent_again_is_a_duplicate(x_app):
+    uid = sorted(x_app.users)[0]
+    with FakeServer(x_app) as srv:
+        r = requests.get(f"{srv.url}/2/users/{uid}/tweets", headers=USER, params={"id": "42"})
+    assert r.status_code == 400 and r.json()["errors"] == [
+        {"parameters": {"id": [uid, "42"]}, "message": "Duplicate parameters are not allowed: the `id` query parameter"}]
+
+
+def test_every_accepted_parameter_is_accepted(x_app):
+    """The fake refuses nothing X accepts: each endpoint with every one of its parameters."""
+    uid = sorted(x_app.users)[0]
+    newest = x_app.timelines[uid][0]["id"]
+    start, end = fmt_ts(x_app.now - timedelta(days=6)), fmt_ts(x_app.now - timedelta(minutes=1))
+    every = {
+        f"/2/users/{uid}/tweets": {"since_id": "1", "until_id": newest, "max_results": 5, "pagination_token": "",
+                                   "exclude": "replies", "start_time": start, "end_time": end,
+                                   "expansions": "author_id", "tweet.fields": "created_at", "media.fields": "url",
+                                   "poll.fields": "options", "place.fields": "country", "user.fields": "username"},
+        "/2/tweets/search/recent": {"query": "lumora", "start_time": start, "end_time": end, "since_id": "1",
+                                    "until_id": "99999999999999999999", "max_results": 10, "next_token": "",
+                                    "pagination_token": "", "sort_order": "relevancy", "expansions": "author_id",
+                                    "tweet.fields": "created_at", "media.fields": "url", "poll.fields": "options",
+                                    "place.fields": "country", "user.fields": "username"},
+        "/2/tweets/counts/recent": {"query": "lumora", "start_time": start, "end_time": end, "since_id": "1",
+                                    "until_id": "99999999999999999999", "next_token": "", "pagination_token": "",
+                                    "granularity": "day", "search_count.fields": "tweet_count"},
+        f"/2/users/{uid}": {"expansions": "pinned_tweet_id", "tweet.fields": "created_at", "user.fields": "username"},
+        "/2/users/by/username/lumora": {"expansions": "pinned_tweet_id", "tweet.fields": "created_at",
+                                        "user.fields": "username"},
+    }
+    with FakeServer(x_app) as srv:
+        for path, params in every.items():
+            r = requests.get(srv.url + path, headers=USER, params=params)
+            assert r.status_code == 200 and "data" in r.json(), (path, r.text[:300])
+
+
+def test_search_takes_pagination_token_as_next_token(x_app):
+    """Recent search documents both `next_token` and `pagination_token`: the same pages."""
+    with FakeServer(x_app) as srv:
+        walks = [Client(srv.url, APP).walk("/2/tweets/search/recent", {"query": "lumora", "max_results": 10}, p)
+                 for p in ("next_token", "pagination_token")]
+    assert walks[0][0] == walks[1][0] and len(walks[0][1]) > 2
+    assert walks[0][0] == x_app.current_mentions("lumora", ())
+
+
+def test_since_and_until_id_narrow_search_and_counts(x_app):
+    posts = x_app.current_mentions("lumora", ("created_at",))
+    since, until = posts[-5]["id"], posts[4]["id"]     # newest first: keep posts[5:-5]
+    with FakeServer(x_app) as srv:
+        got, _ = Client(srv.url, APP).walk("/2/tweets/search/recent", {"query": "lumora", "max_results": 10,
+                                                                      "tweet.fields": "created_at",
+                                                                      "since_id": since, "until_id": until},
+                                           "next_token")
+        counts = requests.get(srv.url + "/2/tweets/counts/recent", headers=APP,
+                              params={"query": "lumora", "granularity": "day", "since_id": since,
+                                      "until_id": until}).json()
+        bad = requests.get(srv.url + "/2/tweets/search/recent", headers=APP, params={"query": "lumora", "since_id": "x"})
+    assert got == posts[5:-5]
+    end = x_app.now - timedelta(seconds=30)
+    assert counts["meta"]["total_tweet_count"] == sum(1 for t in posts[5:-5] if parse_ts(t["created_at"]) < end)
+    assert bad.status_code == 400 and bad.json()["errors"][0]["parameters"] == {"since_id": ["x"]}

@@ -1,5 +1,7 @@
 """The Meta Marketing extractor against the fake: exactly the simulator's records, with and
-without faults; clear failures for a bad token, a retired metric and an unknown account."""
+without faults; clear failures for a bad token (code 190 on HTTP 400, as Meta sends it), a
+retired metric and an unknown account; report runs that end `Job Failed` or `Job Skipped`
+started again a bounded number of times, then a clear failure."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ from datetime import date
 
 import pytest
 
+from fake_client import canned_response
+
 from extractors.http import AuthError, FatalError, RetryPolicy
-from extractors.meta_marketing import DEFAULT_INSIGHTS_FIELDS, MetaMarketingClient
-from sampleworld.fakes.meta_marketing import DEFAULT_TOKEN
+from extractors.meta_marketing import ADS_INSIGHTS, DEFAULT_INSIGHTS_FIELDS, MetaMarketingClient, classify_meta_error
+from sampleworld.fakes.base import FakeServer
+from sampleworld.fakes.meta_marketing import DEFAULT_TOKEN, MetaMarketingApp
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
 
@@ -153,3 +158,84 @@ def test_consecutive_runs_split_at_gaps_and_length():
     d = [date(2026, 6, i) for i in (1, 2, 3, 4, 5, 9, 10, 30)]
     assert list(consecutive_runs(d, 3)) == [(d[0], d[2]), (d[3], d[4]), (d[5], d[6]), (d[7], d[7])]
     assert list(consecutive_runs([], 3)) == []
+
+
+# -- token errors come on HTTP 400 --------------------------------------------------------------
+
+@pytest.mark.parametrize("token, subcode, why", [("wrong-token-123", None, None),
+                                                 ("EXPIRED-token-123", 463, "the token has expired")])
+def test_a_refused_token_on_http_400_is_a_fatal_auth_error_naming_the_setting(meta_fake, world, token, subcode, why):
+    """Meta sends code 190 on HTTP 400, not 401: the client knows it by its code, fails at
+    once (no retry), says the token is invalid or expired and names META_ACCESS_TOKEN."""
+    c = client(meta_fake.url, token=token)
+    with pytest.raises(AuthError) as exc:
+        c.account(accounts(world)[0])
+    err = exc.value
+    assert (err.status, err.code, err.retryable) == (400, 190, False)
+    assert "invalid or expired" in str(err) and "META_ACCESS_TOKEN" in str(err)
+    assert (why or "Cannot parse access token") in str(err)
+    assert token not in str(err) and c.stats.requests == 1 and c.stats.retries == 0
+
+
+def test_token_error_bodies_are_classified_by_code_whatever_the_status():
+    """Meta's documented 190 body (subcode 460, password changed) on HTTP 400: an AuthError
+    naming the setting and what the subcode means; code 104 (no token) likewise."""
+    body = {"error": {"message": "Message describing the error", "type": "OAuthException", "code": 190,
+                      "error_subcode": 460, "error_user_title": "A title", "error_user_msg": "A message",
+                      "fbtrace_id": "EJplcsCHuLu"}}
+    err = classify_meta_error(canned_response(400, json.dumps(body).encode()), "https://graph.facebook.com/x")
+    assert type(err) is AuthError and err.status == 400
+    assert str(err).startswith("[meta_ads] HTTP 400, code 190: Message describing the error. The access token is "
+                               "invalid or expired (the password changed): set a valid token in META_ACCESS_TOKEN")
+    no_token = {"error": {"message": "An access token is required to request this resource.",
+                          "type": "OAuthException", "code": 104, "fbtrace_id": "x"}}
+    err = classify_meta_error(canned_response(400, json.dumps(no_token).encode()), "u")
+    assert type(err) is AuthError and "META_ACCESS_TOKEN" in str(err)
+
+
+# -- report runs that end Job Failed or Job Skipped ---------------------------------------------
+
+def report_posts(srv) -> int:
+    return srv.app.calls[("POST", "account", True)]
+
+
+@pytest.mark.parametrize("fail_runs, skip_runs", [(1, 0), (0, 1), (1, 1)])
+def test_a_failed_or_skipped_run_is_started_again_and_gives_exactly_the_rows(world, caplog, fail_runs, skip_runs):
+    day, account = date(2026, 6, 2), accounts(world)[0]
+    with FakeServer(MetaMarketingApp(world, fail_runs=fail_runs, skip_runs=skip_runs)) as srv:
+        c = client(srv.url)
+        got = [r for page in c.insights_pages(account, day) for r in page]
+        assert got == simulator_rows(srv.app, day, account) and len(got) > 5
+        assert report_posts(srv) == fail_runs + skip_runs + 1   # one new POST per run that ended without rows
+    ended = {"Job Failed"} if fail_runs else set()
+    ended |= {"Job Skipped"} if skip_runs else set()
+    assert {s for s in ("Job Failed", "Job Skipped") if s in caplog.text} == ended
+    assert "starting the report again" in caplog.text
+
+
+@pytest.mark.parametrize("app_kw, status, attempts", [({"fail_runs": 9}, "Job Failed", None),
+                                                      ({"skip_runs": 9}, "Job Skipped", 2)])
+def test_a_report_that_never_completes_fails_clearly_after_report_attempts(world, app_kw, status, attempts):
+    """Bounded: `report_attempts` runs (3 unless set), then a FatalError (not a retryable
+    one: the caller must see it) that names the account, the time range, the last
+    report_run_id and its final status."""
+    account = accounts(world)[0]
+    kw = {"report_attempts": attempts} if attempts else {}
+    with FakeServer(MetaMarketingApp(world, **app_kw)) as srv:
+        c = client(srv.url, account_ids=[account], **kw)
+        with pytest.raises(FatalError) as exc:
+            list(c.pages_for_days(ADS_INSIGHTS, [date(2026, 6, 2), date(2026, 6, 3)]))
+        runs = sorted(srv.app._jobs)
+    attempts = attempts or 3
+    msg, err = str(exc.value), exc.value
+    assert len(runs) == attempts and report_posts(srv) == attempts
+    assert type(err) is FatalError and not err.retryable
+    assert f"act_{account}" in msg and "2026-06-02..2026-06-03" in msg
+    assert f"report_run_id {runs[-1]}" in msg and f"final status {status!r}" in msg
+    assert f"earlier runs: {', '.join(f'{r} {status!r}' for r in runs[:-1])}" in msg
+    assert f"report_attempts={attempts}" in msg
+
+
+def test_report_attempts_must_allow_one_run():
+    with pytest.raises(ValueError, match="report_attempts"):
+        MetaMarketingClient("http://127.0.0.1:9", DEFAULT_TOKEN, report_attempts=0)

@@ -2,13 +2,19 @@
 
 - `POST /v23.0/act_{id}/insights` starts a report run and returns `{"report_run_id": ...}`.
 - `GET /v23.0/{report_run_id}` walks `Job Not Started` -> `Job Running` (once at 100%, the
-  trap real clients fall into) -> `Job Completed`.
+  trap real clients fall into) -> `Job Completed`. Meta's jobs can also end `Job Failed` or
+  `Job Skipped` (a client must start the report again): `fail_runs`/`skip_runs` (app
+  settings, 0 by default) make the first runs of every report (account and time range) end
+  so, deterministically: runs 1..fail_runs fail, the next skip_runs are skipped, later runs
+  complete. `async_status` only ever holds the six documented states (`JOB_STATES`).
 - `GET /v23.0/{report_run_id}/insights` pages rows with opaque cursors; `paging.next` (with
   the access token in it, as Meta sends it) only while more rows remain. Reading a report
   before it completes fails with code 2601, as the real API does.
 - `GET /v23.0/act_{id}` gives the account's currency and time zone.
-Every response carries the throttling headers; a bad token gets code 190; an unknown field
-fails the whole request with code 100.
+Every response carries the throttling headers. Token errors come on HTTP 400, as Meta sends
+them (not 401): no token gets code 104, a token starting with `EXPIRED` gets code 190 subcode
+463 ("Session has expired"), any other wrong token code 190. An unknown field fails the whole
+request with code 100.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import json
 import re
 import threading
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -35,6 +41,8 @@ KNOWN_FIELDS = frozenset({
 })
 RETIRED_WINDOWS = {"7d_view", "28d_view"}
 DEFAULT_TOKEN = "sample-meta-token"
+# AdReportRun.async_status: the six values Meta documents, and nothing else.
+JOB_STATES = ("Job Not Started", "Job Started", "Job Running", "Job Completed", "Job Failed", "Job Skipped")
 
 
 def _error(status: int, message: str, code: int, subcode: int | None = None, **extra) -> Response:
@@ -58,8 +66,11 @@ class MetaMarketingApp(App):
     name = "meta_marketing"
 
     def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, polls_to_complete: int = 3,
-                 max_page_rows: int = 2000):
+                 max_page_rows: int = 2000, fail_runs: int = 0, skip_runs: int = 0):
         self.token = token
+        # How many runs of each report end `Job Failed`, then `Job Skipped`, before one completes.
+        self.fail_runs, self.skip_runs = fail_runs, skip_runs
+        self._runs_of: dict[tuple[str, str, str], int] = defaultdict(int)
         # Larger pages fail with code 1 "Please reduce the amount of data", as Meta's do.
         self.max_page_rows = max_page_rows
         truths = json.loads((Path(world_dir) / "truths.json").read_text()) if (Path(world_dir) / "truths.json").exists() else {}
@@ -90,9 +101,22 @@ class MetaMarketingApp(App):
                                                             "estimated_time_to_regain_access": 0}]}),
         }
 
+    def _token_error(self, token: str | None) -> Response | None:
+        """Meta's token errors, on HTTP 400 as Meta sends them (clients that wait for a 401 miss them)."""
+        if not token:
+            return _error(400, "An access token is required to request this resource.", 104)
+        if token.startswith("EXPIRED"):
+            expired = self.as_of - timedelta(days=61)
+            return _error(400, f"Error validating access token: Session has expired on {expired:%A, %d-%b-%y} "
+                          f"06:29:46 PDT. The current time is {self.as_of:%A, %d-%b-%y} 02:11:32 PDT.", 190, 463)
+        if token != self.token:
+            return _error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        return None
+
     def handle(self, req: Request) -> Response:
-        if req.bearer() != self.token:
-            return _error(401, "Invalid OAuth access token - Cannot parse access token", 190)
+        refused = self._token_error(req.bearer())
+        if refused is not None:
+            return refused
         m = re.fullmatch(rf"/{VERSION}/(act_\d+|\d+)(/insights)?", req.path)
         if not m:
             return _error(400, f"Unknown path components: {req.path}", 2500)
@@ -146,8 +170,11 @@ class MetaMarketingApp(App):
                         r[key] = [{k: v for k, v in a.items() if k in allowed} for a in r[key]]
         with self._lock:
             run_id = str(next(self._ids))
+            report = (account["account_id"], since, until)
+            self._runs_of[report] += 1
             self._jobs[run_id] = {"id": run_id, "account_id": account["account_id"], "since": since,
-                                  "until": until, "rows": rows, "polls": 0}
+                                  "until": until, "rows": rows, "polls": 0,
+                                  "ends": self._run_end(self._runs_of[report])}
         return Response.json(200, {"report_run_id": run_id}, self._headers(account["account_id"]))
 
     def served(self, row: dict) -> dict:
@@ -183,24 +210,38 @@ class MetaMarketingApp(App):
             for r in rows:
                 yield self.served(r)
 
+    def _run_end(self, nth: int) -> str:
+        """How the nth run of a report ends (see the module docstring)."""
+        if nth <= self.fail_runs:
+            return "Job Failed"
+        if nth <= self.fail_runs + self.skip_runs:
+            return "Job Skipped"
+        return "Job Completed"
+
+    def _state(self, job: dict, polls: int) -> tuple[str, int]:
+        """(async_status, async_percent_completion) at the given poll. A run that completes
+        shows 100% while still `Job Running` one poll before it is done; a failing one stops
+        half way; a skipped one never starts."""
+        ends = job["ends"]
+        if polls >= self.polls_to_complete:
+            return ends, {"Job Completed": 100, "Job Failed": 50, "Job Skipped": 0}[ends]
+        if polls == self.polls_to_complete - 1 and ends != "Job Skipped":
+            return "Job Running", 100 if ends == "Job Completed" else 50   # percent says done, status says not yet
+        return "Job Not Started", 0
+
     def _status(self, job: dict) -> Response:
         with self._lock:
             job["polls"] += 1
             polls = job["polls"]
-        if polls >= self.polls_to_complete:
-            status, pct = "Job Completed", 100
-        elif polls == self.polls_to_complete - 1:
-            status, pct = "Job Running", 100   # percent says done, status says not yet
-        else:
-            status, pct = "Job Not Started", 0
+        status, pct = self._state(job, polls)
         return Response.json(200, {"id": job["id"], "account_id": job["account_id"], "time_ref": 1780000000,
                                    "async_status": status, "async_percent_completion": pct,
-                                   "is_running": status != "Job Completed",
+                                   "is_running": status not in ("Job Completed", "Job Failed", "Job Skipped"),
                                    "date_start": job["since"], "date_stop": job["until"]},
                              self._headers(job["account_id"]))
 
     def _results(self, req: Request, job: dict) -> Response:
-        if job["polls"] < self.polls_to_complete:
+        if job["polls"] < self.polls_to_complete or job["ends"] != "Job Completed":
             return _error(400, "Error accessing adreport job.", 2601, 1815107, is_transient=True,
                           error_user_title="Loading Async Ads Report Failed",
                           error_user_msg="Sorry, the report cannot be loaded successfully. Please check if "

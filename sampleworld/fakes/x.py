@@ -8,16 +8,28 @@
   old: for older ones the fields are left out and `errors[]` carries a "Field
   Authorization Error" per post, beside `data`, with HTTP 200 (as X does).
 - `GET /2/tweets/search/recent?query=`: the last 7 days of posts mentioning the brand or a
-  competitor, newest first, `max_results` 10-100, paging with `next_token`;
-  `expansions=author_id` adds `includes.users`.
+  competitor, newest first, `max_results` 10-100, `since_id`/`until_id`, paging with
+  `next_token` (X also takes `pagination_token` here; so does the fake);
+  `expansions=author_id` adds `includes.users`. `sort_order=relevancy` is accepted and served
+  in recency order (the same posts).
 - `GET /2/tweets/counts/recent?query=&granularity=minute|hour|day` (default hour): buckets
   `{end,start,tweet_count}` over the last 7 days (default end: now minus 30 s; start_time
-  older than 7 days or end_time later than now minus 10 s is a 400), `meta.total_tweet_count`.
+  older than 7 days or end_time later than now minus 10 s is a 400), `since_id`/`until_id`,
+  `meta.total_tweet_count`.
 - `GET /2/users/{id}`, `GET /2/users/by/username/{username}`.
 
+Each endpoint accepts exactly the query parameters X documents for it
+(`ACCEPTED_PARAMETERS`); any other gets X's 400 "Invalid Request" body with one error per
+parameter, "The query parameter [foo] is not one of [...]" (so a `next_token` sent to a
+timeline, which pages with `pagination_token`, is refused as X refuses it), and a path
+parameter sent again in the query gets "Duplicate parameters are not allowed". Accepted
+parameters the fake has nothing for (`media.fields`, `poll.fields`, `place.fields`,
+`search_count.fields`, `expansions` but `author_id` on search) change nothing.
+
 "Now" is `as_of` 00:00:00Z. Tokens: an app-only Bearer and a user-context token (both sent
-as `Authorization: Bearer`). Every response has `x-rate-limit-limit/remaining/reset`; 429 and
-401 bodies are X's problem-details bodies. `partial_error_rate` (an app attribute, off by
+as `Authorization: Bearer`). Every answer of an endpoint the fake serves (a refused 400
+included; not a 401) has `x-rate-limit-limit/remaining/reset` (integers; reset in epoch
+seconds); 429 and 401 bodies are X's problem-details bodies. `partial_error_rate` (an app attribute, off by
 default) is the partial-failure fault: a 200 page where one post is missing from `data`
 and named in `errors[]` (resource-not-found), to be fetched again.
 Public and private metrics of posts under `RESTATE_DAYS` old are provisional and move with
@@ -62,6 +74,23 @@ TWEET_FIELDS = frozenset({"attachments", "author_id", "context_annotations", "co
 USER_FIELDS = frozenset({"created_at", "description", "id", "name", "public_metrics", "username", "verified",
                          "location", "profile_image_url", "protected", "url"})
 LIMITS = {"timeline": (900, 1500), "search": (180, 450), "counts": (300, 300), "users": (900, 300)}
+# The query parameters each endpoint accepts (X API v2 reference), in the order X lists them in
+# its 400 for any other one: "The query parameter [foo] is not one of [...]" (path parameters
+# first; e.g. the body quoted in plhery/node-twitter-api-v2#597). Timelines page with
+# `pagination_token` only; recent search and counts take `next_token` and `pagination_token`.
+_EXPANSIONS = ("expansions", "tweet.fields", "media.fields", "poll.fields", "place.fields", "user.fields")
+ACCEPTED_PARAMETERS = {
+    "timeline": ("id", "since_id", "until_id", "max_results", "pagination_token", "exclude", "start_time",
+                 "end_time", *_EXPANSIONS),
+    "search": ("query", "start_time", "end_time", "since_id", "until_id", "max_results", "next_token",
+               "pagination_token", "sort_order", *_EXPANSIONS),
+    "counts": ("query", "start_time", "end_time", "since_id", "until_id", "next_token", "pagination_token",
+               "granularity", "search_count.fields"),
+    "user": ("id", "expansions", "tweet.fields", "user.fields"),
+    "user_by_username": ("username", "expansions", "tweet.fields", "user.fields"),
+}
+LIMITED = {"timeline": "timeline", "search": "search", "counts": "counts", "user": "users",
+           "user_by_username": "users"}   # endpoint -> its rate-limit bucket in LIMITS
 ENTITY_TERMS = {BRAND["handle"]: {BRAND["handle"], BRAND["name"].lower()},
                 **{c["handle"]: {c["handle"], c["name"].lower()} for c in COMPETITORS}}
 
@@ -190,11 +219,11 @@ class XApp(App):
                             end or self.now - timedelta(seconds=30))
 
     # -- HTTP ---------------------------------------------------------------------------------
-    def _headers(self, endpoint: str, token: str) -> dict[str, str]:
+    def _headers(self, endpoint: str, token: str, count: bool = True) -> dict[str, str]:
         user, app = LIMITS[endpoint]
         limit = user if token == self.user_token else app
         with self._lock:
-            self._calls[(endpoint, token)] += 1
+            self._calls[(endpoint, token)] += count
             used = self._calls[(endpoint, token)]
         reset = (int(time.time()) // 900 + 1) * 900
         return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(max(0, limit - used % limit)),
@@ -215,17 +244,61 @@ class XApp(App):
             return Response.json(401, problem(401, "Unauthorized"))
         if req.method != "GET":
             return Response.json(405, problem(405, "Method Not Allowed"))
-        m = re.fullmatch(r"/2/users/(\d+)/tweets", req.path)
+        route = self._route(req.path)
+        if route is None:
+            return Response.json(404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]})
+        endpoint, path_params = route
+        refused = self._refuse_parameters(req, endpoint, path_params)
+        if refused is not None:
+            return self._with_limits(refused, endpoint, token, count=True)
+        if endpoint == "timeline":
+            resp = self._timeline(req, path_params["id"], token)
+        elif endpoint == "search":
+            resp = self._search(req, token)
+        elif endpoint == "counts":
+            resp = self._counts_endpoint(req, token)
+        else:
+            resp = self._user(req, path_params.get("id"), path_params.get("username"), token)
+        if "x-rate-limit-limit" not in resp.headers:
+            # a refusal (400) carries the rate-limit headers too; the endpoint counted the call already
+            resp = self._with_limits(resp, endpoint, token, count=False)
+        return resp
+
+    def _with_limits(self, resp: Response, endpoint: str, token: str, count: bool) -> Response:
+        return Response(resp.status, resp.body, {**resp.headers, **self._headers(LIMITED[endpoint], token, count)})
+
+    @staticmethod
+    def _route(path: str) -> tuple[str, dict[str, str]] | None:
+        """(endpoint, path parameters) of a path the fake serves, or None."""
+        m = re.fullmatch(r"/2/users/(\d+)/tweets", path)
         if m:
-            return self._timeline(req, m.group(1), token)
-        if req.path == "/2/tweets/search/recent":
-            return self._search(req, token)
-        if req.path == "/2/tweets/counts/recent":
-            return self._counts_endpoint(req, token)
-        m = re.fullmatch(r"/2/users/(\d+)|/2/users/by/username/(\w+)", req.path)
+            return "timeline", {"id": m.group(1)}
+        if path == "/2/tweets/search/recent":
+            return "search", {}
+        if path == "/2/tweets/counts/recent":
+            return "counts", {}
+        m = re.fullmatch(r"/2/users/(\d+)", path)
         if m:
-            return self._user(req, m.group(1), m.group(2), token)
-        return Response.json(404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]})
+            return "user", {"id": m.group(1)}
+        m = re.fullmatch(r"/2/users/by/username/(\w+)", path)
+        if m:
+            return "user_by_username", {"username": m.group(1)}
+        return None
+
+    @staticmethod
+    def _refuse_parameters(req: Request, endpoint: str, path_params: dict[str, str]) -> Response | None:
+        """X's 400 for a query parameter the endpoint does not know (one error per parameter,
+        listing what the endpoint accepts), or for a path parameter sent again in the query."""
+        accepted = ACCEPTED_PARAMETERS[endpoint]
+        errors = []
+        for name, value in req.query.items():
+            if name in path_params:
+                errors.append({"parameters": {name: [path_params[name], value]},
+                               "message": f"Duplicate parameters are not allowed: the `{name}` query parameter"})
+            elif name not in accepted:
+                errors.append({"parameters": {name: [value]},
+                               "message": f"The query parameter [{name}] is not one of [{','.join(accepted)}]"})
+        return invalid_request(errors) if errors else None
 
     def _fields(self, req: Request, name: str, allowed: frozenset) -> tuple[set[str], Response | None]:
         fields = [f for f in (req.param(name) or "").split(",") if f]
@@ -282,6 +355,19 @@ class XApp(App):
         return start, end, None
 
     @staticmethod
+    def _between_ids(req: Request, recs: list[dict]) -> tuple[list[dict], Response | None]:
+        """`since_id` (newer than) and `until_id` (older than): post ids grow with time."""
+        for name, keep in (("since_id", lambda r, v: int(r["id"]) > v), ("until_id", lambda r, v: int(r["id"]) < v)):
+            raw = req.param(name)
+            if raw is None:
+                continue
+            if not raw.isdigit():
+                return recs, invalid_request([{"parameters": {name: [raw]}, "message":
+                                               f"The `{name}` query parameter value [{raw}] is not valid"}])
+            recs = [r for r in recs if keep(r, int(raw))]
+        return recs, None
+
+    @staticmethod
     def _filter_time(recs: list[dict], start, end) -> list[dict]:
         if isinstance(start, str):
             start = parse_ts(start)
@@ -293,7 +379,9 @@ class XApp(App):
                 and (end is None or parse_ts(r["created_at"]) < end)]
 
     def _page(self, req: Request, recs: list[dict], fields: set[str], user_context: bool, limit: int,
-              token_param: str, key: str, extra_meta: dict | None = None) -> dict:
+              token_params: tuple[str, ...], key: str, extra_meta: dict | None = None) -> dict:
+        # the first of `token_params` is the endpoint's own; recent search also takes the other
+        token_param = next((t for t in token_params if req.param(t)), token_params[0])
         raw = req.param(token_param)
         offset = 0
         if raw:
@@ -335,7 +423,7 @@ class XApp(App):
         meta = {"result_count": len(data), "newest_id": page_recs[0]["id"], "oldest_id": page_recs[-1]["id"]}
         if nxt < len(recs):
             meta["next_token"] = _token(nxt, key)
-        if start > 0 and token_param == "pagination_token":
+        if start > 0 and token_params[0] == "pagination_token":
             meta["previous_token"] = _token(max(0, start - limit), key)
         body["meta"] = {**meta, **(extra_meta or {})}
         if errors:
@@ -372,11 +460,11 @@ class XApp(App):
         exclude = set((req.param("exclude") or "").split(","))
         if "replies" in exclude:
             recs = [r for r in recs if "in_reply_to_user_id" not in r]
-        for name, keep in (("since_id", lambda r, v: int(r["id"]) > v), ("until_id", lambda r, v: int(r["id"]) < v)):
-            if req.param(name):
-                recs = [r for r in recs if keep(r, int(req.param(name)))]
+        recs, err = self._between_ids(req, recs)
+        if err:
+            return err
         key = f"t{user_id}"
-        body = self._page(req, recs, fields, user_context, limit, "pagination_token", key)
+        body = self._page(req, recs, fields, user_context, limit, ("pagination_token",), key)
         if "_error" in body:
             return body["_error"]
         return Response.json(200, body, headers)
@@ -400,10 +488,19 @@ class XApp(App):
         start, end, err = self._times(req, recent=True)
         if err:
             return err
+        sort_order = req.param("sort_order", "recency")
+        if sort_order not in ("recency", "relevancy"):
+            return invalid_request([{"parameters": {"sort_order": [sort_order]},
+                                     "message": f"The `sort_order` query parameter value [{sort_order}] is not one "
+                                                "of [recency,relevancy]"}])
         ents = query_entities(query)
         recs = [r for r in self.mentions if r["_meta"]["about"] in ents]
         recs = self._filter_time(recs, start, end)
-        body = self._page(req, recs, fields, True, limit, "next_token", "s" + ",".join(sorted(ents)))
+        recs, err = self._between_ids(req, recs)
+        if err:
+            return err
+        body = self._page(req, recs, fields, True, limit, ("next_token", "pagination_token"),
+                          "s" + ",".join(sorted(ents)))
         if "_error" in body:
             return body["_error"]
         if "data" in body and "author_id" in (req.param("expansions") or "").split(","):
@@ -423,9 +520,14 @@ class XApp(App):
             body = {"data": body["data"], "includes": {"users": users}, **{k: v for k, v in body.items() if k != "data"}}
         return Response.json(200, body, headers)
 
-    def _counts(self, ents: set[str], granularity: str, start: datetime, end: datetime) -> list[dict]:
+    def _counts(self, ents: set[str], granularity: str, start: datetime, end: datetime,
+                only: list[dict] | None = None) -> list[dict]:
+        """Buckets over [start, end); `only` (posts left after since_id/until_id) narrows the count."""
         step = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}[granularity]
-        times = sorted(t for e in ents for t in self._by_entity_times.get(e, []))
+        if only is None:
+            times = sorted(t for e in ents for t in self._by_entity_times.get(e, []))
+        else:
+            times = sorted(parse_ts(r["created_at"]) for r in only)
         out = []
         lo = start
         while lo < end:
@@ -455,8 +557,13 @@ class XApp(App):
         start, end, err = self._times(req, recent=True)
         if err:
             return err
-        data = self._counts(query_entities(query), granularity, start or self.window_start,
-                            end or self.now - timedelta(seconds=30))
+        ents, only = query_entities(query), None
+        if req.param("since_id") is not None or req.param("until_id") is not None:
+            only, err = self._between_ids(req, [r for r in self.mentions if r["_meta"]["about"] in ents])
+            if err:
+                return err
+        data = self._counts(ents, granularity, start or self.window_start, end or self.now - timedelta(seconds=30),
+                            only)
         total = sum(b["tweet_count"] for b in data)
         if start is not None:
             # A bad-record fault: one malformed copy of a bucket (no `start`, or an unreadable
