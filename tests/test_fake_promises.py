@@ -641,10 +641,7 @@ TABLE: dict[str, Fake] = {
                        Restate(days_meta_graph, 28, move_clock=True)),
     "meta_marketing": Fake(
         probe_meta_marketing, "META_ACCESS_TOKEN", meta_marketing_usage, meta_auth, meta_5xx, meta_throttled,
-        Restate(days_meta_marketing, 28, move_clock=True),
-        gaps={"throttled": "the fake answers the rate-limit fault with App.rate_limited's HTTP 429 and a "
-                           "Retry-After header; Meta throttles on HTTP 400 with code 4/17/613/800xx and "
-                           "is_transient, without Retry-After (Marketing API rate-limiting docs)"}),
+        Restate(days_meta_marketing, 28, move_clock=True)),
     "google_ads": Fake(probe_google_ads, "GOOGLE_ADS_TOKEN", no_usage_headers, google_ads_auth, google_5xx,
                        google_ads_throttled, Restate(days_google_ads, 14, move_clock=True)),
     "ga4": Fake(probe_ga4, "GA4_TOKEN", no_usage_headers, google_auth, google_5xx, ga4_throttled,

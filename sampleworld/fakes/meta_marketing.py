@@ -14,7 +14,9 @@
 Every response carries the throttling headers. Token errors come on HTTP 400, as Meta sends
 them (not 401): no token gets code 104, a token starting with `EXPIRED` gets code 190 subcode
 463 ("Session has expired"), any other wrong token code 190. An unknown field fails the whole
-request with code 100.
+request with code 100. The rate-limit fault throttles as Meta does, on HTTP 400 without
+Retry-After (code 17 subcode 2446079 or 80000, `is_transient`); the 5xx fault is Meta's code 2
+body.
 """
 
 from __future__ import annotations
@@ -89,6 +91,30 @@ class MetaMarketingApp(App):
         self._lock = threading.Lock()
         self.calls = defaultdict(int)
         self.limits_seen: list[int] = []
+
+    def server_error(self, status: int) -> Response:
+        """Meta's transient error body (code 2, OAuthException, is_transient, fbtrace_id)."""
+        resp = _error(status, "An unexpected error has occurred. Please retry your request later.", 2,
+                      is_transient=True)
+        resp.headers.update(self._headers())
+        return resp
+
+    def rate_limited(self, retry_after_s: int) -> Response:
+        """Meta throttles ad insights on HTTP 400, not 429, and sends no Retry-After: code 17
+        (subcode 2446079, the user's request limit) or 80000 (the ad account's business use case),
+        `is_transient`; the client reads the usage headers, which ask it to wait."""
+        with self._lock:
+            self.calls["throttled"] += 1
+            n = self.calls["throttled"]
+        if n % 2:
+            resp = _error(400, "(#17) User request limit reached", 17, 2446079, is_transient=True,
+                          error_user_title="Ads API Rate Limit Reached")
+        else:
+            resp = _error(400, "(#80000) There have been too many calls from this ad-account. Wait a bit and "
+                               "try again. For more info, please refer to https://developers.facebook.com/docs/"
+                               "graph-api/overview/rate-limiting#ads-management.", 80000, 2446079, is_transient=True)
+        resp.headers.update(self._headers())
+        return resp
 
     def _headers(self, account_id: str | None = None) -> dict[str, str]:
         key = account_id or "0"
