@@ -235,7 +235,7 @@ def classify_graph_error(resp: requests.Response, url: str) -> ApiError | None:
     """`classify_meta_error`'s decision (retryable or not), re-worded for the Graph API: the
     token error names META_PAGE_TOKEN, a refused metric is a `MetricRefused`, and the
     platform's own message (with `error_user_msg` when given) is kept."""
-    base = classify_meta_error(resp, url)
+    base = classify_meta_error(resp, url, source=PLATFORM, token_var=TOKEN_VAR)
     if base is None:
         return None
     try:
@@ -247,10 +247,8 @@ def classify_graph_error(resp: requests.Response, url: str) -> ApiError | None:
         message = f"{message} ({err.get('error_user_title') or 'detail'}: {err['error_user_msg']})"
     code, subcode = err.get("code"), err.get("error_subcode")
     kw = dict(status=base.status, code=code, url=url, retry_after=base.retry_after)
-    if code in (190, 102, 104) or isinstance(base, AuthError):
-        return AuthError(PLATFORM, f"{message}. The Meta Graph API refused the access token: set a valid Page "
-                         f"or system-user token in {TOKEN_VAR} (user tokens lapse after 60 days unused "
-                         "or when the password changes)", **kw)
+    if isinstance(base, AuthError):   # worded once, in meta_marketing.token_error, naming TOKEN_VAR
+        return base
     if code == 100 and ("valid insights metric" in message or refused_metrics(message)):
         return MetricRefused(PLATFORM, message, **kw)
     if code == 100 and subcode == 2108006:
