@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +46,14 @@ def test_bench_runs_at_a_tiny_scale(tmp_path):
     assert sum(c["records"] for c in by_stream) == stages["extract_land"]["records"]
     assert all(c["requests"] > 0 for c in by_stream) and len(by_stream) > 20
     assert [c["thread_seconds"] for c in by_stream] == sorted((c["thread_seconds"] for c in by_stream), reverse=True)
+    # dbt's full build beside the same SQL run bare, and its one-day incremental builds
+    d = result["dbt"]
+    assert d["full_build_seconds"] == stages["dbt_build"]["seconds"]
+    assert d["sql_limit"]["records"] > 10 and len(d["sql_limit"]["samples_seconds"]) == 2
+    assert d["build_over_sql"] > 0 and 0 < d["incremental_over_full"]
+    assert d["incremental_build_seconds"] == statistics.median(st["dbt_build"] for st in inc["stages"])
     names = [t["target"] for t in report["targets"]]
+    assert any("dbt build within 1.5x" in n for n in names) and any("incremental dbt build" in n for n in names)
     assert any("load within 2x" in n for n in names) and any("incremental" in n for n in names)
     assert all(isinstance(t["met"], bool) for t in report["targets"])
     assert "load / read_json" in proc.stdout and "records/s" in proc.stdout and "targets" in proc.stdout
