@@ -102,13 +102,33 @@
 
 
 {#- Money: a decimal text or number rounded to its currency's minor units (ISO 4217: 0 for JPY,
-    KRW and the like, 2 for EUR, USD, GBP and most others) and typed DECIMAL(18, 2). Currencies
-    with three minor units (BHD, KWD, ...) are refused by the accepted-currency tests, not
-    silently rounded. -#}
+    KRW and the like, 2 for EUR, USD, GBP and most others) and typed DECIMAL(18, 2); null when it
+    does not read as a number. `currency` is a SQL expression: a column or a quoted literal. The
+    branch stands outside `round` because DuckDB rounds a DECIMAL only to a constant number of
+    places, and each branch is typed on its own (measured: a CASE over the two rounded values
+    lost the cents). Currencies with three minor units (BHD, KWD, ...) are refused by the
+    accepted-currency tests, not silently rounded. -#}
 {% macro to_money(amount, currency) -%}
-    cast(round({{ dbt.safe_cast(amount, 'decimal(38, 9)') }},
-               case when {{ currency }} in ('JPY', 'KRW', 'CLP', 'ISK', 'VND', 'UGX', 'XOF', 'XAF') then 0 else 2 end)
-         as decimal(18, 2))
+    {%- set exact = try_cast_to(amount, 'decimal(38, 9)') -%}
+    case when {{ currency }} in ('JPY', 'KRW', 'CLP', 'ISK', 'VND', 'UGX', 'XOF', 'XAF')
+         then cast(round({{ exact }}, 0) as decimal(18, 2))
+         else cast(round({{ exact }}, 2) as decimal(18, 2)) end
+{%- endmacro %}
+
+
+{#- A value cast to `type`, null when it does not convert (dbt.safe_cast is a plain, failing
+    cast on DuckDB): staging reads what the APIs send as text, and one unreadable value must
+    become a null that a test reports, not a failed build. -#}
+{% macro try_cast_to(expr, type) -%}
+    {{ return(adapter.dispatch('try_cast_to', 'social_kpi_warehouse')(expr, type)) }}
+{%- endmacro %}
+
+{% macro default__try_cast_to(expr, type) -%}
+    try_cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+{% macro spark__try_cast_to(expr, type) -%}
+    try_cast({{ expr }} as {{ type }})
 {%- endmacro %}
 
 
@@ -138,4 +158,235 @@
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- A date from its year, month and day parts (numbers or their text, as in LinkedIn's
+    `dateRange` {year, month, day} objects); null when a part is null. -#}
+{% macro date_from_parts(year, month, day) -%}
+    {{ return(adapter.dispatch('date_from_parts', 'social_kpi_warehouse')(year, month, day)) }}
+{%- endmacro %}
+
+{% macro default__date_from_parts(year, month, day) -%}
+    make_date(cast({{ year }} as bigint), cast({{ month }} as bigint), cast({{ day }} as bigint))
+{%- endmacro %}
+
+{% macro spark__date_from_parts(year, month, day) -%}
+    make_date(cast({{ year }} as int), cast({{ month }} as int), cast({{ day }} as int))
+{%- endmacro %}
+
+
+{#- A query with one row per calendar day from `first_day` to `last_day` (both included), in one
+    column `date_day` (DATE): use it as a CTE's body. Both are scalar SQL expressions (a scalar
+    subquery such as `(select min(d) from x)` works); no row when either is null. -#}
+{% macro day_series(first_day, last_day) -%}
+    {{ return(adapter.dispatch('day_series', 'social_kpi_warehouse')(first_day, last_day)) }}
+{%- endmacro %}
+
+{% macro default__day_series(first_day, last_day) -%}
+    select cast(generated_day as date) as date_day
+    from (
+        select unnest(generate_series(cast({{ first_day }} as date), cast({{ last_day }} as date),
+                                      interval 1 day)) as generated_day
+    ) as generated_days
+{%- endmacro %}
+
+{% macro spark__day_series(first_day, last_day) -%}
+    select explode(sequence(to_date({{ first_day }}), to_date({{ last_day }}), interval 1 day)) as date_day
+{%- endmacro %}
+
+
+{#- The same as `to_money` (which now takes a currency column too); kept for the models that
+    call it by this name. -#}
+{% macro to_money_in(amount, currency_column) -%}
+    {{ to_money(amount, currency_column) }}
+{%- endmacro %}
+
+
+{#- The sum of the numeric values of a JSON object text (`{"like": 15, "love": 4}` -> 19), for
+    metrics served as an object of counts by type (Facebook's post_reactions_by_type_total);
+    null when the text is not an object or the object is empty. -#}
+{% macro json_object_values_sum(column) -%}
+    {{ return(adapter.dispatch('json_object_values_sum', 'social_kpi_warehouse')(column)) }}
+{%- endmacro %}
+
+{% macro default__json_object_values_sum(column) -%}
+    list_sum(map_values(json_transform(cast({{ column }} as varchar), '"MAP(VARCHAR, BIGINT)"')))
+{%- endmacro %}
+
+{% macro spark__json_object_values_sum(column) -%}
+    aggregate(map_values(from_json(cast({{ column }} as string), 'map<string,bigint>')),
+              cast(null as bigint), (acc, x) -> coalesce(acc, 0) + x)
+{%- endmacro %}
+
+
+{#- One row per match of a regular expression in a text column, as `(parent columns..., item)`
+    where `item` is the pattern's first capture group: `{{ regexp_items('src', 'caption',
+    '#([A-Za-z0-9_]+)', 'tag') }}` is a FROM clause item producing src.* and tag.item (a row
+    without a match produces nothing). Write the pattern without backslashes (character
+    classes instead): Spark's string literals would need them doubled. -#}
+{% macro regexp_items(relation_alias, text_column, pattern, item_alias) -%}
+    {{ return(adapter.dispatch('regexp_items', 'social_kpi_warehouse')(relation_alias, text_column, pattern, item_alias)) }}
+{%- endmacro %}
+
+{% macro default__regexp_items(relation_alias, text_column, pattern, item_alias) -%}
+    {{ relation_alias }}, unnest(regexp_extract_all({{ relation_alias }}.{{ text_column }}, '{{ pattern }}', 1)) as {{ item_alias }}(item)
+{%- endmacro %}
+
+{% macro spark__regexp_items(relation_alias, text_column, pattern, item_alias) -%}
+    {{ relation_alias }} lateral view explode(regexp_extract_all({{ relation_alias }}.{{ text_column }}, '{{ pattern }}', 1)) {{ item_alias }} as item
+{%- endmacro %}
+
+
+{#- Free text with the contact details a customer may write in it replaced: e-mail addresses by
+    `[email]`, phone numbers by `[phone]`. A phone number is a run of at least 8 digits, with an
+    optional leading `+` or `(` and up to two of ` ./()-` between digits (+49 30 1234567,
+    (030) 1234 5678, +1 (555) 123-4567, 0171-1234567, 555.123.4567); dates (2026-06-01,
+    01.06.2026, 2026/06/01) are kept: they are marked with a private-use character (U+E000)
+    for the phone pass and the mark is removed after it (a U+E000 already in the text goes
+    too). Order numbers and amounts of up to 7 digits stay. Null stays null; text without
+    either comes back unchanged. Only this redacted text may leave staging. -#}
+{% macro redact_contacts(text) -%}
+    {{ return(adapter.dispatch('redact_contacts', 'social_kpi_warehouse')(text)) }}
+{%- endmacro %}
+
+{% macro _redact_contacts_patterns() -%}
+    {#- The patterns, written without backslashes so one text serves RE2 (DuckDB) and Java (Spark). -#}
+    {{ return({
+        'email': '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+[.][A-Za-z]{2,}',
+        'date_ymd': '([0-9]{4})([-./])([0-9]{1,2})([-./])([0-9]{1,2})',
+        'date_dmy': '([0-9]{1,2})([-./])([0-9]{1,2})([-./])([0-9]{4})',
+        'phone': '[+]?[(]?[0-9]([ ./()-]{0,2}[0-9]){7,17}',
+        'mark': '\ue000',
+    }) }}
+{%- endmacro %}
+
+{% macro default__redact_contacts(text) -%}
+    {%- set p = _redact_contacts_patterns() -%}
+    regexp_replace(
+        regexp_replace(
+            regexp_replace(
+                regexp_replace(
+                    regexp_replace({{ text }}, '{{ p.email }}', '[email]', 'g'),
+                    '{{ p.date_ymd }}', '\1\2{{ p.mark }}\3\4{{ p.mark }}\5', 'g'),
+                '{{ p.date_dmy }}', '\1\2{{ p.mark }}\3\4{{ p.mark }}\5', 'g'),
+            '{{ p.phone }}', '[phone]', 'g'),
+        '{{ p.mark }}', '', 'g')
+{%- endmacro %}
+
+{% macro spark__redact_contacts(text) -%}
+    {%- set p = _redact_contacts_patterns() -%}
+    regexp_replace(
+        regexp_replace(
+            regexp_replace(
+                regexp_replace(
+                    regexp_replace({{ text }}, '{{ p.email }}', '[email]'),
+                    '{{ p.date_ymd }}', '$1$2{{ p.mark }}$3$4{{ p.mark }}$5'),
+                '{{ p.date_dmy }}', '$1$2{{ p.mark }}$3$4{{ p.mark }}$5'),
+            '{{ p.phone }}', '[phone]'),
+        '{{ p.mark }}', '')
+{%- endmacro %}
+
+
+{#- A social handle as rosters and platforms are compared: trimmed, without a leading `@`,
+    lower-cased. Plain ANSI SQL (no dispatch needed). -#}
+{% macro normalized_handle(handle) -%}
+    lower(trim(leading '@' from trim({{ handle }})))
+{%- endmacro %}
+
+
+{#- The team's rosters of public accounts as three CTEs (write `with {{ author_roster_ctes() }}, ...`),
+    each keyed by `handle_hash`, the salted hash of the normalised handle (`normalized_handle`),
+    so an author's hashed handle joins to them without the roster's clear text:
+    - `roster_brand_accounts`: the brand and every competitor of any version of the competitor
+      set (handle, entity, is_brand); public brand accounts;
+    - `roster_influencers`: (handle_hash, platform) with the creator's public handle and
+      influencer_id; public accounts the brand pays;
+    - `roster_employees`: (handle_hash, platform) with employee_id, is_advocate and the handle in
+      clear only for advocates (stg_team_config__employees keeps it so: an advocate posts about
+      the brand in public by consent; other employees are private people).
+    Handles listed twice keep the lowest id. -#}
+{% macro author_roster_ctes() -%}
+roster_brand_accounts as (
+    select
+        {{ hash_pii(normalized_handle('handle')) }} as handle_hash,
+        min({{ normalized_handle('handle') }}) as handle,
+        min(lower(trim(entity))) as entity,
+        max(case when is_brand then 1 else 0 end) = 1 as is_brand
+    from {{ ref('stg_team_config__competitors') }}
+    where nullif(trim(handle), '') is not null
+    group by 1
+),
+
+roster_influencers as (
+    select
+        {{ hash_pii(normalized_handle('handle')) }} as handle_hash,
+        platform,
+        min({{ normalized_handle('handle') }}) as handle,
+        min(influencer_id) as influencer_id
+    from {{ ref('stg_team_config__influencers') }}
+    where nullif(trim(handle), '') is not null
+    group by 1, 2
+),
+
+roster_employees as (
+    select
+        handle_hash,
+        platform,
+        min({{ normalized_handle('public_handle') }}) as public_handle,
+        min(employee_id) as employee_id,
+        max(case when is_advocate then 1 else 0 end) = 1 as is_advocate
+    from {{ ref('stg_team_config__employees') }}
+    where handle_hash is not null
+    group by 1, 2
+)
+{%- endmacro %}
+
+
+{#- A top-level field of a JSON object text whose key is not a plain name (`"link clicks"`, as
+    in Facebook's post_clicks_by_type), as text; null when absent. -#}
+{% macro json_key_text(column, key) -%}
+    {{ return(adapter.dispatch('json_key_text', 'social_kpi_warehouse')(column, key)) }}
+{%- endmacro %}
+
+{% macro default__json_key_text(column, key) -%}
+    json_extract_string({{ column }}, '$."{{ key }}"')
+{%- endmacro %}
+
+{% macro spark__json_key_text(column, key) -%}
+    get_json_object({{ column }}, "$['{{ key }}']")
+{%- endmacro %}
+
+
+{#- The body of a CTE naming the competitor set's entity (brand included) each X query listens
+    for: one row per (query_name, query) of `queries_cte` with `entity` and `is_brand`. The
+    entity whose name is the query_name wins; else the only one whose `@handle` the query text
+    holds as a whole word; else null (none or several). Needs `roster_brand_accounts` from
+    `author_roster_ctes()` before it. Plain SQL, no dispatch. -#}
+{% macro x_query_entities(queries_cte) -%}
+    select
+        query_name,
+        query,
+        coalesce(name_entity, handle_entity) as entity,
+        case
+            when name_entity is not null then name_is_brand = 1
+            when handle_entity is not null then handle_is_brand = 1
+            else false
+        end as is_brand
+    from (
+        select
+            queries.query_name,
+            queries.query,
+            min(by_name.entity) as name_entity,
+            max(case when by_name.is_brand then 1 else 0 end) as name_is_brand,
+            case when count(distinct by_handle.entity) = 1 then min(by_handle.entity) end as handle_entity,
+            max(case when by_handle.is_brand then 1 else 0 end) as handle_is_brand
+        from {{ queries_cte }} as queries
+        left join roster_brand_accounts as by_name
+            on lower(trim(queries.query_name)) = by_name.entity
+        left join roster_brand_accounts as by_handle
+            on position('@' || by_handle.handle || ' ' in
+                        ' ' || replace(replace(replace(lower(queries.query), '(', ' '), ')', ' '), '"', ' ') || ' ') > 0
+        group by queries.query_name, queries.query
+    ) as resolved
 {%- endmacro %}
