@@ -1,25 +1,23 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=window_strategy(),
         unique_key='date_day',
         on_schema_change='fail',
     )
 }}
 
-{#- A partitioned run rebuilds only its days (SKW_DBT_START_DATE..SKW_DBT_END_DATE, set by
-    Dagster; unset: every day): every row of those days is deleted and inserted again, so a
-    restated day is replaced. Environment variables, not --vars: dbt re-parses the whole
-    project when --vars change, this file alone when the variables it reads change. -#}
+{#- A partitioned run rebuilds only its days (in_run_window: SKW_DBT_START_DATE..SKW_DBT_END_DATE,
+    set by Dagster; unset: every day): every row of those days is deleted and inserted again,
+    so a restated day is replaced. Environment variables, not --vars: dbt re-parses the whole
+    project when --vars change, this file alone when the variables it reads change.
+    Meta only; fct_campaign_performance_daily has Meta, Google and LinkedIn Ads. -#}
 
 with
 
 insights as (
     select * from {{ ref('stg_meta_ads__ads_insights') }}
-    {% if is_incremental() %}
-    where date_day between cast('{{ env_var("SKW_DBT_START_DATE", "1900-01-01") }}' as date)
-                       and cast('{{ env_var("SKW_DBT_END_DATE", "9999-12-31") }}' as date)
-    {% endif %}
+    where {{ in_run_window('date_day') }}
 ),
 
 accounts as (
@@ -31,13 +29,14 @@ campaign_days as (
         insights.date_day,
         insights.account_id,
         insights.campaign_id,
-        any_value(insights.campaign_name) as campaign_name,
+        max(insights.campaign_name) as campaign_name,
         insights.currency,
-        sum(insights.spend) as spend,
-        sum(insights.impressions) as impressions,
-        sum(insights.clicks) as clicks,
-        sum(insights.conversions) as conversions,
-        sum(insights.conversion_value) as conversion_value
+        -- typed as a BI tool expects: DuckDB sums BIGINT to HUGEINT and DECIMAL to DECIMAL(38, s)
+        cast(sum(insights.spend) as decimal(18, 2)) as spend,
+        cast(sum(insights.impressions) as {{ dbt.type_bigint() }}) as impressions,
+        cast(sum(insights.clicks) as {{ dbt.type_bigint() }}) as clicks,
+        cast(sum(insights.conversions) as double) as conversions,
+        cast(sum(insights.conversion_value) as decimal(18, 2)) as conversion_value
     from insights
     group by insights.date_day, insights.account_id, insights.campaign_id, insights.currency
 ),

@@ -19,13 +19,18 @@ renamed as (
         -- dates (the ad account's own time zone, as Meta reports them)
         date_start as date_day,
 
-        -- numerics: the API sends strings; a value that does not parse becomes null here and
-        -- fails the raw-table Great Expectations check, so it cannot pass silently
-        try_cast(spend as decimal(18, 4)) as spend,
-        try_cast(impressions as bigint) as impressions,
-        try_cast(clicks as bigint) as clicks,
-        {{ meta_action_sum('actions', var('meta_conversion_action_types'), 'decimal(18, 4)') }} as conversions,
-        {{ meta_action_sum('action_values', var('meta_conversion_action_types'), 'decimal(18, 4)') }} as conversion_value,
+        -- numerics: the API sends strings. Counts BIGINT, money rounded to the currency's minor
+        -- units, conversions DOUBLE (a count of actions; other platforms report fractions)
+        {{ to_money_in('spend', 'account_currency') }} as spend,
+        {{ dbt.safe_cast('impressions', dbt.type_bigint()) }} as impressions,
+        {{ dbt.safe_cast('clicks', dbt.type_bigint()) }} as clicks,
+        -- unique people reached by this ad on this day: only when the extractor asks for `reach`
+        -- (null otherwise); not additive across ads or days
+        cast({{ json_text('_record', '$.reach') }} as {{ dbt.type_bigint() }}) as reach,
+        cast({{ meta_action_sum('actions', var('meta_conversion_action_types'), 'double') }} as double) as conversions,
+        -- leads: actions of the types in the var `meta_lead_action_types` (default: Meta's `lead`)
+        cast({{ meta_action_sum('actions', var('meta_lead_action_types', ['lead']), 'double') }} as {{ dbt.type_bigint() }}) as leads,
+        {{ to_money_in(meta_action_sum('action_values', var('meta_conversion_action_types'), 'decimal(18, 4)'), 'account_currency') }} as conversion_value,
 
         -- metadata
         _load_id,
