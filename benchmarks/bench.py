@@ -172,7 +172,8 @@ class ScaleRun:
                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
                **dbt_window(datetime.combine(self.days[0], datetime.min.time()),
                             datetime.combine(self.days[-1] + timedelta(days=1), datetime.min.time()))}
-        subprocess.run([DBT_EXECUTABLE, "build", "--quiet", "--profiles-dir", str(DBT_DIR),
+        subprocess.run([DBT_EXECUTABLE, "build", "--quiet", "--exclude-resource-type", "unit_test",
+                        "--profiles-dir", str(DBT_DIR),
                         "--target-path", str(self.data / "dbt_target")], cwd=DBT_DIR, env=env, check=True)
         from warehouse.loader import connect, scalar
         with connect(self.data / "warehouse.duckdb", read_only=True) as con:

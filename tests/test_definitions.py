@@ -16,9 +16,39 @@ def _keys(source: str, *streams: str) -> set[str]:
     return {f"raw/{source}/{s}" for s in streams}
 
 
+def _models(layer: str, *names: str) -> set[str]:
+    return {f"{layer}/{n}" for n in names}
+
+
 # A snapshot: an asset renamed or lost by accident shows up here in review.
 EXPECTED_ASSETS = {
-    "staging/stg_meta_ads__ads_insights", "staging/stg_meta_ads__ad_accounts", "marts/fct_paid_performance_daily",
+    # staging: one model per raw table
+    *_models("staging", "stg_meta_ads__ads_insights", "stg_meta_ads__ad_accounts",
+             *(f"stg_facebook__{n}" for n in ("comments", "conversations", "messages", "page_followers",
+                                              "page_insights", "post_insights", "posts")),
+             *(f"stg_instagram__{n}" for n in ("account_followers", "account_insights", "conversations",
+                                               "follower_demographics", "media", "media_insights", "messages")),
+             "stg_ga4__report_rows",
+             *(f"stg_google_ads__{n}" for n in ("ad_group_daily", "campaigns", "customer_daily", "customers")),
+             *(f"stg_hubspot__{n}" for n in ("contacts", "deal_contacts", "deals")),
+             *(f"stg_linkedin__{n}" for n in ("follower_demographics", "follower_gains", "network_sizes",
+                                              "share_statistics")),
+             *(f"stg_linkedin_ads__{n}" for n in ("ad_accounts", "ad_analytics_by_campaign", "ad_campaigns")),
+             "stg_listening__mentions", "stg_listening__queries", "stg_survey__responses",
+             *(f"stg_team_config__{n}" for n in ("campaigns", "competitors", "employees", "fx_rates", "goals",
+                                                 "influencers", "kpi_registry")),
+             *(f"stg_x__{n}" for n in ("mention_counts", "mentions", "post_metrics", "posts", "users")),
+             *(f"stg_youtube__{n}" for n in ("audience_age_gender", "audience_countries", "channel_analytics_daily",
+                                             "channels", "video_analytics_daily", "videos"))),
+    *_models("intermediate", "int_account_metrics_daily", "int_ad_performance_daily", "int_audience_demographics_daily",
+             "int_campaigns_mapped", "int_crm_contacts", "int_crm_deals", "int_followers_daily", "int_fx_rates_daily",
+             "int_post_metrics_daily", "int_post_metrics_lifetime", "int_post_snapshots_unioned", "int_post_topic_tags",
+             "int_posts_unioned", "int_touchpoints", "int_web_sessions_daily"),
+    *_models("marts", "fct_attribution_by_channel", "fct_attribution_credits", "fct_audience_demographics_daily",
+             "fct_campaign_performance_daily", "fct_campaign_roi_daily", "fct_channel_performance_daily",
+             "fct_clv_by_channel", "fct_content_performance", "fct_customer_retention_cohorts", "fct_funnel_daily",
+             "fct_leads_daily", "fct_paid_performance_daily", "fct_post_performance", "fct_social_traffic_daily",
+             "fct_utm_hygiene_by_campaign", "fct_utm_hygiene_daily", "fct_web_traffic_daily"),
     *_keys("meta_ads", "ads_insights", "ad_accounts"),
     *_keys("facebook", "posts", "post_insights", "page_insights", "page_followers", "comments", "conversations",
            "messages"),
@@ -126,3 +156,12 @@ def test_layers_import_no_dagster():
             "extractors.streams, expectations.runner, expectations.meta_ads, sampleworld.serve; "
             "sys.exit('dagster imported' if any(m.startswith('dagster') for m in sys.modules) else 0)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_raw_table_has_a_staging_model():
+    """Issue 11: staging for every raw table, so no source's data stops at raw."""
+    graph = defs.resolve_asset_graph()
+    raw = [k for k in graph.get_all_asset_keys() if k.to_user_string().startswith("raw/")]
+    orphans = [k.to_user_string() for k in raw
+               if not any(c.to_user_string().startswith("staging/") for c in graph.get(k).child_keys)]
+    assert orphans == []

@@ -95,10 +95,13 @@ def keep_parse_state(run_target: Path) -> None:
             dagster_dbt_translator=ProjectTranslator(), partitions_def=daily_partitions,
             backfill_policy=BackfillPolicy.single_run(), name="dbt_models")
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    """Build (run and test) the selected models for the run's days."""
+    """Build (run and test) the selected models for the run's days. dbt's unit tests check the
+    models' logic on hand-made inputs, not the data: they run in the test suite
+    (tests/test_marts_build.py), not on every materialization (measured: 48 of them took 13.5
+    of the build's 55.6 thread-seconds)."""
     window = context.partition_time_window
     with environment(dbt_window(window.start, window.end)):
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
     yield from invocation.stream()
     keep_parse_state(invocation.target_path)
 
