@@ -64,6 +64,67 @@ def mart_spend(warehouse_path) -> dict[str, Decimal]:
     return {cur: Decimal(total).quantize(Decimal("0.01")) for cur, total in rows}
 
 
+def _social_sessions_served(world) -> int:
+    """Sessions of the social channels as the embedded GA4 fake served them to the run: the
+    world's final counts, less what GA4 had not counted yet on the provisional last days."""
+    from sampleworld.entities import CHANNEL_BY_KEY
+    from sampleworld.fakes.ga4 import GA4App
+    from sampleworld.gen.ga4 import channel_of
+    app = GA4App(world)
+    total = 0
+    for (prop, day), rows in app.rows.items():
+        for row in rows:
+            dims, served, _ = app.served(prop, day, row)
+            channel = channel_of(dims[1], dims[2])   # (date, sessionSource, sessionMedium, ...)
+            if channel and CHANNEL_BY_KEY[channel].is_social:
+                total += served[0]                    # sessions
+    return total
+
+
+def headline_kpis(warehouse_path, world=None) -> list[tuple[str, str, bool | None]]:
+    """(label, figures, equals the sample world's?) for the summary: ad spend in the reporting
+    currency per platform, new customers, CPA and ROAS of the ad platforms, sessions from social.
+    With `world` (the embedded default over the whole sample range) each is checked against the
+    world's truths; otherwise only shown (None)."""
+    truths = json.loads((world / "truths.json").read_text()) if world else None
+    out: list[tuple[str, str, bool | None]] = []
+    with connect(warehouse_path, read_only=True) as con:
+        spend = dict(con.execute("""select platform, round(sum(spend_micros / 1e6 / fx_rate), 2)
+                                    from marts.fct_campaign_performance_daily group by 1 order by 1""").fetchall())
+        currency = scalar(con, "select max(reporting_currency) from marts.fct_campaign_performance_daily")
+        customers = dict(con.execute("""select acquisition_channel, sum(customers) from marts.fct_clv_by_channel
+                                        group by 1 order by 2 desc""").fetchall())
+        roi_spend, roi_customers, roi_revenue = con.execute(
+            """select sum(spend_reporting), sum(new_customers), sum(new_customer_revenue)
+               from marts.fct_campaign_roi_daily""").fetchall()[0]
+        social = scalar(con, "select sum(social_sessions) from marts.fct_social_traffic_daily")
+        organic, paid, influencer = con.execute(
+            """select sum(organic_sessions), sum(paid_sessions), sum(influencer_sessions)
+               from marts.fct_social_traffic_daily""").fetchall()[0]
+    spend = {k: Decimal(v).quantize(Decimal("0.01")) for k, v in spend.items()}
+    total = sum(spend.values(), Decimal(0))
+    ok = None if truths is None else spend == {p: Decimal(truths[p]["spend_eur"]) for p in spend} and \
+        set(spend) == {"meta_ads", "google_ads", "linkedin_ads"}
+    out.append(("ad spend", f"{currency} {total:,.2f}: " + ", ".join(f"{p} {v:,.2f}" for p, v in spend.items()), ok))
+    n_customers = int(sum(customers.values()))
+    ok = None if truths is None else n_customers == truths["hubspot"]["first_deals"]
+    out.append(("new customers", f"{n_customers:,}: " + ", ".join(f"{c} {int(n):,}" for c, n in customers.items()), ok))
+    cpa = Decimal(roi_spend) / roi_customers if roi_customers else None
+    roas = Decimal(roi_revenue) / Decimal(roi_spend) if roi_spend else None
+    ok = None
+    if truths is not None:
+        per = truths["planted"]["totals_per_channel"]
+        ad_channels = ("meta_paid", "google_cpc", "linkedin_paid")
+        ok = int(roi_customers) == sum(per[c]["new_customers"] for c in ad_channels) and \
+            Decimal(roi_revenue).quantize(Decimal("0.01")) == sum(Decimal(per[c]["revenue_eur"]) for c in ad_channels)
+    out.append(("CPA, ROAS", f"{currency} {cpa:,.2f} a new customer, ROAS {roas:.2f} (ad platforms: "
+                f"{int(roi_customers):,} new customers, first purchases {currency} {Decimal(roi_revenue):,.2f})", ok))
+    ok = None if world is None else int(social) == _social_sessions_served(world)
+    out.append(("social sessions", f"{int(social):,}: organic {int(organic):,}, paid {int(paid):,}, "
+                f"influencer {int(influencer):,}", ok))
+    return out
+
+
 def check_outcomes(result) -> tuple[list[str], list[str]]:
     passed, failed = [], []
     for ev in result.get_asset_check_evaluations():
@@ -119,6 +180,12 @@ def main(argv=None) -> int:
             shown += ("  (equals the sample world's total)" if reconciled
                       else f"  DIFFERS from the sample world's total {truth}")
         print(f"paid spend     {shown}")
+    if counts["marts"].get("fct_campaign_performance_daily") is not None:
+        checked = embedded and (args.start, args.end) == (spec.start, spec.end)
+        for label, figures, ok in headline_kpis(settings.warehouse_path, world if checked else None):
+            note = "" if ok is None else ("  (equals the sample world's)" if ok else "  DIFFERS from the sample world's")
+            print(f"{label:<14} {figures}{note}")
+            reconciled = reconciled and ok is not False
     print(f"checks         {len(passed)} passed, {len(failed)} failed")
     for name in failed:
         print(f"  FAILED       {name}")
