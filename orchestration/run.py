@@ -120,7 +120,7 @@ def headline_kpis(warehouse_path, world=None) -> list[tuple[str, str, bool | Non
     out.append(("CPA, ROAS", f"{currency} {cpa:,.2f} a new customer, ROAS {roas:.2f} (ad platforms: "
                 f"{int(roi_customers):,} new customers, first purchases {currency} {Decimal(roi_revenue):,.2f})", ok))
     ok = None if world is None else int(social) == _social_sessions_served(world)
-    out.append(("social sessions", f"{int(social):,}: organic {int(organic):,}, paid {int(paid):,}, "
+    out.append(("social web", f"{int(social):,} sessions: organic {int(organic):,}, paid {int(paid):,}, "
                 f"influencer {int(influencer):,}", ok))
     return out
 
@@ -167,7 +167,9 @@ def main(argv=None) -> int:
             for t, n in tables.items():
                 by_source[t.split("__")[0]] = by_source.get(t.split("__")[0], 0) + n
             detail = f"in {len(tables)} tables: " + ", ".join(f"{src} {n:,}" for src, n in by_source.items())
-        else:
+        elif layer in ("staging", "intermediate"):   # one model per raw table, and their unions
+            detail = f"in {len(tables)} models" if tables else "no models"
+        else:   # every mart by name
             detail = ", ".join(f"{t} {n:,}" for t, n in tables.items()) or "no tables"
         print(f"{layer:<14} {sum(tables.values()):>8,} rows   {detail}")
     reconciled = True

@@ -41,8 +41,16 @@ def test_exits_zero_and_prints_the_summary(two_runs):
         out = proc.stdout
         assert re.search(r"^run +succeeded", out, re.M)
         assert re.search(r"^checks +\d+ passed, 0 failed", out, re.M)
-        for layer in ("raw", "staging", "marts"):
+        for layer in ("raw", "staging", "intermediate", "marts"):
             assert re.search(rf"^{layer} +[\d,]+ rows", out, re.M)
+        # every mart named with its rows, and the headline KPIs equal to the sample world's
+        marts = re.search(r"^marts .*$", out, re.M).group(0)
+        for mart in ("fct_channel_performance_daily", "fct_campaign_performance_daily", "fct_web_traffic_daily",
+                     "fct_funnel_daily", "fct_campaign_roi_daily", "fct_attribution_credits", "fct_clv_by_channel"):
+            assert re.search(rf"\b{mart} [\d,]+", marts), mart
+        for label in ("ad spend", "new customers", "CPA, ROAS", "social web"):
+            line = re.search(rf"^{re.escape(label)} .*$", out, re.M)
+            assert line and line.group(0).endswith("(equals the sample world's)"), label
         assert f"warehouse      {data / 'warehouse.duckdb'}" in out
         assert "make ui" in out and re.search(r"^wall time +[\d.]+ s", out, re.M)
     assert (data / "dagster_home" / "dagster.yaml").exists()  # run history lives under data/
