@@ -109,26 +109,19 @@
     lost the cents). Currencies with three minor units (BHD, KWD, ...) are refused by the
     accepted-currency tests, not silently rounded. -#}
 {% macro to_money(amount, currency) -%}
-    {%- set exact = try_cast_to(amount, 'decimal(38, 9)') -%}
+    {%- set exact = dbt.safe_cast(amount, 'decimal(38, 9)') -%}
     case when {{ currency }} in ('JPY', 'KRW', 'CLP', 'ISK', 'VND', 'UGX', 'XOF', 'XAF')
          then cast(round({{ exact }}, 0) as decimal(18, 2))
          else cast(round({{ exact }}, 2) as decimal(18, 2)) end
 {%- endmacro %}
 
 
-{#- A value cast to `type`, null when it does not convert (dbt.safe_cast is a plain, failing
-    cast on DuckDB): staging reads what the APIs send as text, and one unreadable value must
-    become a null that a test reports, not a failed build. -#}
-{% macro try_cast_to(expr, type) -%}
-    {{ return(adapter.dispatch('try_cast_to', 'social_kpi_warehouse')(expr, type)) }}
-{%- endmacro %}
-
-{% macro default__try_cast_to(expr, type) -%}
-    try_cast({{ expr }} as {{ type }})
-{%- endmacro %}
-
-{% macro spark__try_cast_to(expr, type) -%}
-    try_cast({{ expr }} as {{ type }})
+{#- dbt's cross-database `safe_cast`, as its name says: null when a value does not convert. dbt's
+    default (used by dbt-duckdb) is a plain cast, which fails the whole build on one unreadable
+    value; staging reads what the APIs send as text, and such a value must become a null that a
+    test reports. Found first through `dispatch` in dbt_project.yml. -#}
+{% macro duckdb__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
 {%- endmacro %}
 
 
