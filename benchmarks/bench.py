@@ -116,6 +116,9 @@ class ScaleRun:
         self.landed = {}
         self.extract_streams = {}
         os.environ.update(self.env)
+        # the team's configuration files (FX rates, campaigns, rosters) of this scale's own world,
+        # not the default sample world's (its FX rates cover June 2026 only)
+        os.environ["SKW_CONFIG_DIR"] = str(self.world / "config")
         tasks = []
         for module in sources.modules():
             res = module.resource(EmbeddedFakesResource())
