@@ -189,13 +189,6 @@
 {%- endmacro %}
 
 
-{#- The same as `to_money` (which now takes a currency column too); kept for the models that
-    call it by this name. -#}
-{% macro to_money_in(amount, currency_column) -%}
-    {{ to_money(amount, currency_column) }}
-{%- endmacro %}
-
-
 {#- The sum of the numeric values of a JSON object text (`{"like": 15, "love": 4}` -> 19), for
     metrics served as an object of counts by type (Facebook's post_reactions_by_type_total);
     null when the text is not an object or the object is empty. -#}

@@ -115,9 +115,9 @@ final as (
         unioned.currency,
 
         -- money in the account's `currency`
-        {{ to_money_in('unioned.spend_micros / 1000000.0', 'unioned.currency') }} as spend,
+        {{ to_money('unioned.spend_micros / 1000000.0', 'unioned.currency') }} as spend,
         cast(unioned.spend_micros as {{ dbt.type_bigint() }}) as spend_micros,
-        {{ to_money_in('unioned.platform_conversion_value', 'unioned.currency') }} as platform_conversion_value,
+        {{ to_money('unioned.platform_conversion_value', 'unioned.currency') }} as platform_conversion_value,
 
         -- money in the reporting currency at the day's rate
         '{{ reporting }}' as reporting_currency,

@@ -31,12 +31,12 @@ renamed as (
         coalesce(subject_to_thresholding, false) as subject_to_thresholding,
 
         -- numerics: GA4 sends integers as strings, raw types them DECIMAL(38,9); revenue
-        -- DECIMAL(18,2) in the property currency (`to_money_in`: a currency held in a column)
+        -- DECIMAL(18,2) in the property currency, rounded to its minor units (`to_money`)
         cast(sessions as {{ dbt.type_bigint() }}) as sessions,
         cast(engagedSessions as {{ dbt.type_bigint() }}) as engaged_sessions,
         cast(keyEvents as {{ dbt.type_bigint() }}) as key_events,
         cast(ecommercePurchases as {{ dbt.type_bigint() }}) as purchases,
-        {{ to_money_in('totalRevenue', 'currency_code') }} as revenue,
+        {{ to_money('totalRevenue', 'currency_code') }} as revenue,
 
         -- dates: GA4's `date` (YYYYMMDD) is a day in the property's time zone, kept as such
         {{ dbt.safe_cast(dbt.concat(["substr(date, 1, 4)", "'-'", "substr(date, 5, 2)", "'-'", "substr(date, 7, 2)"]),

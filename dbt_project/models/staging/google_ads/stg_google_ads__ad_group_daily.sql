@@ -26,11 +26,11 @@ renamed as (
 
         -- numerics (zero metrics are omitted by the API)
         cast(coalesce(cost_micros, 0) as {{ dbt.type_bigint() }}) as cost_micros,
-        {{ to_money_in('coalesce(cost_micros, 0) / 1000000.0', 'currency_code') }} as cost,
+        {{ to_money('coalesce(cost_micros, 0) / 1000000.0', 'currency_code') }} as cost,
         cast(coalesce(impressions, 0) as {{ dbt.type_bigint() }}) as impressions,
         cast(coalesce(clicks, 0) as {{ dbt.type_bigint() }}) as clicks,
         cast(coalesce(conversions, 0) as double) as conversions,
-        {{ to_money_in('coalesce(conversions_value, 0)', 'currency_code') }} as conversions_value,
+        {{ to_money('coalesce(conversions_value, 0)', 'currency_code') }} as conversions_value,
 
         -- metadata
         _load_id,

@@ -35,7 +35,7 @@ renamed as (
         nullif(trim({{ json_text('_record', '$.properties.hs_analytics_source_data_2') }}), '') as original_source_data_2,
 
         -- money: the amount in the deal's currency, rounded to its minor units
-        {{ to_money_in(json_text('_record', '$.properties.amount'), 'deal_currency') }} as amount,
+        {{ to_money(json_text('_record', '$.properties.amount'), 'deal_currency') }} as amount,
         deal_currency as deal_currency_code,
 
         -- booleans: won when HubSpot says so, or when the stage is the default pipeline's

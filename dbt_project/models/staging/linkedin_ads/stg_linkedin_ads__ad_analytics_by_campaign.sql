@@ -69,8 +69,8 @@ renamed as (
         cast({{ json_text('_record', '$.approximateMemberReach') }} as {{ dbt.type_bigint() }}) as approximate_member_reach,
 
         -- money: in `currency` (the account's), and in USD as LinkedIn converts it
-        {{ to_money_in('coalesce(cost_in_local_currency, \'0\')', 'currency') }} as cost,
-        {{ to_money_in('coalesce(conversion_value_in_local_currency, \'0\')', 'currency') }} as conversion_value,
+        {{ to_money('coalesce(cost_in_local_currency, \'0\')', 'currency') }} as cost,
+        {{ to_money('coalesce(conversion_value_in_local_currency, \'0\')', 'currency') }} as conversion_value,
         {{ to_money('coalesce(cost_in_usd, \'0\')', "'USD'") }} as cost_usd,
 
         -- metadata

@@ -19,7 +19,7 @@ renamed as (
         objective_type,
 
         -- numerics
-        {{ to_money_in('daily_budget_amount', 'daily_budget_currency') }} as daily_budget,
+        {{ to_money('daily_budget_amount', 'daily_budget_currency') }} as daily_budget,
         upper(daily_budget_currency) as daily_budget_currency,
 
         -- timestamps (epoch ms, UTC)

@@ -21,7 +21,7 @@ renamed as (
 
         -- numerics: the API sends strings. Counts BIGINT, money rounded to the currency's minor
         -- units, conversions DOUBLE (a count of actions; other platforms report fractions)
-        {{ to_money_in('spend', 'account_currency') }} as spend,
+        {{ to_money('spend', 'account_currency') }} as spend,
         {{ dbt.safe_cast('impressions', dbt.type_bigint()) }} as impressions,
         {{ dbt.safe_cast('clicks', dbt.type_bigint()) }} as clicks,
         -- unique people reached by this ad on this day: only when the extractor asks for `reach`
@@ -30,7 +30,7 @@ renamed as (
         cast({{ meta_action_sum('actions', var('meta_conversion_action_types'), 'double') }} as double) as conversions,
         -- leads: actions of the types in the var `meta_lead_action_types` (default: Meta's `lead`)
         cast({{ meta_action_sum('actions', var('meta_lead_action_types', ['lead']), 'double') }} as {{ dbt.type_bigint() }}) as leads,
-        {{ to_money_in(meta_action_sum('action_values', var('meta_conversion_action_types'), 'decimal(18, 4)'), 'account_currency') }} as conversion_value,
+        {{ to_money(meta_action_sum('action_values', var('meta_conversion_action_types'), 'decimal(18, 4)'), 'account_currency') }} as conversion_value,
 
         -- metadata
         _load_id,
