@@ -97,10 +97,12 @@ def headline_kpis(warehouse_path, world=None) -> list[tuple[str, str, bool | Non
         roi_spend, roi_customers, roi_revenue = con.execute(
             """select sum(spend_reporting), sum(new_customers), sum(new_customer_revenue)
                from marts.fct_campaign_roi_daily""").fetchall()[0]
-        social = scalar(con, "select sum(social_sessions) from marts.fct_social_traffic_daily")
-        organic, paid, influencer = con.execute(
-            """select sum(organic_sessions), sum(paid_sessions), sum(influencer_sessions)
+        social, organic, paid, influencer = con.execute(
+            """select sum(social_sessions), sum(organic_sessions), sum(paid_sessions), sum(influencer_sessions)
                from marts.fct_social_traffic_daily""").fetchall()[0]
+    # sums over no rows are null: a range with no ad spend, customer or session shows zeros
+    roi_spend, roi_customers, roi_revenue = roi_spend or 0, roi_customers or 0, roi_revenue or 0
+    social, organic, paid, influencer = (n or 0 for n in (social, organic, paid, influencer))
     spend = {k: Decimal(v).quantize(Decimal("0.01")) for k, v in spend.items()}
     total = sum(spend.values(), Decimal(0))
     ok = None if truths is None else spend == {p: Decimal(truths[p]["spend_eur"]) for p in spend} and \
@@ -117,7 +119,9 @@ def headline_kpis(warehouse_path, world=None) -> list[tuple[str, str, bool | Non
         ad_channels = ("meta_paid", "google_cpc", "linkedin_paid")
         ok = int(roi_customers) == sum(per[c]["new_customers"] for c in ad_channels) and \
             Decimal(roi_revenue).quantize(Decimal("0.01")) == sum(Decimal(per[c]["revenue_eur"]) for c in ad_channels)
-    out.append(("CPA, ROAS", f"{currency} {cpa:,.2f} a new customer, ROAS {roas:.2f} (ad platforms: "
+    shown_cpa = f"{currency} {cpa:,.2f}" if cpa is not None else "n/a (no new customer)"
+    shown_roas = f"{roas:.2f}" if roas is not None else "n/a (no spend)"
+    out.append(("CPA, ROAS", f"{shown_cpa} a new customer, ROAS {shown_roas} (ad platforms: "
                 f"{int(roi_customers):,} new customers, first purchases {currency} {Decimal(roi_revenue):,.2f})", ok))
     ok = None if world is None else int(social) == _social_sessions_served(world)
     out.append(("social web", f"{int(social):,} sessions: organic {int(organic):,}, paid {int(paid):,}, "
