@@ -33,7 +33,14 @@ $(STAMP): requirements.lock requirements-bootstrap.txt
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --compile-bytecode requirements.lock
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The repository on the venv's path (an editable install without a build step), so every
+# program of the venv finds the project's modules: `dagster dev` and the Dagster instance load
+# orchestration.storage (the event log storage named in $$DAGSTER_HOME/dagster.yaml).
+PTH := $(VENV)/lib/python3.11/site-packages/social_kpi_warehouse.pth
+$(PTH): $(STAMP) Makefile
+	echo "$(CURDIR)" > $(PTH)
+
+setup: $(STAMP) $(PTH)
 
 # dbt's manifest is built once per change of the dbt project, not at every run.
 MANIFEST := dbt_project/target/manifest.json
@@ -41,18 +48,18 @@ $(MANIFEST): $(STAMP) $(shell find dbt_project -path dbt_project/target -prune -
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --target-path target
 	@touch $(MANIFEST)
 
-run: $(STAMP) $(MANIFEST)
+run: $(STAMP) $(PTH) $(MANIFEST)
 	$(BIN)/python -m orchestration.run
 
-test: $(STAMP) $(MANIFEST)
+test: $(STAMP) $(PTH) $(MANIFEST)
 	$(BIN)/python -m pytest
 
 # The full benchmark: scale factors 1 and 10 over a year (see benchmarks/bench.py). Not in CI.
 BENCH_ARGS ?= --scales 1,10 --days 365 --repeat 3
-bench: $(STAMP) $(MANIFEST)
+bench: $(STAMP) $(PTH) $(MANIFEST)
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
-ui: $(STAMP) $(MANIFEST)
+ui: $(STAMP) $(PTH) $(MANIFEST)
 	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/python -m orchestration.instance
 	SKW_PII_SALT="$${SKW_PII_SALT:-sample-world-salt-not-a-secret}" $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions

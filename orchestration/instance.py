@@ -11,7 +11,7 @@ from pathlib import Path
 
 from warehouse.settings import Settings
 
-DAGSTER_YAML = """# Written by orchestration/instance.py. Nothing leaves this machine.
+TELEMETRY_AND_LOGS = """# Written by orchestration/instance.py. Nothing leaves this machine.
 telemetry:
   enabled: false
 # Retries, throttling pauses and rejects logged by the project's own modules show in the
@@ -21,20 +21,44 @@ python_logs:
   managed_python_loggers: [extractors, warehouse, expectations, sampleworld]
 """
 
+# Dagster's SQLite storages in Dagster's default places under $DAGSTER_HOME, with one change:
+# the event log keeps its database connections open (orchestration/storage.py says why).
+STORAGE = """run_storage:
+  module: dagster._core.storage.runs
+  class: SqliteRunStorage
+  config:
+    base_dir: {home}/history/
+event_log_storage:
+  module: orchestration.storage
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {home}/history/runs/
+schedule_storage:
+  module: dagster._core.storage.schedules
+  class: SqliteScheduleStorage
+  config:
+    base_dir: {home}/schedules/
+"""
+
+
+def dagster_yaml(home: Path) -> str:
+    return TELEMETRY_AND_LOGS + STORAGE.format(home=home)
+
 
 def instance_settings() -> dict:
-    """The same settings as a dict, for an ephemeral instance (tests)."""
+    """Telemetry and logging as a dict, for an ephemeral (in-memory) instance (tests)."""
     import yaml
 
-    return yaml.safe_load(DAGSTER_YAML)
+    return yaml.safe_load(TELEMETRY_AND_LOGS)
 
 
 def ensure_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().data_dir / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
-    if not cfg.exists() or cfg.read_text() != DAGSTER_YAML:
-        cfg.write_text(DAGSTER_YAML)
+    wanted = dagster_yaml(home)
+    if not cfg.exists() or cfg.read_text() != wanted:
+        cfg.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -1,0 +1,87 @@
+"""Dagster's SQLite event log, with its database connections kept open between events.
+
+Dagster's `SqliteEventLogStorage` builds a new SQLAlchemy engine and opens a new SQLite
+connection for every statement it runs: about four per event, 6-7 ms an event here, almost
+all of it Python. A run over a month of daily partitions writes thousands of events (one
+materialization per asset and day, planned events, checks), and `make run` spent over half
+of its wall time on them (profiled: 51 of 92 s in storing 3,349 materialization events).
+
+This subclass changes only that: one engine per database file, kept while the instance
+lives (the index shard and the few most recent run shards), so an event costs ~2 ms. The
+files, their schema and what is written are Dagster's own: an instance written by this
+class reads with the stock one and back. It is configured in `$DAGSTER_HOME/dagster.yaml`
+(orchestration/instance.py writes it), Dagster's documented place to choose a storage.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.sql import create_engine
+from sqlalchemy.engine import Connection, Engine
+
+# Run shards whose engines stay open besides the index shard's: a run writes to its own shard
+# only, and the UI reads a handful at a time. Older ones are closed as newer ones open.
+KEEP_RUN_SHARDS = 8
+BUSY_TIMEOUT_SECONDS = 120
+
+
+class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+    """`SqliteEventLogStorage` with one long-lived engine per shard instead of one per
+    statement. Same config (`base_dir`), same files."""
+
+    def __init__(self, base_dir: str, inst_data=None):
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_lock = threading.Lock()
+        super().__init__(base_dir, inst_data=inst_data)
+
+    def _engine(self, shard: str) -> Engine:
+        with self._engines_lock:
+            engine = self._engines.get(shard)
+            if engine is not None:
+                self._engines.move_to_end(shard)
+                return engine
+            engine = create_engine(self.conn_string_for_shard(shard),
+                                   connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+            self._engines[shard] = engine
+            run_shards = [s for s in self._engines if s != INDEX_SHARD_NAME]
+            for old in run_shards[:-KEEP_RUN_SHARDS]:
+                self._engines.pop(old).dispose()
+            return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+
+    def _dispose_engines(self) -> None:
+        with self._engines_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+
+    def wipe(self) -> None:
+        # Wiping deletes the shard files: close what holds them open first.
+        self._dispose_engines()
+        self._initialized_dbs = set()
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._dispose_engines()
+        super().dispose()
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> PooledSqliteEventLogStorage:
+        return cls(inst_data=inst_data, **config_value)
