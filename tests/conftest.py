@@ -139,3 +139,40 @@ def materialized(world):
         finally:
             for k in (*env, "META_BASE_URL"):
                 os.environ.pop(k, None)
+
+
+@pytest.fixture(scope="session")
+def make_run_twice(tmp_path_factory):
+    """`make run` as a user runs it, twice, into a fresh data folder: the default sample world
+    (28 days) through the whole pipeline. (data folder, [(process, layer counts)] per run).
+    Shared: tests of the marts against the default world's planted truths read its warehouse
+    (`data / "warehouse.duckdb"`) instead of building one more."""
+    import subprocess
+
+    from orchestration.run import layer_counts
+
+    repo = Path(__file__).resolve().parent.parent
+    data = tmp_path_factory.mktemp("make-run") / "data"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SKW_", "META_", "DAGSTER_")) or k == "SKW_NETAUDIT_LOG"}
+    env["SKW_DATA_DIR"] = str(data)
+    runs = []
+    for _ in range(2):
+        proc = subprocess.run(["make", "--no-print-directory", "run"], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=600)
+        runs.append((proc, layer_counts(data / "warehouse.duckdb")))
+    return data, runs
+
+
+@pytest.fixture(scope="session")
+def default_world(make_run_twice):
+    """The default sample world after `make run`: its warehouse (read it read-only) and truths."""
+    import json
+
+    data, runs = make_run_twice
+    proc = runs[-1][0]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    world = next(p for p in (data / "sample").iterdir() if (p / "truths.json").exists())
+    return {"warehouse": data / "warehouse.duckdb", "world": world,
+            "truths": json.loads((world / "truths.json").read_text())}
+

@@ -21,17 +21,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    data = tmp_path_factory.mktemp("make-run") / "data"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SKW_", "META_", "DAGSTER_")) or k == "SKW_NETAUDIT_LOG"}
-    env["SKW_DATA_DIR"] = str(data)
-    runs = []
-    for _ in range(2):
-        proc = subprocess.run(["make", "--no-print-directory", "run"], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=600)
-        runs.append((proc, layer_counts(data / "warehouse.duckdb")))
-    return data, runs
+def two_runs(make_run_twice):
+    return make_run_twice
 
 
 def test_exits_zero_and_prints_the_summary(two_runs):
