@@ -376,3 +376,45 @@ roster_employees as (
         group by queries.query_name, queries.query
     ) as resolved
 {%- endmacro %}
+
+
+{#- The run's window widened by `margin_days` on both sides, as a filter on a date column, for
+    incremental models keyed by a day that is not the reporting day (a raw partition's UTC day,
+    say: its rows can fall on the reporting day before or after). Every day when not
+    incremental. -#}
+{% macro in_run_window_days(date_column, margin_days=1) -%}
+    {%- if is_incremental() -%}
+        {{ date_column }} between {{ dbt.dateadd('day', -margin_days, "cast('" ~ env_var('SKW_DBT_START_DATE', '1900-01-02') ~ "' as date)") }}
+                              and {{ dbt.dateadd('day', margin_days, "cast('" ~ env_var('SKW_DBT_END_DATE', '9999-12-30') ~ "' as date)") }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The incremental strategy that replaces rows by their key (a record that changed replaces
+    its older version): delete+insert on DuckDB, merge on Spark (Delta tables). -#}
+{% macro upsert_strategy() -%}
+    {{ return(adapter.dispatch('upsert_strategy', 'social_kpi_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__upsert_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__upsert_strategy() -%}
+    {{ return('merge') }}
+{%- endmacro %}
+
+
+{#- For staging models built incrementally from a table the loader writes changes-only: the raw
+    rows of loads this model has not read yet (a changed record gets the load id of the load
+    that changed it; an unchanged one keeps its old one). Exact whatever order loads commit
+    in, unlike a `_loaded_at > max(...)` cursor. Every row when not incremental. -#}
+{% macro unread_loads(load_id_column='_load_id') -%}
+    {%- if is_incremental() -%}
+        {{ load_id_column }} not in (select distinct _load_id from {{ this }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -11,6 +11,10 @@
     - Money: `amount` stays in the deal's currency; `amount_reporting` converts it at the close
       day's rate (int_fx_rates_daily), keeping the rate and its date. -#}
 
+{#- A table, not a view: read by the ROI, attribution, cohort and CLV marts and by int_crm_contacts. Rebuilt whole each run (deals close and change at any time). -#}
+{{ config(materialized='table') }}
+
+
 {%- set reporting = var('reporting_currency') -%}
 
 with

@@ -25,6 +25,10 @@
       (direct) / (none); OTHER_CAMPAIGNS: drill-down 1 / other_campaigns; OFFLINE: (offline) /
       offline. -#}
 
+{#- A table, not a view: read by the attribution marts, int_crm_contacts and their tests (2 s at SF10 for a year as a view). Rebuilt whole each run (HubSpot keeps only a contact's latest source, which changes). -#}
+{{ config(materialized='table') }}
+
+
 with
 
 contacts as (

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy=window_strategy(),
         unique_key='date_day',
+        meta={'window_column': 'date_day'},
         on_schema_change='fail',
     )
 }}

@@ -11,6 +11,10 @@
     is dropped. The text stays as `message_text` for the sentiment step; only
     `message_text_redacted` may go downstream. -#}
 
+{#- Tests of a windowed run read this view's rows of the run's days (macros/test_window.sql): raw changes only in the partitions a run loads. -#}
+{{ config(meta={'window_column': 'created_date'}) }}
+
+
 with
 
 source as (

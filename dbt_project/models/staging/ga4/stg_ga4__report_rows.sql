@@ -3,6 +3,10 @@
     Raw already holds one row per key (the loader replaces a day on every re-load, and the
     extractor drops rows a repeated page sent twice), so nothing is deduplicated here: the
     uniqueness test on the key says so. -#}
+
+{#- Tests of a windowed run read this view's rows of the run's days (macros/test_window.sql): raw changes only in the partitions a run loads. -#}
+{{ config(meta={'window_column': 'date_day'}) }}
+
 with
 
 source as (

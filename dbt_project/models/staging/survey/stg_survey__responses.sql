@@ -8,6 +8,10 @@
     comment stays as `message_text` for the sentiment step; only `message_text_redacted` may go
     downstream. Typeform sends an unset hidden field as "": null here. -#}
 
+{#- Tests of a windowed run read this view's rows of the run's days (macros/test_window.sql): raw changes only in the partitions a run loads. -#}
+{{ config(meta={'window_column': 'submitted_date'}) }}
+
+
 with
 
 source as (

@@ -1,0 +1,132 @@
+"""What keeps a daily run of the dbt project cheap, each shown doing what it says on a copy of
+the session warehouse (its own dbt target folder):
+
+- a data test of an incremental model, in a windowed run, reads the run's window only
+  (macros/test_window.sql), and everything on a full refresh or without a window;
+- `stg_hubspot__contacts` reads only the raw contacts of loads it has not read, replaces them
+  by id, and deletes contacts gone from raw: the same rows as a full refresh;
+- a view whose SQL has not changed is not re-created (macros/materializations/view.sql); one
+  whose stamp does not match its SQL is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orchestration.assets.dbt import DBT_DIR
+from warehouse.loader import connect
+
+from test_marts_build import dbt as run_dbt
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def copy(materialized, tmp_path_factory):
+    base = tmp_path_factory.mktemp("dbt_run_costs")
+    wh = base / "w.duckdb"
+    shutil.copy(materialized["warehouse"], wh)
+    target = base / "target"
+    shutil.copytree(DBT_DIR / "target", target, ignore=shutil.ignore_patterns("dbt_models-*"))
+    return wh, target
+
+
+def dbt(args, wh, target, ok=True, **env):
+    if ok:
+        return run_dbt(args, wh, target, **env)
+    import os
+    import subprocess
+
+    from orchestration.assets.dbt import DBT_EXECUTABLE
+    full_env = {**os.environ, "SKW_WAREHOUSE_PATH": str(wh), **env}
+    for var in ("SKW_DBT_START_DATE", "SKW_DBT_END_DATE"):
+        if var not in env:
+            full_env.pop(var, None)
+    return subprocess.run([DBT_EXECUTABLE, *args, "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
+                           "--log-path", str(target / "logs")], cwd=DBT_DIR, env=full_env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_a_windowed_run_tests_its_window_only(copy):
+    wh, target = copy
+    with connect(wh) as con:
+        first, last = con.execute("select min(date_day), max(date_day) from marts.fct_paid_performance_daily").fetchone()
+        # a duplicate of a row of the first day: the model's key test must catch it
+        con.execute("""insert into marts.fct_paid_performance_daily
+                       select * from marts.fct_paid_performance_daily where date_day = ? limit 1""", [first])
+    select = ["test", "--select", "fct_paid_performance_daily", "--exclude", "test_type:unit"]
+    # a run over the last day only does not read the first day
+    dbt(select, wh, target, SKW_DBT_START_DATE=last.isoformat(), SKW_DBT_END_DATE=last.isoformat())
+    # one whose window holds the first day, and one without a window, do
+    proc = dbt(select, wh, target, ok=False, SKW_DBT_START_DATE=first.isoformat(), SKW_DBT_END_DATE=first.isoformat())
+    assert proc.returncode != 0 and "unique_combination_of_columns_fct_paid_performance_daily" in proc.stdout
+    proc = dbt(select, wh, target, ok=False)
+    assert proc.returncode != 0
+    with connect(wh) as con:   # put the table back for the other tests
+        con.execute("create or replace table marts.fct_paid_performance_daily as select distinct * from marts.fct_paid_performance_daily")
+
+
+def _contacts(wh):
+    with connect(wh, read_only=True) as con:
+        return sorted(con.execute("select * exclude (_loaded_at) from staging.stg_hubspot__contacts").fetchall(), key=repr)
+
+
+def test_contacts_staging_reads_unread_loads_and_equals_a_full_refresh(copy):
+    wh, target = copy
+    with connect(wh) as con:
+        ids = [r[0] for r in con.execute("select id from raw.hubspot__contacts order by id limit 2").fetchall()]
+        # one contact changed in HubSpot (a new load wrote it), one deleted there (gone from raw)
+        con.execute("""update raw.hubspot__contacts
+                       set _record = json_merge_patch(_record, '{"properties": {"lifecyclestage": "customer"}}'),
+                           _load_id = 'load-test-change'
+                       where id = ?""", [ids[0]])
+        con.execute("delete from raw.hubspot__contacts where id = ?", [ids[1]])
+    dbt(["run", "--select", "stg_hubspot__contacts"], wh, target)
+    with connect(wh, read_only=True) as con:
+        stage, load = con.execute("select lifecycle_stage, _load_id from staging.stg_hubspot__contacts where contact_id = ?",
+                                  [ids[0]]).fetchone()
+        assert (stage, load) == ("customer", "load-test-change")
+        assert con.execute("select count(*) from staging.stg_hubspot__contacts where contact_id = ?", [ids[1]]).fetchone()[0] == 0
+    incremental = _contacts(wh)
+    dbt(["run", "--select", "stg_hubspot__contacts", "--full-refresh"], wh, target)
+    assert incremental == _contacts(wh)
+
+
+def test_an_unchanged_view_is_left_alone_and_a_changed_one_rebuilt(copy):
+    wh, target = copy
+    view = "stg_youtube__channels"
+    dbt(["run", "--select", view], wh, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    node = next(n for n in manifest["nodes"].values() if n["name"] == view)
+    compiled = Path(target / "compiled" / node["package_name"] / node["original_file_path"]).read_text()
+    stamp = "dbt-sql-md5:" + hashlib.md5(compiled.encode()).hexdigest()
+
+    def comment_and_sql():
+        with connect(wh, read_only=True) as con:
+            return con.execute("select comment, sql from duckdb_views() where schema_name = 'staging' and view_name = ?",
+                               [view]).fetchone()
+
+    assert comment_and_sql()[0] == stamp
+    # a view carrying the right stamp is trusted: a second run does not re-create it
+    with connect(wh) as con:
+        con.execute(f"create or replace view staging.{view} as select 1 as sentinel")
+        con.execute(f"comment on view staging.{view} is '{stamp}'")
+    dbt(["run", "--select", view], wh, target)
+    assert "sentinel" in comment_and_sql()[1]
+    # a stamp that does not match the model's SQL (the SQL changed) re-creates it
+    with connect(wh) as con:
+        con.execute(f"comment on view staging.{view} is 'dbt-sql-md5:stale'")
+    dbt(["run", "--select", view], wh, target)
+    comment, sql = comment_and_sql()
+    assert comment == stamp and "sentinel" not in sql
+    # and a full refresh always re-creates it
+    with connect(wh) as con:
+        con.execute(f"create or replace view staging.{view} as select 1 as sentinel")
+        con.execute(f"comment on view staging.{view} is '{stamp}'")
+    dbt(["run", "--select", view, "--full-refresh"], wh, target)
+    assert "sentinel" not in comment_and_sql()[1]
