@@ -7,6 +7,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from orchestration import sources
 from orchestration.assets.dbt import dbt_models, dbt_resource
+from orchestration.assets.enrichment import enrichment_assets
 from orchestration.assets.streams import raw_assets
 from orchestration.partitions import daily_partitions
 from orchestration.resources import EmbeddedFakesResource, WarehouseResource
@@ -23,10 +24,11 @@ main_job = define_asset_job(
 fakes = EmbeddedFakesResource()
 source_modules = sources.modules()
 source_jobs = [source_job_and_schedule(m.RESOURCE_KEY, m.ASSETS) for m in source_modules]
-transform = transform_job_and_schedule(dbt_models, max(window_of(m.ASSETS) for m in source_modules))
+transform = transform_job_and_schedule(dbt_models, max(window_of(m.ASSETS) for m in source_modules),
+                                       upstream=enrichment_assets)
 
 defs = Definitions(
-    assets=[*raw_assets([a for m in source_modules for a in m.ASSETS]), dbt_models],
+    assets=[*raw_assets([a for m in source_modules for a in m.ASSETS]), *enrichment_assets, dbt_models],
     asset_checks=[c for m in source_modules for c in m.CHECKS],
     jobs=[main_job, transform[0], *(job for job, _ in source_jobs)],
     schedules=[transform[1], *(sched for _, sched in source_jobs)],

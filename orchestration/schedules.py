@@ -47,11 +47,12 @@ def source_job_and_schedule(name: str, assets, hour: int = 5):
     return job, _schedule
 
 
-def transform_job_and_schedule(dbt_assets, window: int, hour: int = 6):
-    """`transform`: staging and marts over the widest window, after the sources have run."""
-    job = define_asset_job("transform", selection=AssetSelection.assets(dbt_assets),
+def transform_job_and_schedule(dbt_assets, window: int, hour: int = 6, upstream=()):
+    """`transform`: staging and marts over the widest window, after the sources have run, with
+    the `upstream` steps the models read (enrichment: the sentiment of the texts loaded since)."""
+    job = define_asset_job("transform", selection=AssetSelection.assets(*upstream, dbt_assets),
                            partitions_def=daily_partitions, executor_def=in_process_executor,
-                           description=f"Build staging and marts for the last {window} days.")
+                           description=f"Score new texts, build staging and marts for the last {window} days.")
 
     @schedule(job=job, cron_schedule=f"0 {hour} * * *", name="transform_daily", execution_timezone="UTC")
     def _schedule(context: ScheduleEvaluationContext):

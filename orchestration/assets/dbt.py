@@ -33,11 +33,14 @@ if not dbt_project.manifest_path.exists():
 
 
 class ProjectTranslator(DagsterDbtTranslator):
-    """Asset keys mirror where data sits: raw/<source>/<table>, staging/<model>, marts/<model>."""
+    """Asset keys mirror where data sits: raw/<source>/<table>, staging/<model>, marts/<model>;
+    a table a Python step derives from raw (schema `enrichment`), enrichment/<table>."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             table = dbt_resource_props["name"]
+            if dbt_resource_props["source_name"] == "enrichment":
+                return AssetKey(["enrichment", table])
             return AssetKey(["raw", dbt_resource_props["source_name"], table])
         return AssetKey([dbt_resource_props["fqn"][1], dbt_resource_props["name"]])
 

@@ -1,0 +1,166 @@
+{#- Every comment, direct message, mention and survey comment with its sentiment: one field
+    mapping per text source (a CTE each, then `union all`), joined to the scores the Python step
+    wrote (stg_enrichment__text_sentiments) on (text_source, text_id). A text the step has not
+    scored yet keeps its row with null score, label and scorer. No text and no author: ids,
+    types and scores only.
+
+    Subject: which entity of the competitor set a mention is about, from the listening query
+    (or X query) that found it: 'brand' for the brand's own query, else the competitor's entity.
+    A post found by two queries is one text with a row per query (share of voice needs both).
+    Owned channels (the brand's comments and inboxes) and survey comments have none. -#}
+
+with
+
+scores as (
+    select * from {{ ref('stg_enrichment__text_sentiments') }}
+),
+
+facebook_comments as (
+    select
+        'facebook__comments' as text_source,
+        comment_id as text_id,
+        'comment' as text_kind,
+        platform,
+        page_id as account_id,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        coalesce(parent_comment_id, post_id) as parent_id,
+        author_type,
+        is_brand_author,
+        cast(null as {{ dbt.type_string() }}) as subject,
+        created_at as occurred_at,
+        created_date as occurred_date,
+        cast(coalesce(like_count, 0) + coalesce(reply_count, 0) as {{ dbt.type_bigint() }}) as engagements
+    from {{ ref('stg_facebook__comments') }}
+),
+
+facebook_messages as (
+    select
+        'facebook__messages' as text_source,
+        message_id as text_id,
+        'message' as text_kind,
+        platform,
+        page_id as account_id,
+        conversation_id,
+        cast(null as {{ dbt.type_string() }}) as parent_id,
+        author_type,
+        is_brand_author,
+        cast(null as {{ dbt.type_string() }}) as subject,
+        created_at as occurred_at,
+        created_date as occurred_date,
+        cast(null as {{ dbt.type_bigint() }}) as engagements
+    from {{ ref('stg_facebook__messages') }}
+),
+
+instagram_messages as (
+    select
+        'instagram__messages' as text_source,
+        message_id as text_id,
+        'message' as text_kind,
+        platform,
+        account_id,
+        conversation_id,
+        cast(null as {{ dbt.type_string() }}) as parent_id,
+        author_type,
+        is_brand_author,
+        cast(null as {{ dbt.type_string() }}) as subject,
+        created_at as occurred_at,
+        created_date as occurred_date,
+        cast(null as {{ dbt.type_bigint() }}) as engagements
+    from {{ ref('stg_instagram__messages') }}
+),
+
+listening_mentions as (
+    select
+        'listening__mentions' as text_source,
+        mentions.mention_id as text_id,
+        'mention' as text_kind,
+        mentions.platform,
+        mentions.query_id as account_id,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as parent_id,
+        mentions.author_type,
+        mentions.author_type = 'brand' as is_brand_author,
+        case when queries.is_brand_query then 'brand' else queries.entity end as subject,
+        mentions.published_at as occurred_at,
+        mentions.published_date as occurred_date,
+        mentions.engagements
+    from {{ ref('stg_listening__mentions') }} as mentions
+    left join {{ ref('stg_listening__queries') }} as queries
+        on mentions.query_id = queries.query_id
+),
+
+x_mentions as (
+    select
+        'x__mentions' as text_source,
+        mention_id as text_id,
+        'mention' as text_kind,
+        platform,
+        query_name as account_id,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as parent_id,
+        author_type,
+        is_brand_author,
+        case when is_brand_query then 'brand' else entity end as subject,
+        created_at as occurred_at,
+        created_date as occurred_date,
+        cast(coalesce(like_count, 0) + coalesce(reply_count, 0) + coalesce(retweet_count, 0)
+             + coalesce(quote_count, 0) + coalesce(bookmark_count, 0) as {{ dbt.type_bigint() }}) as engagements
+    from {{ ref('stg_x__mentions') }}
+),
+
+survey_comments as (
+    select
+        'survey__responses' as text_source,
+        response_id as text_id,
+        'survey_comment' as text_kind,
+        coalesce(platform, channel) as platform,
+        cast(null as {{ dbt.type_string() }}) as account_id,
+        cast(null as {{ dbt.type_string() }}) as conversation_id,
+        cast(null as {{ dbt.type_string() }}) as parent_id,
+        'customer' as author_type,
+        false as is_brand_author,
+        cast(null as {{ dbt.type_string() }}) as subject,
+        submitted_at as occurred_at,
+        submitted_date as occurred_date,
+        cast(null as {{ dbt.type_bigint() }}) as engagements
+    from {{ ref('stg_survey__responses') }}
+    where nullif(trim(message_text), '') is not null
+),
+
+texts as (
+    select * from facebook_comments
+    union all
+    select * from facebook_messages
+    union all
+    select * from instagram_messages
+    union all
+    select * from listening_mentions
+    union all
+    select * from x_mentions
+    union all
+    select * from survey_comments
+)
+
+select
+    texts.text_source,
+    texts.text_id,
+    texts.text_kind,
+    texts.platform,
+    texts.account_id,
+    texts.conversation_id,
+    texts.parent_id,
+    texts.author_type,
+    texts.is_brand_author,
+    texts.subject,
+    texts.occurred_at,
+    texts.occurred_date,
+    scores.language,
+    scores.sentiment_score,
+    scores.sentiment_label,
+    scores.scorer,
+    scores.scorer_version,
+    texts.engagements
+from texts
+left join scores
+    on texts.text_source = scores.text_source
+    and texts.text_id = scores.text_id
