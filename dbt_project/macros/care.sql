@@ -1,0 +1,289 @@
+{#- Social care's macros (models/intermediate/care, models/marts/care): the care team's business
+    hours and the business minutes between two UTC timestamps, exact percentiles, and the
+    feedback themes' keyword rules. Engine-specific SQL sits behind adapter dispatch (a
+    `default__` for DuckDB and a `spark__` each), as in portable.sql.
+
+    Business hours are configuration (dbt vars, dbt_project.yml under `# [care]`):
+    business_hours_start / business_hours_end (local "HH:MM", opening before closing on the same
+    day), business_days (ISO weekdays, 1 = Monday ... 7 = Sunday), business_timezone (an IANA
+    name) and business_holidays (local dates the team is closed).
+
+    How business minutes are counted: a calendar of local days (`business_calendar`) holds each
+    business day's opening and closing instants converted to UTC in the business time zone, so
+    a day after a daylight-saving switch opens at its own UTC hour, and the business minutes of
+    every day before it (a running sum). The business minutes up to an instant are those of the
+    days before its local day plus the part of its own day's opening hours already gone
+    (`business_minutes_until`); between two instants, the difference of the two
+    (`business_minutes_between`). Nights, weekends and holidays add nothing. Each instant joins
+    the calendar on its local day (`business_date`): two equi-joins, no range join, so it costs
+    the same on any engine. -#}
+
+
+{#- The business-hours settings, checked, as a dict: start, end ("HH:MM"), days (ISO weekday
+    numbers), timezone, holidays ("YYYY-MM-DD" texts). A wrong setting fails the compile naming
+    the var. -#}
+{% macro business_hours_settings() -%}
+    {%- set start = var('business_hours_start', '09:00') | string -%}
+    {%- set end = var('business_hours_end', '18:00') | string -%}
+    {%- set days = var('business_days', [1, 2, 3, 4, 5]) -%}
+    {%- set timezone = var('business_timezone', var('reporting_timezone', 'UTC')) | string -%}
+    {%- set holidays = var('business_holidays', []) or [] -%}
+    {%- for name, value in [('business_hours_start', start), ('business_hours_end', end)] -%}
+        {%- if not modules.re.match('^([01][0-9]|2[0-3]):[0-5][0-9]$', value) -%}
+            {{ exceptions.raise_compiler_error("var " ~ name ~ " is '" ~ value ~ "': expected a local time \"HH:MM\" from 00:00 to 23:59 (quoted in dbt_project.yml)") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if start >= end -%}
+        {{ exceptions.raise_compiler_error("var business_hours_start (" ~ start ~ ") must be before business_hours_end (" ~ end ~ "): opening hours within one local day") }}
+    {%- endif -%}
+    {%- if days is string or days is mapping or days is not iterable -%}
+        {{ exceptions.raise_compiler_error("var business_days must be a list of ISO weekdays (1 = Monday ... 7 = Sunday), got " ~ days) }}
+    {%- endif -%}
+    {%- set weekdays = [] -%}
+    {%- for day in days -%}
+        {%- if (day | string) not in ['1', '2', '3', '4', '5', '6', '7'] -%}
+            {{ exceptions.raise_compiler_error("var business_days holds " ~ day ~ ": ISO weekdays are 1 (Monday) to 7 (Sunday)") }}
+        {%- endif -%}
+        {%- do weekdays.append(day | int) -%}
+    {%- endfor -%}
+    {%- if not modules.re.match('^[A-Za-z][A-Za-z0-9_+/-]*$', timezone) -%}
+        {{ exceptions.raise_compiler_error("var business_timezone is '" ~ timezone ~ "': expected an IANA time zone name such as Europe/Berlin") }}
+    {%- endif -%}
+    {%- set closed = [] -%}
+    {%- for day in holidays -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', day | string) -%}
+            {{ exceptions.raise_compiler_error("var business_holidays holds '" ~ day ~ "': expected local dates \"YYYY-MM-DD\"") }}
+        {%- endif -%}
+        {%- do closed.append(day | string) -%}
+    {%- endfor -%}
+    {{ return({'start': start, 'end': end, 'days': weekdays, 'timezone': timezone, 'holidays': closed}) }}
+{%- endmacro %}
+
+
+{#- The local day (business time zone) of a UTC timestamp: what an instant joins the business
+    calendar on. -#}
+{% macro business_date(ts_utc) -%}
+    {{ return(adapter.dispatch('business_date', 'social_kpi_warehouse')(ts_utc, business_hours_settings().timezone)) }}
+{%- endmacro %}
+
+{% macro default__business_date(ts_utc, timezone) -%}
+    cast(timezone('{{ timezone }}', timezone('UTC', {{ ts_utc }})) as date)
+{%- endmacro %}
+
+{% macro spark__business_date(ts_utc, timezone) -%}
+    to_date(from_utc_timestamp({{ ts_utc }}, '{{ timezone }}'))
+{%- endmacro %}
+
+
+{#- The UTC instant of a local wall-clock time ("HH:MM") on a local date, in `timezone`. -#}
+{% macro local_time_to_utc(date_expr, hhmm, timezone) -%}
+    {{ return(adapter.dispatch('local_time_to_utc', 'social_kpi_warehouse')(date_expr, hhmm, timezone)) }}
+{%- endmacro %}
+
+{% macro default__local_time_to_utc(date_expr, hhmm, timezone) -%}
+    timezone('UTC', timezone('{{ timezone }}', cast({{ date_expr }} as date) + cast('{{ hhmm }}:00' as time)))
+{%- endmacro %}
+
+{% macro spark__local_time_to_utc(date_expr, hhmm, timezone) -%}
+    to_utc_timestamp(to_timestamp(concat(cast(cast({{ date_expr }} as date) as string), ' {{ hhmm }}:00')), '{{ timezone }}')
+{%- endmacro %}
+
+
+{#- The ISO weekday of a date: 1 = Monday ... 7 = Sunday. -#}
+{% macro iso_weekday(date_expr) -%}
+    {{ return(adapter.dispatch('iso_weekday', 'social_kpi_warehouse')(date_expr)) }}
+{%- endmacro %}
+
+{% macro default__iso_weekday(date_expr) -%}
+    isodow(cast({{ date_expr }} as date))
+{%- endmacro %}
+
+{% macro spark__iso_weekday(date_expr) -%}
+    extract(DAYOFWEEK_ISO from cast({{ date_expr }} as date))
+{%- endmacro %}
+
+
+{#- Seconds from one timestamp to another (DOUBLE, fractions kept: X's timestamps carry
+    milliseconds); negative when `end_ts` is earlier. -#}
+{% macro seconds_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('seconds_between', 'social_kpi_warehouse')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(start_ts, end_ts) -%}
+    (epoch({{ end_ts }}) - epoch({{ start_ts }}))
+{%- endmacro %}
+
+{% macro spark__seconds_between(start_ts, end_ts) -%}
+    (cast(unix_micros({{ end_ts }}) - unix_micros({{ start_ts }}) as double) / 1000000.0)
+{%- endmacro %}
+
+
+{#- A query with one row per local day from `first_day` to `last_day` (scalar SQL expressions,
+    both included): use it as a CTE's body. Columns: date_day, is_business_day (its ISO weekday
+    is a business day and it is not a holiday), opens_at and closes_at (the day's opening and
+    closing in UTC; null on a day off), open_minutes (the day's business minutes, DOUBLE: 540
+    for 09:00-18:00, fewer on a daylight-saving night inside the hours) and
+    open_minutes_before (the business minutes of the calendar's days before this one). -#}
+{% macro business_calendar(first_day, last_day) -%}
+    {%- set settings = business_hours_settings() -%}
+    select
+        date_day,
+        is_business_day,
+        opens_at,
+        closes_at,
+        open_minutes,
+        coalesce(sum(open_minutes) over (order by date_day rows between unbounded preceding and 1 preceding),
+                 cast(0 as double)) as open_minutes_before
+    from (
+        select
+            date_day,
+            is_business_day,
+            opens_at,
+            closes_at,
+            case when is_business_day then {{ seconds_between('opens_at', 'closes_at') }} / 60.0
+                 else cast(0 as double) end as open_minutes
+        from (
+            select
+                calendar_days.date_day,
+                {{ _business_day_condition('calendar_days.date_day', settings) }} as is_business_day,
+                case when {{ _business_day_condition('calendar_days.date_day', settings) }}
+                     then {{ local_time_to_utc('calendar_days.date_day', settings.start, settings.timezone) }} end as opens_at,
+                case when {{ _business_day_condition('calendar_days.date_day', settings) }}
+                     then {{ local_time_to_utc('calendar_days.date_day', settings.end, settings.timezone) }} end as closes_at
+            from (
+                {{ day_series(first_day, last_day) }}
+            ) as calendar_days
+        ) as business_days
+    ) as business_day_minutes
+{%- endmacro %}
+
+{% macro _business_day_condition(date_expr, settings) -%}
+    {%- if not settings.days -%}
+        false
+    {%- else -%}
+        ({{ iso_weekday(date_expr) }} in ({{ settings.days | join(', ') }})
+        {%- if settings.holidays %}
+         and cast({{ date_expr }} as date) not in (
+            {%- for day in settings.holidays -%}
+                cast('{{ day }}' as date){{ ', ' if not loop.last }}
+            {%- endfor -%})
+        {%- endif -%})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Business minutes from the start of the calendar to a UTC instant `ts`, where `calendar` is
+    the alias of a `business_calendar` row joined on `business_date(ts) = calendar.date_day`:
+    the days before plus the part of the instant's own day's opening hours already gone. -#}
+{% macro business_minutes_until(ts, calendar) -%}
+    ({{ calendar }}.open_minutes_before + case
+        when not {{ calendar }}.is_business_day or {{ ts }} <= {{ calendar }}.opens_at then cast(0 as double)
+        when {{ ts }} >= {{ calendar }}.closes_at then {{ calendar }}.open_minutes
+        else {{ seconds_between(calendar ~ '.opens_at', ts) }} / 60.0
+    end)
+{%- endmacro %}
+
+
+{#- Business minutes between two UTC instants (DOUBLE): only the time inside business hours
+    counts, nights, days off and holidays add nothing. Each instant needs its own calendar row
+    (`start_calendar`, `end_calendar`: aliases of `business_calendar` rows joined on its
+    `business_date`). Null when either instant is null. -#}
+{% macro business_minutes_between(start_ts, end_ts, start_calendar, end_calendar) -%}
+    ({{ business_minutes_until(end_ts, end_calendar) }} - {{ business_minutes_until(start_ts, start_calendar) }})
+{%- endmacro %}
+
+
+{#- True when a UTC instant falls inside business hours (opening included, closing excluded:
+    09:00-18:00 holds 17:59:59 but not 18:00), given its calendar row. -#}
+{% macro is_in_business_hours(ts, calendar) -%}
+    coalesce({{ calendar }}.is_business_day and {{ ts }} >= {{ calendar }}.opens_at and {{ ts }} < {{ calendar }}.closes_at, false)
+{%- endmacro %}
+
+
+{#- The exact `fraction` percentile (0-1) of a numeric expression as an aggregate, interpolated
+    between the two nearest values (SQL's percentile_cont: the median of 1, 2, 3, 10 is 2.5, its
+    p90 is 3 + 0.7 * 7 = 7.9), as DOUBLE; nulls are left out. DuckDB `quantile_cont`, Spark
+    `percentile` (exact, interpolated the same way). -#}
+{% macro exact_percentile(expr, fraction) -%}
+    {{ return(adapter.dispatch('exact_percentile', 'social_kpi_warehouse')(expr, fraction)) }}
+{%- endmacro %}
+
+{% macro default__exact_percentile(expr, fraction) -%}
+    cast(quantile_cont({{ expr }}, {{ fraction }}) as double)
+{%- endmacro %}
+
+{% macro spark__exact_percentile(expr, fraction) -%}
+    cast(percentile({{ expr }}, {{ fraction }}) as double)
+{%- endmacro %}
+
+
+{#- The feedback themes (var `feedback_themes`: theme -> keywords or phrases), checked, as a
+    list of {theme, pattern}: the pattern matches the lower-cased text when one of the theme's
+    keywords stands there as a whole word (a trailing `*` lets any ending follow: `deliver*`
+    matches delivery and delivered; `app` does not match apply). Word edges are any character
+    but a-z and 0-9, or the text's start and end. Keywords hold letters, digits, spaces and `-`
+    only (so the pattern needs no escaping, and reads the same in RE2 and Java), lower-cased
+    here. Themes in the order the var lists them. -#}
+{% macro feedback_theme_patterns() -%}
+    {%- set themes = var('feedback_themes', {}) -%}
+    {%- if themes is not mapping or not themes -%}
+        {{ exceptions.raise_compiler_error("var feedback_themes must map each theme to a list of keywords, e.g. {shipping: [ship*, deliver*]}") }}
+    {%- endif -%}
+    {%- set out = [] -%}
+    {%- for theme, keywords in themes.items() -%}
+        {%- if not modules.re.match('^[a-z][a-z0-9_]*$', theme | string) -%}
+            {{ exceptions.raise_compiler_error("var feedback_themes: theme '" ~ theme ~ "' must be lower-case letters, digits and _") }}
+        {%- endif -%}
+        {%- if keywords is string or keywords is not iterable or not keywords -%}
+            {{ exceptions.raise_compiler_error("var feedback_themes: theme '" ~ theme ~ "' needs a list of keywords") }}
+        {%- endif -%}
+        {%- set alternatives = [] -%}
+        {%- for keyword in keywords -%}
+            {%- set word = (keyword | string | trim | lower) -%}
+            {%- set stem = word[:-1] if word.endswith('*') else word -%}
+            {%- if not modules.re.match('^[^\\W_]([^\\W_]|[ -])*$', stem) -%}
+                {{ exceptions.raise_compiler_error("var feedback_themes: keyword '" ~ keyword ~ "' of theme '" ~ theme ~ "' may hold letters, digits, spaces and - only (a trailing * for any ending)") }}
+            {%- endif -%}
+            {%- do alternatives.append(stem if word.endswith('*') else stem ~ '([^a-z0-9]|$)') -%}
+        {%- endfor -%}
+        {%- do out.append({'theme': theme | string, 'pattern': '(^|[^a-z0-9])(' ~ alternatives | join('|') ~ ')'}) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+
+{#- True when a text matches a regular expression anywhere (a partial match). The pattern is a
+    SQL string literal's content; write it without backslashes (character classes instead). -#}
+{% macro regexp_contains(text, pattern) -%}
+    {{ return(adapter.dispatch('regexp_contains', 'social_kpi_warehouse')(text, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_contains(text, pattern) -%}
+    regexp_matches({{ text }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regexp_contains(text, pattern) -%}
+    ({{ text }} rlike '{{ pattern }}')
+{%- endmacro %}
+
+
+{#- The run window's first day as a SQL date (1900-01-01 on a full refresh or a run without a
+    window): incremental marts of whole weeks and months read from the start of the period
+    holding it. -#}
+{% macro run_window_start() -%}
+    {%- if is_incremental() -%}
+        cast('{{ env_var("SKW_DBT_START_DATE", "1900-01-01") }}' as date)
+    {%- else -%}
+        cast('1900-01-01' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The run window's last day as a SQL date (9999-12-31 on a full refresh or without a window). -#}
+{% macro run_window_end() -%}
+    {%- if is_incremental() -%}
+        cast('{{ env_var("SKW_DBT_END_DATE", "9999-12-31") }}' as date)
+    {%- else -%}
+        cast('9999-12-31' as date)
+    {%- endif -%}
+{%- endmacro %}
