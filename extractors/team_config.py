@@ -1,6 +1,6 @@
 """The marketing team's configuration files: goals and targets, the KPI registry, the
 competitor set (versioned by valid_from), the influencer roster with fees, the employee
-roster, the campaign-to-UTM mapping and FX rates.
+roster, the campaign-to-UTM mapping, FX rates and the A/B experiments.
 
 They are CSV files (one header line, UTF-8, ISO dates, an empty cell is null) in a folder the
 team owns, read whole on every run: each file is an undated stream merged on its natural key,
@@ -59,7 +59,14 @@ CAMPAIGNS = _stream("campaigns", ("campaign_key",), {
 FX_RATES = _stream("fx_rates", ("date", "base", "currency"), {
     "date": "DATE", "base": "VARCHAR", "currency": "VARCHAR", "rate": "DECIMAL(18,6)"},
     "FX rates: units of currency per 1 unit of base, per day.")
-STREAMS = (GOALS, KPI_REGISTRY, COMPETITORS, INFLUENCERS, EMPLOYEES, CAMPAIGNS, FX_RATES)
+EXPERIMENTS = _stream("experiments", ("experiment_id", "variant"), {
+    "experiment_id": "VARCHAR", "variant": "VARCHAR", "is_control": "BOOLEAN", "platform": "VARCHAR",
+    "ad_ids": "VARCHAR", "utm_content": "VARCHAR", "start_date": "DATE", "end_date": "DATE",
+    "primary_metric": "VARCHAR", "alpha": "DOUBLE", "power": "DOUBLE", "min_detectable_lift": "DOUBLE"},
+    "A/B experiments, one row per variant: the control flag, what the variant maps to (a platform's ad ids, "
+    "`|`-separated, or a utm_content), the dates, the primary metric, alpha, power and the minimum "
+    "detectable relative lift.")
+STREAMS = (GOALS, KPI_REGISTRY, COMPETITORS, INFLUENCERS, EMPLOYEES, CAMPAIGNS, FX_RATES, EXPERIMENTS)
 
 # Which file feeds each stream. Configuration: a renamed file is a change here, not in code.
 DEFAULT_FILES: dict[str, str] = {s.name: f"{s.name}.csv" for s in STREAMS}

@@ -25,7 +25,7 @@ from sampleworld.entities import build
 from sampleworld.funnel import funnel
 from sampleworld.jsonl import write_json
 
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 DEFAULT_START = date(2026, 6, 1)
 DEFAULT_END = date(2026, 6, 28)
 DEFAULT_SEED = 42

@@ -1,5 +1,6 @@
 """The marketing team's configuration files (goals, KPI registry, competitor set, rosters,
-campaign-to-UTM mapping, FX rates): read from SKW_CONFIG_DIR, else from the sample world."""
+campaign-to-UTM mapping, FX rates, A/B experiments): read from SKW_CONFIG_DIR, else from the
+sample world."""
 
 import os
 from pathlib import Path

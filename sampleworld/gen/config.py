@@ -11,6 +11,13 @@ UTF-8, `\\n` line ends, ISO dates; empty cell = null). Everything comes from `en
 - `campaigns.csv`: campaign_key, name, utm_campaign, start_date, end_date, channels
   (`|`-separated channel keys), objective, daily_budget_eur, budget_eur (whole flight)
 - `fx_rates.csv`: date, base, currency, rate (units of currency per 1 EUR, EUR included)
+- `experiments.csv`: experiment_id, variant, is_control, platform, ad_ids (`|`-separated),
+  utm_content, start_date, end_date, primary_metric, alpha, power, min_detectable_lift: one
+  row per variant. The planted A/B test (ents.ab_test): its control and treatment are the two
+  Meta ads of campaign c001's first ad set that carry the variants (`structure.json` names
+  them), over the campaign's flight, conversions per click at alpha 0.05 and 80% power, the
+  planted relative lift as the minimum detectable one. Its conversion rates and winner are
+  truths, not config: they are not in this file.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import csv
 from pathlib import Path
 
 from sampleworld.entities import BRAND, COMPETITORS, Entities
+from sampleworld.gen import meta_ads
 
 DOMAIN = "config"
 
@@ -96,5 +104,28 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                                    str(c.daily_budget_eur * ((c.end - c.start).days + 1))] for c in ents.campaigns))
     counts["fx_rates"] = _write(out / "fx_rates.csv", ["date", "base", "currency", "rate"],
                                 ([r["date"], r["base"], r["currency"], r["rate"]] for r in ents.fx_rates))
+    counts["experiments"] = _write(out / "experiments.csv",
+                                   ["experiment_id", "variant", "is_control", "platform", "ad_ids", "utm_content",
+                                    "start_date", "end_date", "primary_metric", "alpha", "power",
+                                    "min_detectable_lift"], _experiments(spec, ents))
     return {"files": {f"{k}.csv": v for k, v in counts.items()}, "competitor_set_version": 1,
             "utm_campaigns": sorted(c.utm_campaign for c in ents.campaigns)}
+
+
+def _experiments(spec, ents: Entities) -> list[list]:
+    """The planted A/B test, one row per variant: each variant maps to the Meta ads that carry it
+    (meta_ads.structure marks them), over its campaign's flight."""
+    ab = ents.ab_test
+    camp = next(c for c in ents.campaigns if c.key == ab["campaign_key"])
+    ads: dict[str, list[str]] = {}
+    for account in meta_ads.structure(spec, ents):
+        for c in account["campaigns"]:
+            if c["campaign"].key == camp.key:
+                for adset in c["adsets"]:
+                    for ad in adset["ads"]:
+                        if "variant" in ad:
+                            ads.setdefault(ad["variant"], []).append(ad["ad_id"])
+    return [[ab["experiment_id"], variant, str(variant == ab["control"]).lower(), ab["platform"],
+             "|".join(ads[variant]), None, camp.start.isoformat(), camp.end.isoformat(),
+             "conversions_per_click", "0.05", "0.8", str(ab["relative_lift"])]
+            for variant in (ab["control"], ab["treatment"])]
