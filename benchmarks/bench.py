@@ -168,6 +168,14 @@ class ScaleRun:
                 received += load(con, raw_table(stream), list(by_partition.values())).received
         return received
 
+    def enrich(self) -> int:
+        """The sentiment step between raw and dbt: scores the texts not scored yet."""
+        from warehouse.loader import connect
+        from warehouse.sentiment import score_new_texts
+        with connect(self.data / "warehouse.duckdb") as con:
+            result = score_new_texts(con)
+        return result.scored
+
     def dbt_build(self) -> int:
         from orchestration.assets.dbt import DBT_DIR, DBT_EXECUTABLE, dbt_window
         env = {**os.environ, "SKW_WAREHOUSE_PATH": str(self.data / "warehouse.duckdb"),
@@ -279,6 +287,7 @@ STAGES: list[tuple[str, Callable[[ScaleRun], int]]] = [
     ("generate", ScaleRun.generate),
     ("extract_land", ScaleRun.extract_and_land),
     ("load", ScaleRun.load),
+    ("enrich", ScaleRun.enrich),
     ("dbt_build", ScaleRun.dbt_build),
     ("quality", ScaleRun.quality),
 ]

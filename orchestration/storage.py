@@ -7,9 +7,12 @@ materialization per asset and day, planned events, checks), and `make run` spent
 of its wall time on them (profiled: 51 of 92 s in storing 3,349 materialization events).
 
 This subclass changes only that: one engine per database file, kept while the instance
-lives (the index shard and the few most recent run shards), so an event costs ~2 ms. The
-files, their schema and what is written are Dagster's own: an instance written by this
-class reads with the stock one and back. It is configured in `$DAGSTER_HOME/dagster.yaml`
+lives (the index shard and the few most recent run shards), so an event costs ~2 ms; and
+its connections write in SQLite's WAL mode with `synchronous=NORMAL` (~1.2 ms an event):
+a commit is safe from a crash of the process, though the last ones may be lost if the
+machine loses power (SQLite's documented trade-off; the run history is not the data, the
+warehouse and the landing files are). The files, their schema and what is written are
+Dagster's own: an instance written by this class reads with the stock one and back. It is configured in `$DAGSTER_HOME/dagster.yaml`
 (orchestration/instance.py writes it), Dagster's documented place to choose a storage.
 """
 
@@ -25,12 +28,20 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SqliteEventLogStorage,
 )
 from dagster._core.storage.sql import create_engine
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 # Run shards whose engines stay open besides the index shard's: a run writes to its own shard
 # only, and the UI reads a handful at a time. Older ones are closed as newer ones open.
 KEEP_RUN_SHARDS = 8
 BUSY_TIMEOUT_SECONDS = 120
+
+
+def _write_ahead_log(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("pragma journal_mode=wal")
+    cursor.execute("pragma synchronous=normal")
+    cursor.close()
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -50,6 +61,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 return engine
             engine = create_engine(self.conn_string_for_shard(shard),
                                    connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+            event.listen(engine, "connect", _write_ahead_log)
             self._engines[shard] = engine
             run_shards = [s for s in self._engines if s != INDEX_SHARD_NAME]
             for old in run_shards[:-KEEP_RUN_SHARDS]:

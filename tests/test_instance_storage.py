@@ -82,3 +82,12 @@ def test_engines_stay_bounded_and_wipe_starts_afresh(home):
     storage.store_event(materialization("run-new", "fct_x", "2026-06-03"))
     assert storage.get_materialized_partitions(AssetKey(["marts", "fct_x"])) == {"2026-06-03"}
     storage.dispose()
+
+
+def test_connections_write_ahead_with_normal_sync(home):
+    storage = PooledSqliteEventLogStorage(str(home / "history" / "runs"))
+    storage.store_event(materialization("run-w", "fct_x", "2026-06-01"))
+    with storage.run_connection("run-w") as conn:
+        assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("pragma synchronous").scalar() == 1   # NORMAL
+    storage.dispose()
