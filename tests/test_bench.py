@@ -27,13 +27,13 @@ def test_bench_runs_at_a_tiny_scale(tmp_path):
     report = json.loads(report_file.read_text())
     (result,) = report["results"]
     stages = {s["stage"]: s for s in result["stages"]}
-    assert list(stages) == ["generate", "extract_land", "load", "dbt_build", "quality", "total"]
+    assert list(stages) == ["generate", "extract_land", "load", "enrich", "dbt_build", "quality", "total"]
     assert all(s["seconds"] > 0 and s["peak_rss_mib"] > 0 for s in stages.values())
     # the full refresh stops short of the days the incremental runs then add, one each
     assert result["full_refresh"] == {"start": "2026-11-27", "end": "2026-11-28"}
     inc = result["incremental"]
     assert inc["days"] == ["2026-11-29", "2026-11-30"] and len(inc["samples_seconds"]) == 2
-    assert [list(s) for s in inc["stages"]] == [["extract_land", "load", "dbt_build", "quality"]] * 2
+    assert [list(s) for s in inc["stages"]] == [["extract_land", "load", "enrich", "dbt_build", "quality"]] * 2
     assert 0 < inc["records"] < stages["load"]["records"]
     # every extracted record is loaded (received), and both bare reads see the same files
     assert stages["extract_land"]["records"] == stages["load"]["records"] > 1000

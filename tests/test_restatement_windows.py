@@ -56,7 +56,8 @@ WINDOWS = {
     "instagram/messages": (1, "messages of the previous day"),
     "survey/responses": (0, "a submitted response is final"),
     **{f"team_config/{n}": (0, "configuration files, read whole")
-       for n in ("goals", "kpi_registry", "competitors", "influencers", "employees", "campaigns", "fx_rates")},
+       for n in ("goals", "kpi_registry", "competitors", "influencers", "employees", "campaigns", "fx_rates",
+                 "experiments")},
     "x/posts": (0, "entity list"),
     "x/post_metrics": (0, "lifetime snapshot"),
     "x/users": (0, "lifetime snapshot"),
