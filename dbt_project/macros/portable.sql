@@ -418,3 +418,27 @@ roster_employees as (
         true
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The exact `fraction` percentile (0-1) of a numeric expression as an aggregate, interpolated
+    between the two nearest values (SQL's percentile_cont: the median of 1, 2, 3, 10 is 2.5, its
+    p90 is 3 + 0.7 * 7 = 7.9), as DOUBLE; nulls are left out. DuckDB `quantile_cont`, Spark
+    `percentile` (exact, interpolated the same way). -#}
+{% macro exact_percentile(expr, fraction) -%}
+    {{ return(adapter.dispatch('exact_percentile', 'social_kpi_warehouse')(expr, fraction)) }}
+{%- endmacro %}
+
+{% macro default__exact_percentile(expr, fraction) -%}
+    cast(quantile_cont({{ expr }}, {{ fraction }}) as double)
+{%- endmacro %}
+
+{% macro spark__exact_percentile(expr, fraction) -%}
+    cast(percentile({{ expr }}, {{ fraction }}) as double)
+{%- endmacro %}
+
+
+{#- The exact median of a numeric expression as an aggregate: `exact_percentile(expr, 0.5)`
+    (the mean of the two middle values on an even count), DOUBLE. -#}
+{% macro exact_median(expr) -%}
+    {{ exact_percentile(expr, 0.5) }}
+{%- endmacro %}

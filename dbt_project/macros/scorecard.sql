@@ -162,17 +162,3 @@
 {% endtest %}
 
 
-{#- The median of a numeric expression as an aggregate (continuous: the mean of the two middle
-    values for an even count). Dispatched: DuckDB's ANSI `percentile_cont ... within group`,
-    Spark's `percentile`. -#}
-{% macro scorecard_median(expr) -%}
-    {{ return(adapter.dispatch('scorecard_median', 'social_kpi_warehouse')(expr)) }}
-{%- endmacro %}
-
-{% macro default__scorecard_median(expr) -%}
-    percentile_cont(0.5) within group (order by {{ expr }})
-{%- endmacro %}
-
-{% macro spark__scorecard_median(expr) -%}
-    percentile({{ expr }}, 0.5)
-{%- endmacro %}

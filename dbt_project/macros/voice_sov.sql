@@ -2,22 +2,6 @@
     fct_negative_mentions_daily, fct_crises, fct_share_of_voice_daily, fct_competitor_benchmark). -#}
 
 
-{#- The exact median of a numeric expression as an aggregate (the mean of the two middle
-    values when there is an even number of them), as DOUBLE: DuckDB `median`, Spark
-    `percentile(x, 0.5)` (exact, interpolated the same way). -#}
-{% macro exact_median(expr) -%}
-    {{ return(adapter.dispatch('exact_median', 'social_kpi_warehouse')(expr)) }}
-{%- endmacro %}
-
-{% macro default__exact_median(expr) -%}
-    cast(median({{ expr }}) as double)
-{%- endmacro %}
-
-{% macro spark__exact_median(expr) -%}
-    cast(percentile({{ expr }}, 0.5) as double)
-{%- endmacro %}
-
-
 {#- Like `in_run_window`, but reaching `lookback_days` days before the run's first day: what a
     model with a trailing baseline must read so the window's first days have their whole
     baseline (it then writes only the window's rows, filtered with `in_run_window`). `true` on a

@@ -198,7 +198,7 @@ kpi_share_of_voice as (
 -- practice 14: the brand's engagement per post against the competitors' median, per day and
 -- platform where both are known (no source serves competitors' posts yet: no rows until one does)
 competitor_engagement_per_post as (
-    select date_day, platform, {{ scorecard_median('engagement_per_post') }} as competitor_median_engagement_per_post
+    select date_day, platform, {{ exact_median('engagement_per_post') }} as competitor_median_engagement_per_post
     from {{ ref('fct_competitor_benchmark') }}
     where not is_brand and engagement_per_post is not null
     group by date_day, platform

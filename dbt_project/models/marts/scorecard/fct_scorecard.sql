@@ -207,7 +207,7 @@ current_values as (
         sum(kpi_values.numerator) as numerator_sum,
         sum(kpi_values.denominator) as denominator_sum,
         count(distinct kpi_values.date_day) as days_with_data,
-        {{ scorecard_median('kpi_values.numerator') }} as numerator_median
+        {{ exact_median('kpi_values.numerator') }} as numerator_median
     from periods_aligned
     inner join kpi_values
         on periods_aligned.kpi = kpi_values.kpi
@@ -223,7 +223,7 @@ previous_values as (
         sum(kpi_values.numerator) as numerator_sum,
         sum(kpi_values.denominator) as denominator_sum,
         count(distinct kpi_values.date_day) as days_with_data,
-        {{ scorecard_median('kpi_values.numerator') }} as numerator_median
+        {{ exact_median('kpi_values.numerator') }} as numerator_median
     from periods_aligned
     inner join kpi_values
         on periods_aligned.kpi = kpi_values.kpi
@@ -379,6 +379,7 @@ final as (
         previous_start,
         previous_end,
         cast(previous_days_covered as {{ dbt.type_bigint() }}) as previous_days_covered,
+        data_last_day,
 
         -- actual
         cast(actual_numerator as double) as actual_numerator,

@@ -33,7 +33,8 @@ movers as (
         previous_actual,
         change,
         actual_denominator,
-        previous_denominator
+        previous_denominator,
+        data_last_day
     from {{ ref('fct_scorecard') }}
     where is_mover
 ),
@@ -51,6 +52,7 @@ window_rows as (
     inner join kpi_values
         on movers.kpi = kpi_values.kpi
         and kpi_values.date_day between movers.period_start and movers.period_end
+        and kpi_values.date_day <= movers.data_last_day   -- the scorecard's as-of day, as its actual
     union all
     select movers.kpi, movers.period_type, movers.period, 'previous' as window_name,
            kpi_values.platform, kpi_values.campaign, kpi_values.numerator, kpi_values.denominator
@@ -58,6 +60,7 @@ window_rows as (
     inner join kpi_values
         on movers.kpi = kpi_values.kpi
         and kpi_values.date_day between movers.previous_start and movers.previous_end
+        and kpi_values.date_day <= movers.data_last_day
 ),
 
 segments as (
@@ -127,7 +130,7 @@ median_step_values as (
         steps.period_type,
         steps.period,
         steps.replacement_step,
-        {{ scorecard_median('window_rows.numerator') }} as median_after_step
+        {{ exact_median('window_rows.numerator') }} as median_after_step
     from median_segments as steps
     inner join median_segments as members
         on steps.kpi = members.kpi
