@@ -21,7 +21,7 @@ import pytest
 from orchestration.assets.dbt import DBT_DIR
 from warehouse.loader import connect
 
-from test_marts_build import dbt as run_dbt
+from test_marts_build import dbt
 
 pytestmark = pytest.mark.slow
 
@@ -36,22 +36,6 @@ def copy(materialized, tmp_path_factory):
     return wh, target
 
 
-def dbt(args, wh, target, ok=True, **env):
-    if ok:
-        return run_dbt(args, wh, target, **env)
-    import os
-    import subprocess
-
-    from orchestration.assets.dbt import DBT_EXECUTABLE
-    full_env = {**os.environ, "SKW_WAREHOUSE_PATH": str(wh), **env}
-    for var in ("SKW_DBT_START_DATE", "SKW_DBT_END_DATE"):
-        if var not in env:
-            full_env.pop(var, None)
-    return subprocess.run([DBT_EXECUTABLE, *args, "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
-                           "--log-path", str(target / "logs")], cwd=DBT_DIR, env=full_env,
-                          capture_output=True, text=True, timeout=600)
-
-
 def test_a_windowed_run_tests_its_window_only(copy):
     wh, target = copy
     with connect(wh) as con:
@@ -63,9 +47,9 @@ def test_a_windowed_run_tests_its_window_only(copy):
     # a run over the last day only does not read the first day
     dbt(select, wh, target, SKW_DBT_START_DATE=last.isoformat(), SKW_DBT_END_DATE=last.isoformat())
     # one whose window holds the first day, and one without a window, do
-    proc = dbt(select, wh, target, ok=False, SKW_DBT_START_DATE=first.isoformat(), SKW_DBT_END_DATE=first.isoformat())
+    proc = dbt(select, wh, target, check=False, SKW_DBT_START_DATE=first.isoformat(), SKW_DBT_END_DATE=first.isoformat())
     assert proc.returncode != 0 and "unique_combination_of_columns_fct_paid_performance_daily" in proc.stdout
-    proc = dbt(select, wh, target, ok=False)
+    proc = dbt(select, wh, target, check=False)
     assert proc.returncode != 0
     with connect(wh) as con:   # put the table back for the other tests
         con.execute("create or replace table marts.fct_paid_performance_daily as select distinct * from marts.fct_paid_performance_daily")

@@ -14,6 +14,10 @@
     first message of the brand's next turn in the conversation; the brand's first X reply to
     the post (`referenced_tweets` replied_to). Null while unanswered. -#}
 
+{#- A table rebuilt whole each run, not a view: the care marts and their tests all read it, and as a view each recomputed every inbound text's first reply (9 s per test at SF10 for a year). Rebuilt whole, since a text's score, reply or engagement can change after its day. -#}
+{{ config(materialized='table') }}
+
+
 with
 
 facebook_comments as (

@@ -7,6 +7,10 @@
     other sites are the public's voice (share of voice, brand health), not feedback to answer.
     Ids, times and scores only. -#}
 
+{#- A table rebuilt whole each run, not a view: read by every feedback mart and their tests; built once from the two tables above. Rebuilt whole, since a text's score, reply or engagement can change after its day. -#}
+{{ config(materialized='table') }}
+
+
 {%- set sources = var('feedback_text_sources', []) -%}
 
 with

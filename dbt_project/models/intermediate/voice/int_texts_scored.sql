@@ -9,6 +9,10 @@
     A post found by two queries is one text with a row per query (share of voice needs both).
     Owned channels (the brand's comments and inboxes) and survey comments have none. -#}
 
+{#- A table rebuilt whole each run, not a view: every voice, care and scorecard model and test reads it: as a view, each recomputed the union of every text source with its score (7 million texts at SF10 for a year), and four of them at once ran out of DuckDB's memory (1 GB) in the bench. Rebuilt whole, since a text's score, reply or engagement can change after its day. -#}
+{{ config(materialized='table') }}
+
+
 with
 
 scores as (
