@@ -193,6 +193,26 @@ def test_scoring_is_incremental(tmp_path):
     assert {v[3:5] for v in _stored(con).values()} == {("vader", "99.0")}
 
 
+def test_texts_are_read_scored_and_written_in_batches(tmp_path, monkeypatch):
+    """Batches of 2 rows and a cache of 1 text: the same rows as one pass, and never more than
+    a batch of scored rows held before they are written (memory stays flat at any scale)."""
+    import warehouse.sentiment as sentiment
+
+    whole = _raw_warehouse(tmp_path / "one.duckdb")
+    score_new_texts(whole)
+    expected = _stored(whole)
+    batched = _raw_warehouse(tmp_path / "batched.duckdb")
+    writes = []
+    real_write = sentiment._write
+    monkeypatch.setattr(sentiment, "BATCH", 2)
+    monkeypatch.setattr(sentiment, "CACHE_SIZE", 1)
+    monkeypatch.setattr(sentiment, "_write", lambda con, rows: (writes.append(len(rows["text_id"])),
+                                                                  real_write(con, rows)))
+    result = score_new_texts(batched)
+    assert _stored(batched) == expected and result.scored == len(expected)
+    assert max(writes) <= 2 and sum(writes) == len(expected)
+
+
 def test_the_table_is_created_when_there_is_nothing_to_score(tmp_path):
     con = duckdb.connect(str(tmp_path / "empty.duckdb"))
     result = score_new_texts(con)
