@@ -55,6 +55,7 @@ TABLE = f"{SCHEMA}.text_sentiment"
 # keep their score for the rest of the run: memory stays flat however many texts a run scores
 # (a year at SF10 is 7.4 million; read whole, the step's peak was 4.9 GiB).
 BATCH = 100_000
+PART = 500_000
 CACHE_SIZE = 200_000
 
 # VADER's documented thresholds on the compound score (vaderSentiment README, "About the
@@ -301,26 +302,31 @@ def _texts_sql(src: TextSource) -> str:
                from {src.table} where {src.id_sql} is not null and ({src.where_sql}) group by 1"""
 
 
-def _to_score(con, src: TextSource, scorer: Scorer) -> Iterator[list[tuple]]:
+def _to_score(con, src: TextSource, scorer: Scorer, texts: int) -> Iterator[list[tuple]]:
     """(text_id, text, sha256) of the source's texts not scored yet, or whose text or scorer
-    changed since: one query, anti-joined on what is stored, read in batches of BATCH rows
-    (at SF10 a year of mentions is millions of texts: never all in memory at once). Read on a
-    cursor of its own (DuckDB: its own connection and snapshot), so the caller's writes in
-    between neither disturb it nor are seen by it."""
+    changed since: anti-joined on what is stored, in batches of at most BATCH rows. DuckDB
+    holds a query's whole result until it is read, so the texts are split by a hash of their id
+    into parts of about PART texts (`texts` of them in all), one query each: at SF10 a year of
+    mentions is millions of texts, never all in memory at once. Read on a cursor of its own
+    (DuckDB: its own connection and snapshot), so the caller's writes in between neither
+    disturb it nor are seen by it."""
+    parts = max(1, -(-texts // PART))
     cur = con.cursor()
     try:
-        cur.execute(f"""
-            with texts as ({_texts_sql(src)})
-            select texts.text_id, texts.text, sha256(cast(texts.text as varchar)) as text_sha256
-            from texts
-            left join {TABLE} as stored
-                on stored.text_source = ? and stored.text_id = texts.text_id
-            where stored.text_id is null
-               or stored.text_sha256 is distinct from sha256(cast(texts.text as varchar))
-               or stored.scorer <> ? or stored.scorer_version <> ?
-        """, [src.name, scorer.name, scorer.version])
-        while batch := cur.fetchmany(BATCH):
-            yield batch
+        for part in range(parts):
+            cur.execute(f"""
+                with texts as ({_texts_sql(src)})
+                select texts.text_id, texts.text, sha256(cast(texts.text as varchar)) as text_sha256
+                from texts
+                left join {TABLE} as stored
+                    on stored.text_source = ? and stored.text_id = texts.text_id
+                where hash(texts.text_id) % ? = ?
+                  and (stored.text_id is null
+                       or stored.text_sha256 is distinct from sha256(cast(texts.text as varchar))
+                       or stored.scorer <> ? or stored.scorer_version <> ?)
+            """, [src.name, parts, part, scorer.name, scorer.version])
+            while batch := cur.fetchmany(BATCH):
+                yield batch
     finally:
         cur.close()
 
@@ -331,11 +337,18 @@ def _write(con, rows: dict[str, list]) -> None:
     frame = pa.Table.from_pydict(rows, schema=COLUMNS)
     if frame.num_rows:
         con.register("scored_texts", frame)
-        con.execute(f"""delete from {TABLE} using scored_texts
-                        where {TABLE}.text_source = scored_texts.text_source
-                          and {TABLE}.text_id = scored_texts.text_id""")
-        con.execute(f"insert into {TABLE} select * from scored_texts")
-        con.unregister("scored_texts")
+        con.execute("begin transaction")
+        try:
+            con.execute(f"""delete from {TABLE} using scored_texts
+                            where {TABLE}.text_source = scored_texts.text_source
+                              and {TABLE}.text_id = scored_texts.text_id""")
+            con.execute(f"insert into {TABLE} select * from scored_texts")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        finally:
+            con.unregister("scored_texts")
     for values in rows.values():
         values.clear()
 
@@ -347,7 +360,9 @@ def score_new_texts(con: duckdb.DuckDBPyConnection, scorer: Scorer | None = None
     changed), upsert them into enrichment.text_sentiment, and drop the rows of texts no longer
     in raw. Creates the table even when there is nothing to score (dbt reads it). A text that
     is not a string, or that the scorer fails on, gets a null score and is logged; the run goes
-    on. One transaction: the table is never half written."""
+    on. Each batch is written in a transaction of its own (one for the whole run held every
+    row in memory until the commit: 2.8 GiB at SF10): a run that stops half way leaves whole
+    rows of what it scored, and the next run scores the rest."""
     log = log or LOG
     started = time.monotonic()
     scorer = scorer or VaderScorer()
@@ -359,44 +374,38 @@ def score_new_texts(con: duckdb.DuckDBPyConnection, scorer: Scorer | None = None
     cache: dict[str, Sentiment] = {}   # texts repeat (templates, "Thanks!"): score each once (up to CACHE_SIZE)
 
     con.execute(DDL)
-    con.execute("begin transaction")
-    try:
-        for src in sources:
-            if not _table_exists(con, src.table):
-                skipped.append(src.name)
-                log.info(f"sentiment: {src.table} is not in the warehouse (source not loaded): skipped")
-                continue
-            res = results[src.name] = SourceResult()
-            res.texts = _value(con, f"select count(*) from ({_texts_sql(src)})")
-            for batch in _to_score(con, src, scorer):
-                for text_id, text, sha in batch:
-                    try:
-                        if isinstance(text, str) and text in cache:
-                            sentiment = cache[text]
-                        else:
-                            sentiment = analyse(text, scorer, detector)
-                            if isinstance(text, str) and len(cache) < CACHE_SIZE:
-                                cache[text] = sentiment
-                    except Exception as exc:   # bad input must not stop the run: null, counted, logged
-                        res.bad += 1
-                        if res.bad <= 5:
-                            log.warning(f"sentiment: {src.name} {text_id} not scored ({exc})")
-                        sentiment = NO_SENTIMENT
-                    res.scored += 1
-                    res.unscored += sentiment.score is None
-                    res.languages[sentiment.language] += 1
-                    for name, value in zip(COLUMNS.names, (src.name, text_id, sha, sentiment.language,
-                                                           sentiment.score, sentiment.label, scorer.name,
-                                                           scorer.version, scored_at)):
-                        rows[name].append(value)
-                _write(con, rows)
-            res.removed = _value(con, f"""
-                delete from {TABLE} where text_source = ?
-                  and text_id not in (select text_id from ({_texts_sql(src)}))""", [src.name])
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    for src in sources:
+        if not _table_exists(con, src.table):
+            skipped.append(src.name)
+            log.info(f"sentiment: {src.table} is not in the warehouse (source not loaded): skipped")
+            continue
+        res = results[src.name] = SourceResult()
+        res.texts = _value(con, f"select count(*) from ({_texts_sql(src)})")
+        for batch in _to_score(con, src, scorer, res.texts):
+            for text_id, text, sha in batch:
+                try:
+                    if isinstance(text, str) and text in cache:
+                        sentiment = cache[text]
+                    else:
+                        sentiment = analyse(text, scorer, detector)
+                        if isinstance(text, str) and len(cache) < CACHE_SIZE:
+                            cache[text] = sentiment
+                except Exception as exc:   # bad input must not stop the run: null, counted, logged
+                    res.bad += 1
+                    if res.bad <= 5:
+                        log.warning(f"sentiment: {src.name} {text_id} not scored ({exc})")
+                    sentiment = NO_SENTIMENT
+                res.scored += 1
+                res.unscored += sentiment.score is None
+                res.languages[sentiment.language] += 1
+                for name, value in zip(COLUMNS.names, (src.name, text_id, sha, sentiment.language,
+                                                       sentiment.score, sentiment.label, scorer.name,
+                                                       scorer.version, scored_at)):
+                    rows[name].append(value)
+            _write(con, rows)
+        res.removed = _value(con, f"""
+            delete from {TABLE} where text_source = ?
+              and text_id not in (select text_id from ({_texts_sql(src)}))""", [src.name])
     result = ScoringResult(scorer.name, scorer.version, results, skipped, time.monotonic() - started)
     for name, res in results.items():
         langs = ", ".join(f"{k or 'unknown'} {v}" for k, v in res.languages.most_common(5))
