@@ -6,10 +6,10 @@ import argparse
 import json
 import logging
 import resource
-import time
 import signal
 import sys
 import threading
+import time
 
 from sampleworld.fakes.base import FaultConfig
 from sampleworld.serve import fake_env, start_fakes
@@ -21,10 +21,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sampleworld", description=__doc__)
     parser.add_argument("command", choices=["generate", "serve"])
     parser.add_argument("--faults", choices=["on", "off"], default="off")
-    parser.add_argument("--env-json", action="store_true",
-                        help="print one line 'SKW_FAKES_ENV {json}' with the variables that point at the fakes")
-    parser.add_argument("--stop-on-eof", action="store_true",
-                        help="stop when standard input closes (a parent process that started us has ended)")
+    parser.add_argument(
+        "--env-json",
+        action="store_true",
+        help="print one line 'SKW_FAKES_ENV {json}' with the variables that point at the fakes",
+    )
+    parser.add_argument(
+        "--stop-on-eof",
+        action="store_true",
+        help="stop when standard input closes (a parent process that started us has ended)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     spec, settings = WorldSpec.from_env(), Settings.from_env()
@@ -49,8 +55,11 @@ def main(argv=None) -> int:
     if args.env_json:
         print("SKW_FAKES_ENV " + json.dumps({"world": str(world), "env": env}), flush=True)
     else:
-        print("export " + " ".join(f"{k}={v}" for k, v in env.items()
-                                   if not k.endswith("_TOKEN")) + "  # tokens: see .env.example")
+        print(
+            "export "
+            + " ".join(f"{k}={v}" for k, v in env.items() if not k.endswith("_TOKEN"))
+            + "  # tokens: see .env.example"
+        )
         print("Ctrl-C stops the fakes.", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

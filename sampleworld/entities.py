@@ -22,8 +22,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from sampleworld.world import WorldSpec
 
-BRAND = {"name": "Lumora", "handle": "lumora", "domain": "lumora.example", "reporting_currency": "EUR",
-         "timezone": "Europe/Berlin"}
+BRAND = {
+    "name": "Lumora",
+    "handle": "lumora",
+    "domain": "lumora.example",
+    "reporting_currency": "EUR",
+    "timezone": "Europe/Berlin",
+}
 COMPETITORS = [
     {"name": "Brightwave", "handle": "brightwave"},
     {"name": "Solenne", "handle": "solenne"},
@@ -57,7 +62,7 @@ class Channel:
     key: str
     source: str | None  # utm_source; None: per touch (influencers: each creator's own platform)
     medium: str
-    group: str          # channel group: Paid Social, Organic Social, Paid Search, ...
+    group: str  # channel group: Paid Social, Organic Social, Paid Search, ...
     platform: str | None  # the social or ad platform behind it, if one (influencers: per creator)
     is_paid: bool
     is_social: bool
@@ -81,17 +86,27 @@ CHANNELS: list[Channel] = [
 ]
 CHANNEL_BY_KEY = {c.key: c for c in CHANNELS}
 
-LANDING_PAGES = ["/", "/pricing", "/product", "/product/serum", "/product/cream", "/blog/how-to",
-                 "/blog/sustainability", "/summer", "/signup", "/about"]
+LANDING_PAGES = [
+    "/",
+    "/pricing",
+    "/product",
+    "/product/serum",
+    "/product/cream",
+    "/blog/how-to",
+    "/blog/sustainability",
+    "/summer",
+    "/signup",
+    "/about",
+]
 
 
-def rng_for(spec: "WorldSpec", *names: object) -> random.Random:
+def rng_for(spec: WorldSpec, *names: object) -> random.Random:
     """A generator seeded by the world seed and a path of names: independent per domain."""
     digest = hashlib.sha256(":".join([str(spec.seed), *map(str, names)]).encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def days(spec: "WorldSpec"):
+def days(spec: WorldSpec):
     d = spec.start
     while d <= spec.end:
         yield d
@@ -107,23 +122,28 @@ class Campaign:
     utm_campaign: str
     start: date
     end: date
-    channels: tuple[str, ...]   # Channel keys it runs on
-    objective: str              # awareness, traffic, leads, sales
+    channels: tuple[str, ...]  # Channel keys it runs on
+    objective: str  # awareness, traffic, leads, sales
     daily_budget_eur: Decimal
-    copy: int = 0               # which copy of the campaign set (the scale factor multiplies them)
+    copy: int = 0  # which copy of the campaign set (the scale factor multiplies them)
 
     def active(self, day: date) -> bool:
         return self.start <= day <= self.end
 
 
-_CAMPAIGN_THEMES = [("Always On", "always_on", "sales"), ("Summer Launch", "summer_launch", "sales"),
-                    ("Brand Awareness", "brand_awareness", "awareness"), ("Lead Magnet", "lead_magnet", "leads"),
-                    ("Retargeting", "retargeting", "sales"), ("Holiday", "holiday", "sales")]
+_CAMPAIGN_THEMES = [
+    ("Always On", "always_on", "sales"),
+    ("Summer Launch", "summer_launch", "sales"),
+    ("Brand Awareness", "brand_awareness", "awareness"),
+    ("Lead Magnet", "lead_magnet", "leads"),
+    ("Retargeting", "retargeting", "sales"),
+    ("Holiday", "holiday", "sales"),
+]
 
 
 @dataclass
 class Entities:
-    spec: "WorldSpec"
+    spec: WorldSpec
     campaigns: list[Campaign] = field(default_factory=list)
     influencers: list[dict] = field(default_factory=list)
     employees: list[dict] = field(default_factory=list)
@@ -139,7 +159,7 @@ class Entities:
         return self.spec.end + timedelta(days=1)
 
 
-def _campaigns(spec: "WorldSpec") -> list[Campaign]:
+def _campaigns(spec: WorldSpec) -> list[Campaign]:
     rng = rng_for(spec, "entities", "campaigns")
     total_days = (spec.end - spec.start).days + 1
     out = []
@@ -157,39 +177,57 @@ def _campaigns(spec: "WorldSpec") -> list[Campaign]:
             paid = ["meta_paid", "google_cpc", "linkedin_paid"] if objective == "leads" else ["meta_paid", "google_cpc"]
             organic = ["facebook_organic", "instagram_organic", "x_organic", "linkedin_organic", "youtube_organic"]
             suffix = f"_{copy + 1}" if copy else ""
-            out.append(Campaign(
-                key=f"c{n:03d}", name=f"{name}{' ' + str(copy + 1) if copy else ''}",
-                utm_campaign=f"{slug}{suffix}_{start:%Y}", start=start, end=end,
-                channels=tuple(paid + organic + (["influencer"] if slug in ("summer_launch", "holiday") else [])),
-                objective=objective,
-                daily_budget_eur=Decimal(rng.randint(80, 400)), copy=copy,
-            ))
+            out.append(
+                Campaign(
+                    key=f"c{n:03d}",
+                    name=f"{name}{' ' + str(copy + 1) if copy else ''}",
+                    utm_campaign=f"{slug}{suffix}_{start:%Y}",
+                    start=start,
+                    end=end,
+                    channels=tuple(paid + organic + (["influencer"] if slug in ("summer_launch", "holiday") else [])),
+                    objective=objective,
+                    daily_budget_eur=Decimal(rng.randint(80, 400)),
+                    copy=copy,
+                )
+            )
     return out
 
 
-def _influencers(spec: "WorldSpec") -> list[dict]:
+def _influencers(spec: WorldSpec) -> list[dict]:
     rng = rng_for(spec, "entities", "influencers")
     out = []
     for i in range(4 * spec.scale):
-        out.append({"influencer_id": f"inf{i + 1:03d}", "handle": f"creator_{i + 1:03d}",
-                    "platform": INFLUENCER_PLATFORMS[i % 2],
-                    "followers": rng.randint(20_000, 900_000),
-                    "fee_eur": str(Decimal(rng.randint(8, 60)) * 100), "copy": i // 4,
-                    # The first one's audience converts, the second's does not (planted truth).
-                    "effectiveness": 1.6 if i == 0 else (0.05 if i == 1 else round(rng.uniform(0.4, 1.2), 2))})
+        out.append(
+            {
+                "influencer_id": f"inf{i + 1:03d}",
+                "handle": f"creator_{i + 1:03d}",
+                "platform": INFLUENCER_PLATFORMS[i % 2],
+                "followers": rng.randint(20_000, 900_000),
+                "fee_eur": str(Decimal(rng.randint(8, 60)) * 100),
+                "copy": i // 4,
+                # The first one's audience converts, the second's does not (planted truth).
+                "effectiveness": 1.6 if i == 0 else (0.05 if i == 1 else round(rng.uniform(0.4, 1.2), 2)),
+            }
+        )
     return out
 
 
-def _employees(spec: "WorldSpec") -> list[dict]:
+def _employees(spec: WorldSpec) -> list[dict]:
     rng = rng_for(spec, "entities", "employees")
     teams = ["marketing", "sales", "engineering", "product", "support", "people"]
-    return [{"employee_id": f"emp{i + 1:04d}", "handle": f"lumora_{i + 1:04d}",
-             "team": teams[i % len(teams)], "platform": "linkedin" if rng.random() < 0.8 else "x",
-             "advocate": rng.random() < 0.6}
-            for i in range(25 * spec.scale)]
+    return [
+        {
+            "employee_id": f"emp{i + 1:04d}",
+            "handle": f"lumora_{i + 1:04d}",
+            "team": teams[i % len(teams)],
+            "platform": "linkedin" if rng.random() < 0.8 else "x",
+            "advocate": rng.random() < 0.6,
+        }
+        for i in range(25 * spec.scale)
+    ]
 
 
-def _fx_rates(spec: "WorldSpec") -> list[dict]:
+def _fx_rates(spec: WorldSpec) -> list[dict]:
     """Daily EUR-based reference rates (units of currency per 1 EUR), a gentle random walk."""
     rng = rng_for(spec, "entities", "fx")
     level = {"USD": 1.08, "GBP": 0.85}
@@ -202,46 +240,108 @@ def _fx_rates(spec: "WorldSpec") -> list[dict]:
     return out
 
 
-def _goals(spec: "WorldSpec") -> list[dict]:
+def _goals(spec: WorldSpec) -> list[dict]:
     quarter_starts = sorted({date(d.year, 3 * ((d.month - 1) // 3) + 1, 1) for d in days(spec)})
     out = []
     for q in quarter_starts:
         label = f"{q.year}-Q{(q.month - 1) // 3 + 1}"
         s = spec.scale
         out += [
-            {"goal_id": f"{label}-awareness", "period": label, "kpi": "impressions", "target": 4_000_000 * s, "direction": "higher", "owner": "brand"},
-            {"goal_id": f"{label}-engagement", "period": label, "kpi": "engagement_rate", "target": 0.035, "direction": "higher", "owner": "social"},
-            {"goal_id": f"{label}-leads", "period": label, "kpi": "leads", "target": 1_500 * s, "direction": "higher", "owner": "growth"},
-            {"goal_id": f"{label}-cpa", "period": label, "kpi": "cpa_eur", "target": 45.0, "direction": "lower", "owner": "performance"},
-            {"goal_id": f"{label}-csat", "period": label, "kpi": "csat", "target": 0.8, "direction": "higher", "owner": "care"},
-            {"goal_id": f"{label}-response", "period": label, "kpi": "median_response_minutes", "target": 90, "direction": "lower", "owner": "care"},
+            {
+                "goal_id": f"{label}-awareness",
+                "period": label,
+                "kpi": "impressions",
+                "target": 4_000_000 * s,
+                "direction": "higher",
+                "owner": "brand",
+            },
+            {
+                "goal_id": f"{label}-engagement",
+                "period": label,
+                "kpi": "engagement_rate",
+                "target": 0.035,
+                "direction": "higher",
+                "owner": "social",
+            },
+            {
+                "goal_id": f"{label}-leads",
+                "period": label,
+                "kpi": "leads",
+                "target": 1_500 * s,
+                "direction": "higher",
+                "owner": "growth",
+            },
+            {
+                "goal_id": f"{label}-cpa",
+                "period": label,
+                "kpi": "cpa_eur",
+                "target": 45.0,
+                "direction": "lower",
+                "owner": "performance",
+            },
+            {
+                "goal_id": f"{label}-csat",
+                "period": label,
+                "kpi": "csat",
+                "target": 0.8,
+                "direction": "higher",
+                "owner": "care",
+            },
+            {
+                "goal_id": f"{label}-response",
+                "period": label,
+                "kpi": "median_response_minutes",
+                "target": 90,
+                "direction": "lower",
+                "owner": "care",
+            },
         ]
     return out
 
 
-def _crisis(spec: "WorldSpec") -> dict:
+def _crisis(spec: WorldSpec) -> dict:
     """A burst of negative mentions: starts, peaks two days later, back to baseline after a week."""
     total = (spec.end - spec.start).days + 1
     rng = rng_for(spec, "entities", "crisis")
     start = spec.start + timedelta(days=int(total * rng.uniform(0.45, 0.65)))
     peak = start + timedelta(days=min(2, max(0, (spec.end - start).days)))
     end = min(spec.end, start + timedelta(days=7))
-    return {"topic": "product recall rumour", "start": start.isoformat(), "peak": peak.isoformat(),
-            "end": end.isoformat(), "negative_multiplier_at_peak": 12.0}
+    return {
+        "topic": "product recall rumour",
+        "start": start.isoformat(),
+        "peak": peak.isoformat(),
+        "end": end.isoformat(),
+        "negative_multiplier_at_peak": 12.0,
+    }
 
 
-def _ab_test(spec: "WorldSpec") -> dict:
+def _ab_test(spec: WorldSpec) -> dict:
     """Two ad creatives in the Always On campaign on Meta: B converts better by a known lift."""
-    return {"experiment_id": "exp_creative_video_vs_image", "platform": "meta_ads", "campaign_key": "c001",
-            "control": "A_image", "treatment": "B_video", "control_cvr": 0.020, "treatment_cvr": 0.026,
-            "winner": "B_video", "relative_lift": 0.30}
+    return {
+        "experiment_id": "exp_creative_video_vs_image",
+        "platform": "meta_ads",
+        "campaign_key": "c001",
+        "control": "A_image",
+        "treatment": "B_video",
+        "control_cvr": 0.020,
+        "treatment_cvr": 0.026,
+        "winner": "B_video",
+        "relative_lift": 0.30,
+    }
 
 
 @lru_cache(maxsize=8)
-def build(spec: "WorldSpec") -> Entities:
-    return Entities(spec=spec, campaigns=_campaigns(spec), influencers=_influencers(spec),
-                    employees=_employees(spec), fx_rates=_fx_rates(spec), goals=_goals(spec),
-                    crisis=_crisis(spec), ab_test=_ab_test(spec))
+def build(spec: WorldSpec) -> Entities:
+    return Entities(
+        spec=spec,
+        campaigns=_campaigns(spec),
+        influencers=_influencers(spec),
+        employees=_employees(spec),
+        fx_rates=_fx_rates(spec),
+        goals=_goals(spec),
+        crisis=_crisis(spec),
+        ab_test=_ab_test(spec),
+    )
 
 
 def campaigns_on(ents: Entities, channel_key: str, day: date) -> list[Campaign]:

@@ -22,16 +22,46 @@ from functools import lru_cache
 from sampleworld.entities import CHANNELS, Channel, Entities, build, campaigns_on, days, rng_for
 
 # Sessions per day for one unit of scale, before weekday and campaign effects.
-_BASE_SESSIONS = {"meta_paid": 260, "linkedin_paid": 60, "google_cpc": 320, "facebook_organic": 70,
-                  "instagram_organic": 90, "x_organic": 30, "linkedin_organic": 45, "youtube_organic": 25,
-                  "influencer": 40, "employee": 20, "organic_search": 600, "email": 120, "direct": 450}
+_BASE_SESSIONS = {
+    "meta_paid": 260,
+    "linkedin_paid": 60,
+    "google_cpc": 320,
+    "facebook_organic": 70,
+    "instagram_organic": 90,
+    "x_organic": 30,
+    "linkedin_organic": 45,
+    "youtube_organic": 25,
+    "influencer": 40,
+    "employee": 20,
+    "organic_search": 600,
+    "email": 120,
+    "direct": 450,
+}
 # Rates per session.
-_ENGAGED = {"Paid Social": 0.52, "Organic Social": 0.58, "Paid Search": 0.66, "Organic Search": 0.64,
-            "Email": 0.7, "Direct": 0.6}
-_LEAD_RATE = {"Paid Social": 0.045, "Organic Social": 0.035, "Paid Search": 0.06, "Organic Search": 0.03,
-              "Email": 0.05, "Direct": 0.025}
-_CUSTOMER_RATE = {"Paid Social": 0.012, "Organic Social": 0.009, "Paid Search": 0.016, "Organic Search": 0.008,
-                  "Email": 0.02, "Direct": 0.01}
+_ENGAGED = {
+    "Paid Social": 0.52,
+    "Organic Social": 0.58,
+    "Paid Search": 0.66,
+    "Organic Search": 0.64,
+    "Email": 0.7,
+    "Direct": 0.6,
+}
+_LEAD_RATE = {
+    "Paid Social": 0.045,
+    "Organic Social": 0.035,
+    "Paid Search": 0.06,
+    "Organic Search": 0.03,
+    "Email": 0.05,
+    "Direct": 0.025,
+}
+_CUSTOMER_RATE = {
+    "Paid Social": 0.012,
+    "Organic Social": 0.009,
+    "Paid Search": 0.016,
+    "Organic Search": 0.008,
+    "Email": 0.02,
+    "Direct": 0.01,
+}
 # Share of organic social sessions that arrive with broken or missing UTMs.
 UNTAGGED_SHARE = 0.08
 # Share of ad clicks that become a session (the rest bounce before the page loads).
@@ -42,12 +72,12 @@ CLICK_TO_SESSION = Decimal("0.85")
 class FunnelRow:
     day: date
     channel: str
-    utm_source: str            # influencers: the creator's own platform (instagram, youtube)
+    utm_source: str  # influencers: the creator's own platform (instagram, youtube)
     utm_medium: str
-    utm_campaign: str          # "(not set)" when no campaign (GA4 labels it by kind of traffic)
-    utm_content: str | None    # influencer or employee handle, when that is the touch
+    utm_campaign: str  # "(not set)" when no campaign (GA4 labels it by kind of traffic)
+    utm_content: str | None  # influencer or employee handle, when that is the touch
     sessions: int
-    sessions_untagged: int     # of `sessions`, arriving without UTMs (GA4 sees a referral)
+    sessions_untagged: int  # of `sessions`, arriving without UTMs (GA4 sees a referral)
     engaged_sessions: int
     leads: int
     new_customers: int
@@ -105,8 +135,22 @@ def _rows_for_day(ents: Entities, day: date) -> list[FunnelRow]:
             leads = _binomial(rng, sessions, min(0.5, _LEAD_RATE[ch.group] * quality))
             customers = _binomial(rng, sessions, min(0.2, _CUSTOMER_RATE[ch.group] * quality))
             revenue = sum((Decimal(rng.randint(3500, 16000)) / 100 for _ in range(customers)), Decimal("0"))
-            out.append(FunnelRow(day, ch.key, utm_source, ch.medium, utm_campaign, content, sessions, untagged,
-                                 engaged, leads, customers, revenue))
+            out.append(
+                FunnelRow(
+                    day,
+                    ch.key,
+                    utm_source,
+                    ch.medium,
+                    utm_campaign,
+                    content,
+                    sessions,
+                    untagged,
+                    engaged,
+                    leads,
+                    customers,
+                    revenue,
+                )
+            )
     return out
 
 
@@ -123,4 +167,5 @@ def funnel(spec) -> Iterator[FunnelRow]:
 
 def channel(row: FunnelRow) -> Channel:
     from sampleworld.entities import CHANNEL_BY_KEY
+
     return CHANNEL_BY_KEY[row.channel]

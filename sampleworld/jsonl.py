@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 
 class JsonlWriter:
-    """Write one compact JSON object a line; counts what it wrote."""
+    """Write one compact JSON object a line."""
 
     def __init__(self, path: Path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(path)
         self._f = open(path, "w", encoding="utf-8")
-        self.count = 0
 
     def write(self, record: dict) -> None:
         self._f.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
-        self.count += 1
-
-    def write_all(self, records: Iterable[dict]) -> int:
-        for r in records:
-            self.write(r)
-        return self.count
 
     def close(self) -> None:
         self._f.close()
 
-    def __enter__(self) -> "JsonlWriter":
+    def __enter__(self) -> JsonlWriter:
         return self
 
     def __exit__(self, *exc) -> None:

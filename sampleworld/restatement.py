@@ -23,7 +23,7 @@ def factor(day: date, as_of: date, window_days: int, epoch: int, salt: str = "")
     if age >= window_days or age < 0:
         return 1.0
     h = int.from_bytes(hashlib.sha256(f"{day}:{epoch}:{salt}".encode()).digest()[:4], "big") / 2**32
-    shortfall = 0.12 * (window_days - age) / window_days   # the newer the day, the more is missing
+    shortfall = 0.12 * (window_days - age) / window_days  # the newer the day, the more is missing
     return 1.0 - shortfall * (0.6 + 0.4 * h) / (1 + epoch)
 
 
@@ -31,7 +31,8 @@ def restated_int(value: int, day: date, as_of: date, window_days: int, epoch: in
     return int(round(value * factor(day, as_of, window_days, epoch, salt)))
 
 
-def restated_money(value: Decimal | str, day: date, as_of: date, window_days: int, epoch: int,
-                   salt: str = "", places: str = "0.01") -> Decimal:
+def restated_money(
+    value: Decimal | str, day: date, as_of: date, window_days: int, epoch: int, salt: str = "", places: str = "0.01"
+) -> Decimal:
     f = Decimal(repr(factor(day, as_of, window_days, epoch, salt)))
     return (Decimal(value) * f).quantize(Decimal(places), rounding=ROUND_HALF_UP)

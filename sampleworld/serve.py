@@ -17,8 +17,11 @@ from sampleworld.fakes.base import FakeServer, FaultConfig
 
 def fake_modules():
     import sampleworld.fakes as pkg
-    mods = [importlib.import_module(f"sampleworld.fakes.{m.name}")
-            for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name)]
+
+    mods = [
+        importlib.import_module(f"sampleworld.fakes.{m.name}")
+        for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name)
+    ]
     return [m for m in mods if hasattr(m, "make_app")]
 
 
@@ -31,6 +34,7 @@ def start_fakes(world_dir: Path, faults: FaultConfig | None = None) -> dict[str,
         f = faults
         if faults is not None and faults.seed is not None:
             from dataclasses import replace
+
             f = replace(faults, seed=faults.seed + 101 * i)
         servers[mod.NAME] = FakeServer(mod.make_app(Path(world_dir)), f).start()
     return servers

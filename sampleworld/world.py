@@ -25,10 +25,13 @@ from sampleworld.entities import build
 from sampleworld.funnel import funnel
 from sampleworld.jsonl import write_json
 
-GENERATOR_VERSION = 6
+# Part of the world's folder name: bumped whenever a spec's files change (7: the survey's folder
+# and truths key are `survey`, formerly `csat`).
+GENERATOR_VERSION = 7
 DEFAULT_START = date(2026, 6, 1)
 DEFAULT_END = date(2026, 6, 28)
 DEFAULT_SEED = 42
+
 
 @dataclass(frozen=True)
 class WorldSpec:
@@ -38,12 +41,14 @@ class WorldSpec:
     scale: int = 1
 
     @classmethod
-    def from_env(cls) -> "WorldSpec":
+    def from_env(cls) -> WorldSpec:
         env = os.environ
-        return cls(start=date.fromisoformat(env.get("SKW_SAMPLE_START", DEFAULT_START.isoformat())),
-                   end=date.fromisoformat(env.get("SKW_SAMPLE_END", DEFAULT_END.isoformat())),
-                   seed=int(env.get("SKW_SAMPLE_SEED", DEFAULT_SEED)),
-                   scale=int(env.get("SKW_SAMPLE_SCALE", 1)))
+        return cls(
+            start=date.fromisoformat(env.get("SKW_SAMPLE_START", DEFAULT_START.isoformat())),
+            end=date.fromisoformat(env.get("SKW_SAMPLE_END", DEFAULT_END.isoformat())),
+            seed=int(env.get("SKW_SAMPLE_SEED", DEFAULT_SEED)),
+            scale=int(env.get("SKW_SAMPLE_SCALE", 1)),
+        )
 
     @property
     def folder_name(self) -> str:
@@ -65,6 +70,7 @@ def selected_domains() -> list[str] | None:
 def domains():
     """The domain generator modules in sampleworld/gen, in name order (or those selected)."""
     import sampleworld.gen as gen
+
     wanted = selected_domains()
     names = sorted(m.name for m in pkgutil.iter_modules(gen.__path__))
     if wanted:
@@ -100,10 +106,17 @@ def planted_truths(spec: WorldSpec, ents, domain_truths: dict) -> dict:
         "ab_test": {**ents.ab_test, "observed": domain_truths.get("meta_ads", {}).get("ab_test")},
         "influencer_that_works": influencers[-1]["handle"],
         "influencer_that_does_not": influencers[0]["handle"],
-        "totals_per_channel": {k: {**v, "revenue_eur": f"{v['revenue_eur']:.2f}"} for k, v in sorted(per_channel.items())},
+        "totals_per_channel": {
+            k: {**v, "revenue_eur": f"{v['revenue_eur']:.2f}"} for k, v in sorted(per_channel.items())
+        },
         "influencer_totals_per_platform": {
-            p: {"handles": sorted(i["handle"] for i in ents.influencers if i["platform"] == p),
-                **v, "revenue_eur": f"{v['revenue_eur']:.2f}"} for p, v in sorted(per_platform.items())},
+            p: {
+                "handles": sorted(i["handle"] for i in ents.influencers if i["platform"] == p),
+                **v,
+                "revenue_eur": f"{v['revenue_eur']:.2f}",
+            }
+            for p, v in sorted(per_platform.items())
+        },
     }
 
 
@@ -131,15 +144,25 @@ def _generate(spec: WorldSpec, root: Path) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     ents = build(spec)
-    truths: dict = {"spec": {**asdict(spec), "start": spec.start.isoformat(), "end": spec.end.isoformat(),
-                             "generator_version": GENERATOR_VERSION, "as_of": ents.as_of.isoformat()}}
+    truths: dict = {
+        "spec": {
+            **asdict(spec),
+            "start": spec.start.isoformat(),
+            "end": spec.end.isoformat(),
+            "generator_version": GENERATOR_VERSION,
+            "as_of": ents.as_of.isoformat(),
+        }
+    }
     manifest: dict = {"domains": {}}
     for module in domains():
         started = time.monotonic()
         truths[module.DOMAIN] = module.generate(spec, ents, tmp / module.DOMAIN)
         files = record_counts(tmp / module.DOMAIN)
-        manifest["domains"][module.DOMAIN] = {"records": sum(files.values()), "files": files,
-                                              "seconds": round(time.monotonic() - started, 2)}
+        manifest["domains"][module.DOMAIN] = {
+            "records": sum(files.values()),
+            "files": files,
+            "seconds": round(time.monotonic() - started, 2),
+        }
     manifest["records"] = sum(d["records"] for d in manifest["domains"].values())
     truths["planted"] = planted_truths(spec, ents, truths)
     write_json(tmp / "truths.json", truths)

@@ -13,8 +13,9 @@ import re
 
 import pytest
 import requests
-
+from conftest import TEST_SPEC
 from contract_shape import compare
+
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.fakes.ga4 import DEFAULT_TOKEN as GA4_TOKEN
 from sampleworld.fakes.ga4 import GA4App
@@ -22,19 +23,25 @@ from sampleworld.fakes.hubspot import CONTACTS_ONLY_TOKEN, HubSpotApp
 from sampleworld.fakes.hubspot import DEFAULT_TOKEN as HUBSPOT_TOKEN
 from sampleworld.gen.ga4 import PROPERTY
 
-from conftest import TEST_SPEC
-
 # Site Kit relays GA4 through its PHP proxy, which writes unset metadata fields as explicit
 # nulls; the raw API (proto3 JSON) leaves them out, as the fake does.
 GA4_OPTIONAL = ("$.metadata.dataLossFromOtherRow", "$.metadata.emptyReason", "$.metadata.subjectToThresholding")
 
 
 def _ga4_request(url: str, dims: list[str]) -> dict:
-    body = {"dateRanges": [{"startDate": TEST_SPEC.start.isoformat(), "endDate": TEST_SPEC.end.isoformat()}],
-            "dimensions": [{"name": d} for d in dims], "metrics": [{"name": "sessions"}],
-            "metricAggregations": ["TOTAL", "MAXIMUM", "MINIMUM"], "limit": "3"}
-    r = requests.post(f"{url}/v1beta/properties/{PROPERTY['property_id']}:runReport", json=body,
-                      headers={"Authorization": f"Bearer {GA4_TOKEN}"}, timeout=10)
+    body = {
+        "dateRanges": [{"startDate": TEST_SPEC.start.isoformat(), "endDate": TEST_SPEC.end.isoformat()}],
+        "dimensions": [{"name": d} for d in dims],
+        "metrics": [{"name": "sessions"}],
+        "metricAggregations": ["TOTAL", "MAXIMUM", "MINIMUM"],
+        "limit": "3",
+    }
+    r = requests.post(
+        f"{url}/v1beta/properties/{PROPERTY['property_id']}:runReport",
+        json=body,
+        headers={"Authorization": f"Bearer {GA4_TOKEN}"},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -46,9 +53,13 @@ def _hs(url: str, path: str, token: str = HUBSPOT_TOKEN, method: str = "GET", **
 # sample file stem (without the __N suffix) -> (request against the fake, expected status, optional, ignore)
 GA4_CASES = {
     # date x one metric with metricAggregations, as Site Kit asks (its metric is userEngagementDuration)
-    "runReport": (lambda url, name: _ga4_request(url, ["date"] if name.endswith("__1.json")
-                                                 else ["landingPage", "sessionCampaignName"]),
-                  GA4_OPTIONAL, ()),
+    "runReport": (
+        lambda url, name: _ga4_request(
+            url, ["date"] if name.endswith("__1.json") else ["landingPage", "sessionCampaignName"]
+        ),
+        GA4_OPTIONAL,
+        (),
+    ),
 }
 
 
@@ -59,19 +70,39 @@ def _first_deal(app: HubSpotApp) -> str:
 HUBSPOT_CASES = {
     # custom-object sample: its default created date is `hs_createdate`; contacts and deals call
     # it `createdate` (always returned, checked here by the other paths), so that key is ignored.
-    "crm_v3_object_get": (lambda url, app: _hs(url, f"/crm/v3/objects/deals/{_first_deal(app)}",
-                                                params={"properties": "hs_lastmodifieddate,hs_object_id"}),
-                          200, (), ("$.properties.hs_createdate",)),
+    "crm_v3_object_get": (
+        lambda url, app: _hs(
+            url, f"/crm/v3/objects/deals/{_first_deal(app)}", params={"properties": "hs_lastmodifieddate,hs_object_id"}
+        ),
+        200,
+        (),
+        ("$.properties.hs_createdate",),
+    ),
     # the sample has a USER_DEFINED labelled association; this portal has only unlabelled
     # HUBSPOT_DEFINED ones, whose label is null (the sample's second type shows exactly that).
-    "crm_v4_associations_list": (lambda url, app: _hs(url, f"/crm/v4/objects/deals/{_first_deal(app)}"
-                                                           "/associations/contacts"),
-                                 200, (), ("$.results[[]].associationTypes[[]].label",)),  # fnmatch: [[] is a literal [
-    "error_400_validation_batch_limit": (lambda url, app: _hs(url, "/crm/v3/objects/contacts/batch/read", method="POST",
-                                                              json={"inputs": [{"id": str(i)} for i in range(101)]}),
-                                         400, (), ()),
-    "error_403_missing_scopes": (lambda url, app: _hs(url, "/crm/v3/objects/deals", token=CONTACTS_ONLY_TOKEN),
-                                 403, (), ()),
+    "crm_v4_associations_list": (
+        lambda url, app: _hs(url, f"/crm/v4/objects/deals/{_first_deal(app)}/associations/contacts"),
+        200,
+        (),
+        ("$.results[[]].associationTypes[[]].label",),
+    ),  # fnmatch: [[] is a literal [
+    "error_400_validation_batch_limit": (
+        lambda url, app: _hs(
+            url,
+            "/crm/v3/objects/contacts/batch/read",
+            method="POST",
+            json={"inputs": [{"id": str(i)} for i in range(101)]},
+        ),
+        400,
+        (),
+        (),
+    ),
+    "error_403_missing_scopes": (
+        lambda url, app: _hs(url, "/crm/v3/objects/deals", token=CONTACTS_ONLY_TOKEN),
+        403,
+        (),
+        (),
+    ),
     # the sample is the legacy API-key body (2018) with `groupName` and `requestId`; the current
     # TEN_SECONDLY_ROLLING body (source-apis.md section 5) has neither.
     "error_429_rate_limit": (None, 429, ("$.groupName", "$.requestId"), ()),
@@ -104,7 +135,10 @@ def test_hubspot_samples(shared_dir, world):
     samples = _samples(shared_dir, "hubspot")
     assert samples
     app = HubSpotApp(world)
-    with FakeServer(app) as srv, FakeServer(HubSpotApp(world), FaultConfig(rate_limit_rate=1.0, retry_after_s=0)) as limited:
+    with (
+        FakeServer(app) as srv,
+        FakeServer(HubSpotApp(world), FaultConfig(rate_limit_rate=1.0, retry_after_s=0)) as limited,
+    ):
         for path in samples:
             assert _stem(path) in HUBSPOT_CASES, f"no fake request for the sample {path.name}"
             request, status, optional, ignore = HUBSPOT_CASES[_stem(path)]
@@ -116,12 +150,20 @@ def test_hubspot_samples(shared_dir, world):
 
 # --- GA4 as documented (no published sample) ---------------------------------------------
 
+
 def _ga4(url: str, dims: list[str], **body) -> dict:
-    full = {"dateRanges": [{"startDate": TEST_SPEC.start.isoformat(), "endDate": TEST_SPEC.end.isoformat()}],
-            "dimensions": [{"name": d} for d in dims], "metrics": [{"name": "sessions"}, {"name": "totalRevenue"}],
-            **body}
-    r = requests.post(f"{url}/v1beta/properties/{PROPERTY['property_id']}:runReport", json=full,
-                      headers={"Authorization": f"Bearer {GA4_TOKEN}"}, timeout=10)
+    full = {
+        "dateRanges": [{"startDate": TEST_SPEC.start.isoformat(), "endDate": TEST_SPEC.end.isoformat()}],
+        "dimensions": [{"name": d} for d in dims],
+        "metrics": [{"name": "sessions"}, {"name": "totalRevenue"}],
+        **body,
+    }
+    r = requests.post(
+        f"{url}/v1beta/properties/{PROPERTY['property_id']}:runReport",
+        json=full,
+        headers={"Authorization": f"Bearer {GA4_TOKEN}"},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -142,8 +184,11 @@ def test_ga4_campaign_labels_are_the_documented_ones(world):
         if campaign.startswith("("):
             labels.setdefault(campaign, set()).add(medium if campaign != "(direct)" else f"{source} / {medium}")
     assert set(labels) == {"(direct)", "(organic)", "(referral)", "(not set)"}
-    assert (labels["(direct)"], labels["(organic)"], labels["(referral)"]) == \
-        ({"(direct) / (none)"}, {"organic"}, {"referral"})
+    assert (labels["(direct)"], labels["(organic)"], labels["(referral)"]) == (
+        {"(direct) / (none)"},
+        {"organic"},
+        {"referral"},
+    )
     assert labels["(not set)"] and not labels["(not set)"] & {"organic", "referral", "(none)"}
 
 
@@ -151,16 +196,26 @@ def test_ga4_metadata_flags_are_left_out_when_false(world):
     """proto3 JSON omits false booleans: no `dataLossFromOtherRow` / `subjectToThresholding`
     key (and no null) unless the flag is true; when true it is the JSON boolean."""
     with FakeServer(GA4App(world)) as srv:
-        r = requests.post(f"{srv.url}/v1beta/properties/{PROPERTY['property_id']}:runReport",
-                          json={"dateRanges": [{"startDate": "2026-06-01", "endDate": "2026-06-02"}],
-                                "dimensions": [{"name": "landingPage"}], "metrics": [{"name": "sessions"}]},
-                          headers={"Authorization": f"Bearer {GA4_TOKEN}"}, timeout=10)
+        r = requests.post(
+            f"{srv.url}/v1beta/properties/{PROPERTY['property_id']}:runReport",
+            json={
+                "dateRanges": [{"startDate": "2026-06-01", "endDate": "2026-06-02"}],
+                "dimensions": [{"name": "landingPage"}],
+                "metrics": [{"name": "sessions"}],
+            },
+            headers={"Authorization": f"Bearer {GA4_TOKEN}"},
+            timeout=10,
+        )
     assert r.json()["metadata"] == {"currencyCode": "EUR", "timeZone": "Europe/Berlin"}
     assert b"null" not in r.content and b"dataLossFromOtherRow" not in r.content
     with FakeServer(GA4App(world, row_limit=20, google_signals=True)) as srv:
         meta = _ga4(srv.url, ["date", "landingPage"])["metadata"]
-    assert meta == {"dataLossFromOtherRow": True, "currencyCode": "EUR", "timeZone": "Europe/Berlin",
-                    "subjectToThresholding": True}
+    assert meta == {
+        "dataLossFromOtherRow": True,
+        "currencyCode": "EUR",
+        "timeZone": "Europe/Berlin",
+        "subjectToThresholding": True,
+    }
 
 
 def test_ga4_other_row_shape(world):
@@ -169,7 +224,7 @@ def test_ga4_other_row_shape(world):
     with FakeServer(GA4App(world, row_limit=20)) as srv:
         body = _ga4(srv.url, ["date", "sessionSource", "landingPage"], limit="100000")
     others = [row for row in body["rows"] if "(other)" in _values(row)]
-    assert len(others) == len({_values(row)[0] for row in body["rows"]})    # one a day
+    assert len(others) == len({_values(row)[0] for row in body["rows"]})  # one a day
     for row in others:
         assert set(row) == {"dimensionValues", "metricValues"}
         assert all(set(v) == {"value"} for v in row["dimensionValues"] + row["metricValues"])

@@ -13,19 +13,18 @@ need ../shared. So is the Rest.li protocol header.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import requests
-
+from conftest import TEST_SPEC
 from contract_shape import compare
+
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.fakes.google_ads import VERSION, GoogleAdsApp
 from sampleworld.fakes.linkedin import LinkedInApp
-
-from conftest import TEST_SPEC
 
 SAMPLES = Path("fixtures/real-api-samples")
 
@@ -42,10 +41,18 @@ def _snake(camel: str) -> str:
 
 
 def _google_post(srv, app, cid, query, **hdr):
-    h = {"Authorization": f"Bearer {app.token}", "developer-token": app.developer_token,
-         "login-customer-id": app.manager_id, **hdr}
-    return requests.post(f"{srv.url}/{VERSION}/customers/{cid}/googleAds:searchStream", headers=h,
-                         data=json.dumps({"query": query}), timeout=10)
+    h = {
+        "Authorization": f"Bearer {app.token}",
+        "developer-token": app.developer_token,
+        "login-customer-id": app.manager_id,
+        **hdr,
+    }
+    return requests.post(
+        f"{srv.url}/{VERSION}/customers/{cid}/googleAds:searchStream",
+        headers=h,
+        data=json.dumps({"query": query}),
+        timeout=10,
+    )
 
 
 def test_google_ads_samples(shared_dir, world):
@@ -58,8 +65,10 @@ def test_google_ads_samples(shared_dir, world):
                 # Ask for the sample's own fields (its fieldMask) from the resource its rows carry.
                 fields = [".".join(_snake(p) for p in f.split(".")) for f in real[0]["fieldMask"].split(",")]
                 resource = next(k for k in real[0]["results"][0] if k not in ("metrics", "segments"))
-                query = (f"SELECT {', '.join(fields)} FROM {_snake(resource)} "
-                         f"WHERE segments.date BETWEEN '{TEST_SPEC.start}' AND '{TEST_SPEC.end}'")
+                query = (
+                    f"SELECT {', '.join(fields)} FROM {_snake(resource)} "
+                    f"WHERE segments.date BETWEEN '{TEST_SPEC.start}' AND '{TEST_SPEC.end}'"
+                )
                 r = _google_post(srv, app, cid, query)
                 assert r.status_code == 200, r.text
                 assert compare(real, r.json()) == [], path.name
@@ -85,14 +94,18 @@ def test_google_ads_samples(shared_dir, world):
 
 def _active_version() -> str:
     """A LinkedIn-Version served today: two months old (the fake's version clock is today's date)."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     index = today.year * 12 + today.month - 1 - 2
     return f"{index // 12:04d}{index % 12 + 1:02d}"
 
 
 def _linkedin_headers(app, **over) -> dict[str, str]:
-    h = {"Authorization": f"Bearer {app.token}", "LinkedIn-Version": _active_version(),
-         "X-Restli-Protocol-Version": "2.0.0", **over}
+    h = {
+        "Authorization": f"Bearer {app.token}",
+        "LinkedIn-Version": _active_version(),
+        "X-Restli-Protocol-Version": "2.0.0",
+        **over,
+    }
     return {k: v for k, v in h.items() if v is not None}
 
 
@@ -101,18 +114,21 @@ def _analytics_queries(app) -> list[str]:
     extractor sends), by campaign group; daily, monthly and over the whole range; one day and the
     whole world."""
     s, e = TEST_SPEC.start, TEST_SPEC.end
-    rng = (f"dateRange=(start:(year:{s.year},month:{s.month},day:{s.day}),"
-           f"end:(year:{e.year},month:{e.month},day:{e.day}))")
+    rng = (
+        f"dateRange=(start:(year:{s.year},month:{s.month},day:{s.day}),end:(year:{e.year},month:{e.month},day:{e.day}))"
+    )
     day = f"(year:{s.year},month:{s.month},day:{s.day})"
     one_day = f"dateRange=(start:{day},end:{day})"
     campaigns = ",".join(quote(f"urn:li:sponsoredCampaign:{c}", safe="") for c in sorted(app.campaigns))
     accounts = ",".join(quote(f"urn:li:sponsoredAccount:{a}", safe="") for a in sorted(app.accounts))
     group = quote(f"urn:li:sponsoredCampaignGroup:{app.groups[0]['campaign_group_id']}", safe="")
-    return [f"pivot=CAMPAIGN&timeGranularity=DAILY&{rng}&campaigns=List({campaigns})",
-            f"pivot=CAMPAIGN&timeGranularity=DAILY&{one_day}&accounts=List({accounts})",
-            f"pivot=CAMPAIGN&timeGranularity=MONTHLY&{rng}&campaignGroups=List({group})",
-            f"pivot=CAMPAIGN&timeGranularity=ALL&{rng}&accounts=List({accounts})",
-            f"pivot=ACCOUNT&timeGranularity=DAILY&{rng}&accounts=List({accounts})"]
+    return [
+        f"pivot=CAMPAIGN&timeGranularity=DAILY&{rng}&campaigns=List({campaigns})",
+        f"pivot=CAMPAIGN&timeGranularity=DAILY&{one_day}&accounts=List({accounts})",
+        f"pivot=CAMPAIGN&timeGranularity=MONTHLY&{rng}&campaignGroups=List({group})",
+        f"pivot=CAMPAIGN&timeGranularity=ALL&{rng}&accounts=List({accounts})",
+        f"pivot=ACCOUNT&timeGranularity=DAILY&{rng}&accounts=List({accounts})",
+    ]
 
 
 def test_linkedin_samples(shared_dir, world):
@@ -127,8 +143,11 @@ def test_linkedin_samples(shared_dir, world):
                 fields = sorted({k for el in real["elements"] for k in el})
                 queries = _analytics_queries(app)
                 for query in queries:
-                    r = requests.get(f"{srv.url}/rest/adAnalytics?q=analytics&{query}&fields={','.join(fields)}",
-                                     headers=_linkedin_headers(app), timeout=10)
+                    r = requests.get(
+                        f"{srv.url}/rest/adAnalytics?q=analytics&{query}&fields={','.join(fields)}",
+                        headers=_linkedin_headers(app),
+                        timeout=10,
+                    )
                     assert r.status_code == 200, (query, r.text)
                     fake = r.json()
                     assert fake["elements"], query
@@ -149,8 +168,11 @@ def test_linkedin_samples(shared_dir, world):
 # - 429: `{"serviceErrorCode":101,"message":"Resource level throttle limit for calls to this resource is
 #   reached.","status":429}` (Automattic/wp-calypso#32007); no Retry-After, daily quotas reset at midnight UTC.
 NONEXISTENT_VERSION = {"status": 426, "code": "NONEXISTENT_VERSION", "message": "Requested version {} is not active"}
-VERSION_MISSING = {"status": 400, "code": "VERSION_MISSING", "message": (
-    "A version must be present. Please specify a version by adding the LinkedIn-Version header.")}
+VERSION_MISSING = {
+    "status": 400,
+    "code": "VERSION_MISSING",
+    "message": ("A version must be present. Please specify a version by adding the LinkedIn-Version header."),
+}
 
 
 def test_linkedin_version_header_is_required_and_checked(world):
@@ -159,18 +181,26 @@ def test_linkedin_version_header_is_required_and_checked(world):
     with the published bodies, from the gateway."""
     app = LinkedInApp(world)
     with FakeServer(app) as srv:
+
         def get(**hdr):
-            return requests.get(f"{srv.url}/rest/adAccounts", params={"q": "search"}, timeout=10,
-                                headers=_linkedin_headers(app, **hdr))
+            return requests.get(
+                f"{srv.url}/rest/adAccounts", params={"q": "search"}, timeout=10, headers=_linkedin_headers(app, **hdr)
+            )
 
         r = get(**{"LinkedIn-Version": None})
         assert r.status_code == 400 and r.json() == VERSION_MISSING
         assert r.headers["X-Restli-Gateway-Error"] == "true"
-        for sent, named in (("202504", "20250401"), ("20250401", "20250401"), ("20241101", "20241101"),
-                            ("202503", "20250301")):
+        for sent, named in (
+            ("202504", "20250401"),
+            ("20250401", "20250401"),
+            ("20241101", "20241101"),
+            ("202503", "20250301"),
+        ):
             r = get(**{"LinkedIn-Version": sent})
-            assert r.status_code == 426 and r.json() == {**NONEXISTENT_VERSION,
-                                                         "message": NONEXISTENT_VERSION["message"].format(named)}
+            assert r.status_code == 426 and r.json() == {
+                **NONEXISTENT_VERSION,
+                "message": NONEXISTENT_VERSION["message"].format(named),
+            }
             assert r.headers["X-Restli-Gateway-Error"] == "true"
         version = _active_version()
         for sent in (version, version + "01"):
@@ -181,8 +211,9 @@ def test_linkedin_version_header_is_required_and_checked(world):
 def test_linkedin_429_is_the_throttle_body_without_retry_after(world):
     app = LinkedInApp(world)
     with FakeServer(app, FaultConfig(rate_limit_rate=1.0, retry_after_s=7)) as srv:
-        r = requests.get(f"{srv.url}/rest/adAccounts", params={"q": "search"}, headers=_linkedin_headers(app),
-                         timeout=10)
+        r = requests.get(
+            f"{srv.url}/rest/adAccounts", params={"q": "search"}, headers=_linkedin_headers(app), timeout=10
+        )
     assert r.status_code == 429 and "Retry-After" not in r.headers
     body = r.json()
     assert set(body) == {"status", "serviceErrorCode", "message"}
@@ -197,11 +228,15 @@ def test_linkedin_restli_protocol_header(world):
     app = LinkedInApp(world)
     account = sorted(app.accounts)[0]
     s = TEST_SPEC.start
-    v2 = (f"q=analytics&pivot=CAMPAIGN&timeGranularity=ALL&dateRange=(start:(year:{s.year},month:{s.month},"
-          f"day:{s.day}))&accounts=List({quote(f'urn:li:sponsoredAccount:{account}', safe='')})&fields=impressions")
-    v1 = (f"q=analytics&pivot=CAMPAIGN&timeGranularity=ALL&dateRange.start.year={s.year}"
-          f"&dateRange.start.month={s.month}&dateRange.start.day={s.day}"
-          f"&accounts[0]={quote(f'urn:li:sponsoredAccount:{account}', safe='')}&fields=impressions")
+    v2 = (
+        f"q=analytics&pivot=CAMPAIGN&timeGranularity=ALL&dateRange=(start:(year:{s.year},month:{s.month},"
+        f"day:{s.day}))&accounts=List({quote(f'urn:li:sponsoredAccount:{account}', safe='')})&fields=impressions"
+    )
+    v1 = (
+        f"q=analytics&pivot=CAMPAIGN&timeGranularity=ALL&dateRange.start.year={s.year}"
+        f"&dateRange.start.month={s.month}&dateRange.start.day={s.day}"
+        f"&accounts[0]={quote(f'urn:li:sponsoredAccount:{account}', safe='')}&fields=impressions"
+    )
     with FakeServer(app) as srv:
         r = requests.get(f"{srv.url}/rest/adAnalytics?{v2}", headers=_linkedin_headers(app), timeout=10)
         assert r.status_code == 200 and r.headers["X-RestLi-Protocol-Version"] == "2.0.0"

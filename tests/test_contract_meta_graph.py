@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
-
 from contract_shape import compare
+
 from sampleworld.fakes.base import FakeServer
 from sampleworld.fakes.meta_graph import VERSION, MetaGraphApp
 
@@ -24,7 +24,7 @@ SAMPLES = ("fixtures/real-api-samples/meta-graph", "fixtures/real-api-samples/in
 
 @dataclass
 class Case:
-    request: object                 # callable(ctx) -> fake body
+    request: object  # callable(ctx) -> fake body
     optional: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     why: str = ""
@@ -54,8 +54,9 @@ class Ctx:
 
     def get(self, path: str, token: str | None = None, **params) -> dict:
         url = path if path.startswith("http") else f"{self.url}/{VERSION}/{path}"
-        return requests.get(url, params=None if path.startswith("http") else
-                            {"access_token": token or self.app.token, **params}).json()
+        return requests.get(
+            url, params=None if path.startswith("http") else {"access_token": token or self.app.token, **params}
+        ).json()
 
     def last_page(self, path: str, **params) -> dict:
         body = self.get(path, **params)
@@ -74,83 +75,120 @@ class Ctx:
 
 
 COMMENT_FIELDS = "id,comment_count,created_time,like_count,message,permalink_url"
-IG_MEDIA_FIELDS = ("id,caption,comments_count,children{id,media_type,media_url,permalink,shortcode,thumbnail_url,"
-                   "timestamp},like_count,media_type,media_url,permalink,timestamp")
-CITY_WHY = ("page_fans_city is retired (page_fans -> page_follows, Nov 2025) and its value is a city->count "
-            "object; the envelope is compared with page_follows, so the value's kind and its city keys are ignored")
+IG_MEDIA_FIELDS = (
+    "id,caption,comments_count,children{id,media_type,media_url,permalink,shortcode,thumbnail_url,"
+    "timestamp},like_count,media_type,media_url,permalink,timestamp"
+)
+CITY_WHY = (
+    "page_fans_city is retired (page_fans -> page_follows, Nov 2025) and its value is a city->count "
+    "object; the envelope is compared with page_follows, so the value's kind and its city keys are ignored"
+)
 
 CASES: dict[str, Case] = {
     # --- Facebook Page -------------------------------------------------------------------
     "meta-graph/page_published_posts__1.json": Case(
-        lambda c: c.get(f"{c.pid}/published_posts", fields="id,message,created_time,updated_time", limit=15)),
+        lambda c: c.get(f"{c.pid}/published_posts", fields="id,message,created_time,updated_time", limit=15)
+    ),
     "meta-graph/page_posts__1.json": Case(
         lambda c: c.get(f"{c.pid}/posts", fields="id,message,created_time", limit=5),
         optional=("$.paging.previous",),
         why="legacy /posts time-based paging (v10) sends `previous` on the first page; the fake pages "
-            "published_posts with cursors and sends `previous` from the second page on"),
+        "published_posts with cursors and sends `previous` from the second page on",
+    ),
     "meta-graph/page_posts__2.json": Case(
-        lambda c: c.last_page(f"{c.pid}/posts", fields="id,message,created_time", limit=5)),
+        lambda c: c.last_page(f"{c.pid}/posts", fields="id,message,created_time", limit=5)
+    ),
     "meta-graph/object_comments__1.json": Case(
-        lambda c: c.get(f"{c.post}/comments", fields=COMMENT_FIELDS, summary=1, filter="stream", limit=10)),
+        lambda c: c.get(f"{c.post}/comments", fields=COMMENT_FIELDS, summary=1, filter="stream", limit=10)
+    ),
     "meta-graph/object_comments__2.json": Case(
-        lambda c: c.last_page(f"{c.post}/comments", fields=COMMENT_FIELDS, summary=1, filter="stream", limit=10)),
+        lambda c: c.last_page(f"{c.post}/comments", fields=COMMENT_FIELDS, summary=1, filter="stream", limit=10)
+    ),
     "meta-graph/page_insights_day__1.json": Case(
-        lambda c: c.get(f"{c.pid}/insights", metric="page_follows", period="day", since="2026-06-01",
-                        until="2026-06-04"),
+        lambda c: c.get(
+            f"{c.pid}/insights", metric="page_follows", period="day", since="2026-06-01", until="2026-06-04"
+        ),
         # (`*` stands for `[]` in these glob patterns: fnmatch reads brackets as a character set)
-        ignore=("$.data*.values*.value", "$.data*.values*.value.*"), why=CITY_WHY),
+        ignore=("$.data*.values*.value", "$.data*.values*.value.*"),
+        why=CITY_WHY,
+    ),
     "meta-graph/page_fields_insights_day__1.json": Case(
         lambda c: c.get(c.pid, fields="insights.metric(page_post_engagements).since(2026-06-02).until(2026-06-04)"),
         why="page_engaged_users was removed (Mar 2024): the same field-expansion request, without a period, with "
-            "a live metric that has day, week and days_28 as it did (test_page_insights_periods_... below)"),
+        "a live metric that has day, week and days_28 as it did (test_page_insights_periods_... below)",
+    ),
     "meta-graph/post_fields_insights__1.json": Case(
         lambda c: c.get(c.post, fields="insights.metric(post_media_view)"),
         optional=("$.insights.paging", "$.insights.paging.*"),
         why="post_engaged_users is gone: asked with post_media_view. The v16 sample carries since/until window "
-            "paging on a lifetime metric; the fake leaves paging out of lifetime insights, as the Instagram "
-            "lifetime sample (ig_media_insights__1) does"),
+        "paging on a lifetime metric; the fake leaves paging out of lifetime insights, as the Instagram "
+        "lifetime sample (ig_media_insights__1) does",
+    ),
     "meta-graph/error_oauthexception_code100__1.json": Case(
-        lambda c: c.get("999999"), why="code 100 for an object the token cannot read (fake: unknown id)"),
+        lambda c: c.get("999999"), why="code 100 for an object the token cannot read (fake: unknown id)"
+    ),
     "meta-graph/error_oauthexception_code100__2.json": Case(
         lambda c: c.get(f"{c.post}/insights", metric="post_impressions"),
-        why="any code 100 body: the fake's retired-metric error"),
+        why="any code 100 body: the fake's retired-metric error",
+    ),
     "meta-graph/error_oauthexception_code190__1.json": Case(
-        lambda c: c.get(c.pid, token="EXPIRED-token"), why="expired session: code 190 subcode 463"),
+        lambda c: c.get(c.pid, token="EXPIRED-token"), why="expired session: code 190 subcode 463"
+    ),
     "meta-graph/error_oauthexception_code190__2.json": Case(
         lambda c: c.get(c.pid, token="EXPIRED-token"),
         optional=("$.error.error_user_title", "$.error.error_user_msg"),
         why="Meta's documentation template (subcode 460, user-facing title and message); expired-token bodies "
-            "in the wild (code190__1) carry no error_user_* fields"),
+        "in the wild (code190__1) carry no error_user_* fields",
+    ),
     "meta-graph/error_oauthexception_code4_app_rate_limit__1.json": Case(
-        lambda c: json.loads(c.app.rate_limited(0).body), why="the fake's rate-limit fault body"),
+        lambda c: json.loads(c.app.rate_limited(0).body), why="the fake's rate-limit fault body"
+    ),
     # --- Instagram -------------------------------------------------------------------------
     "instagram/ig_user_media__1.json": Case(
         lambda c: c.all_records_first_paging(f"{c.uid}/media", fields=IG_MEDIA_FIELDS, limit=2),
-        why="records of every page (the sample pages hold carousels and plain images) under page 1's paging"),
+        why="records of every page (the sample pages hold carousels and plain images) under page 1's paging",
+    ),
     "instagram/ig_user_media__2.json": Case(
-        lambda c: {**c.all_records_first_paging(f"{c.uid}/media", fields=IG_MEDIA_FIELDS, limit=2),
-                   "paging": c.last_page(f"{c.uid}/media", fields=IG_MEDIA_FIELDS, limit=2)["paging"]},
-        why="records of every page under the last page's paging"),
+        lambda c: {
+            **c.all_records_first_paging(f"{c.uid}/media", fields=IG_MEDIA_FIELDS, limit=2),
+            "paging": c.last_page(f"{c.uid}/media", fields=IG_MEDIA_FIELDS, limit=2)["paging"],
+        },
+        why="records of every page under the last page's paging",
+    ),
     "instagram/ig_media_comments__1.json": Case(lambda c: c.get(f"{c.media}/comments", limit=2)),
     "instagram/ig_media_insights__1.json": Case(
         lambda c: c.get(f"{c.media}/insights", metric="reach,saved"),
-        why="`impressions` was removed for IG media at v22: the same request without it"),
+        why="`impressions` was removed for IG media at v22: the same request without it",
+    ),
     "instagram/ig_media_insights__2.json": Case(
-        lambda c: c.get(f"{c.media_with_link}/insights", metric="profile_activity", breakdown="action_type")),
+        lambda c: c.get(f"{c.media_with_link}/insights", metric="profile_activity", breakdown="action_type")
+    ),
     "instagram/ig_user_insights__1.json": Case(
-        lambda c: c.get(f"{c.uid}/insights", metric="reach,follower_count", period="day", since="2026-06-01",
-                        until="2026-06-08"),
-        why="`impressions` is retired for IG accounts: reach,follower_count instead"),
+        lambda c: c.get(
+            f"{c.uid}/insights", metric="reach,follower_count", period="day", since="2026-06-01", until="2026-06-08"
+        ),
+        why="`impressions` is retired for IG accounts: reach,follower_count instead",
+    ),
     "instagram/ig_user_insights__2.json": Case(
-        lambda c: c.get(f"{c.uid}/insights", metric="reach", period="day", metric_type="total_value",
-                        breakdown="media_product_type,follow_type", timeframe="last_14_days")),
+        lambda c: c.get(
+            f"{c.uid}/insights",
+            metric="reach",
+            period="day",
+            metric_type="total_value",
+            breakdown="media_product_type,follow_type",
+            timeframe="last_14_days",
+        )
+    ),
     "instagram/error_oauthexception_code100_subcode2108006__1.json": Case(_insights_before_conversion),
 }
 
 
 def _sample_files(shared):
-    return sorted(p.relative_to(shared / "fixtures/real-api-samples").as_posix()
-                  for folder in SAMPLES for p in (shared / folder).glob("*.json"))
+    return sorted(
+        p.relative_to(shared / "fixtures/real-api-samples").as_posix()
+        for folder in SAMPLES
+        for p in (shared / folder).glob("*.json")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -198,8 +236,9 @@ def test_page_insights_periods_match_the_published_sample(shared_dir, ctx):
         assert [e["title"].split()[0] for e in entries] == ["Daily", "Weekly", "28"]
         assert [e["description"].split(":")[0] for e in entries] == ["Daily", "Weekly", "28 Days"]
     # asked for one period, the same request answers that entry alone
-    one = ctx.get(ctx.pid, fields="insights.metric(page_post_engagements).period(week).since(2026-06-02)"
-                                  ".until(2026-06-04)")["insights"]["data"]
+    one = ctx.get(
+        ctx.pid, fields="insights.metric(page_post_engagements).period(week).since(2026-06-02).until(2026-06-04)"
+    )["insights"]["data"]
     assert [e["period"] for e in one] == ["week"]
     assert compare(real["insights"]["data"][1], one[0]) == []
 
@@ -214,14 +253,16 @@ def test_token_and_parameter_errors_come_on_http_400_never_401(ctx):
     """Meta sends code 190 (bad or expired token) and code 100 (object, metric, period, field)
     on HTTP 400 (reports: snarfed/bridgy#59, home-assistant/core#152416), not 401."""
     carousel = next(m["id"] for m in ctx.app.media.values() if m["media_type"] == "CAROUSEL_ALBUM")
-    cases = [(_raw(ctx, ctx.pid, token="not-a-token"), 190),
-             (_raw(ctx, ctx.pid, token="EXPIRED-token"), 190),
-             (requests.get(f"{ctx.url}/{VERSION}/{ctx.pid}"), 104),
-             (_raw(ctx, "999999"), 100),
-             (_raw(ctx, f"{ctx.post}/insights", metric="post_impressions"), 100),
-             (_raw(ctx, f"{ctx.pid}/insights", metric="page_media_view", period="fortnight"), 100),
-             (_raw(ctx, f"{carousel}/insights", metric="reach,views"), 100),
-             (_raw(ctx, ctx.pid, fields="no_such_field"), 100)]
+    cases = [
+        (_raw(ctx, ctx.pid, token="not-a-token"), 190),
+        (_raw(ctx, ctx.pid, token="EXPIRED-token"), 190),
+        (requests.get(f"{ctx.url}/{VERSION}/{ctx.pid}"), 104),
+        (_raw(ctx, "999999"), 100),
+        (_raw(ctx, f"{ctx.post}/insights", metric="post_impressions"), 100),
+        (_raw(ctx, f"{ctx.pid}/insights", metric="page_media_view", period="fortnight"), 100),
+        (_raw(ctx, f"{carousel}/insights", metric="reach,views"), 100),
+        (_raw(ctx, ctx.pid, fields="no_such_field"), 100),
+    ]
     for resp, code in cases:
         assert resp.status_code == 400, (resp.url, resp.status_code)
         err = resp.json()["error"]
@@ -235,8 +276,12 @@ def test_rate_limit_headers_are_json_as_meta_documents(ctx):
     `X-Business-Use-Case-Usage: {"<business id>": [{"type", "call_count", "total_cputime",
     "total_time", "estimated_time_to_regain_access"}]}` (regain time in minutes), keyed by the
     Page or Instagram account the call was for."""
-    for path, owner, kind in ((ctx.pid, ctx.pid, "pages"), (f"{ctx.post}/insights?metric=post_clicks", ctx.pid, "pages"),
-                              (f"{ctx.uid}/media", ctx.uid, "instagram"), (ctx.media, ctx.uid, "instagram")):
+    for path, owner, kind in (
+        (ctx.pid, ctx.pid, "pages"),
+        (f"{ctx.post}/insights?metric=post_clicks", ctx.pid, "pages"),
+        (f"{ctx.uid}/media", ctx.uid, "instagram"),
+        (ctx.media, ctx.uid, "instagram"),
+    ):
         resp = requests.get(f"{ctx.url}/{VERSION}/{path}", headers={"Authorization": f"Bearer {ctx.app.token}"})
         assert resp.status_code == 200
         app_usage = json.loads(resp.headers["X-App-Usage"])
@@ -257,11 +302,11 @@ def test_cursor_paging_reaches_the_end_over_several_calls(ctx, edge):
     """Following `paging.next` gives every record once, in order: each page carries
     `cursors.before/after`, `next` while more remain and `previous` from the second page on;
     the last page has no `next`."""
-    path, want = {"published_posts": (f"{ctx.pid}/published_posts",
-                                      [p["id"] for p in ctx.app.current_posts(ctx.pid, "id")]),
-                  "media": (f"{ctx.uid}/media", [m["id"] for m in ctx.app.current_media(ctx.uid, "id")]),
-                  "comments": (f"{ctx.post}/comments",
-                               [c["id"] for c in ctx.app.current_comments(ctx.post, "stream")])}[edge]
+    path, want = {
+        "published_posts": (f"{ctx.pid}/published_posts", [p["id"] for p in ctx.app.current_posts(ctx.pid, "id")]),
+        "media": (f"{ctx.uid}/media", [m["id"] for m in ctx.app.current_media(ctx.uid, "id")]),
+        "comments": (f"{ctx.post}/comments", [c["id"] for c in ctx.app.current_comments(ctx.post, "stream")]),
+    }[edge]
     limit = max(2, math.ceil(len(want) / 4))
     body = ctx.get(path, fields="id", limit=limit, **({"filter": "stream"} if edge == "comments" else {}))
     got, calls = [], 1

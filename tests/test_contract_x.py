@@ -13,8 +13,8 @@ import time
 
 import pytest
 import requests
-
 from contract_shape import compare
+
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.fakes.x import APP_TOKEN, USER_TOKEN, XApp
 
@@ -22,9 +22,11 @@ from sampleworld.fakes.x import APP_TOKEN, USER_TOKEN, XApp
 REQUESTS = {
     # default fields only (no tweet.fields), as the sample was requested
     "users_id_tweets__1.json": ("/2/users/{uid}/tweets", {"max_results": 5}, USER_TOKEN),
-    "tweets_search_recent__1.json": ("/2/tweets/search/recent",
-                                     {"query": "lumora -is:retweet", "tweet.fields": "public_metrics",
-                                      "max_results": 10}, APP_TOKEN),
+    "tweets_search_recent__1.json": (
+        "/2/tweets/search/recent",
+        {"query": "lumora -is:retweet", "tweet.fields": "public_metrics", "max_results": 10},
+        APP_TOKEN,
+    ),
     "tweets_counts_recent__1.json": ("/2/tweets/counts/recent", {"query": "lumora"}, APP_TOKEN),
     "error_429_too_many_requests__1.json": ("/2/tweets/search/recent", {"query": "lumora"}, APP_TOKEN),
 }
@@ -57,8 +59,12 @@ def test_fake_matches_real_sample(shared_dir, world, name):
     faults = FaultConfig(rate_limit_rate=1.0, retry_after_s=0) if name.startswith("error_429") else FaultConfig.off()
     template, params, token = REQUESTS[name]
     with FakeServer(app, faults) as srv:
-        r = requests.get(srv.url + template.format(uid=sorted(app.users)[0]), params=params,
-                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        r = requests.get(
+            srv.url + template.format(uid=sorted(app.users)[0]),
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
     expected_status = 429 if name.startswith("error_429") else 200
     assert r.status_code == expected_status
     fake = r.json()
@@ -85,11 +91,15 @@ def _get(srv, path, params=None, token=APP_TOKEN):
 
 def test_rate_limit_headers_are_integers_and_reset_is_epoch_seconds(served):
     uid = sorted(served.app.users)[0]
-    calls = [(f"/2/users/{uid}/tweets", {"max_results": 5}), ("/2/tweets/search/recent", {"query": "lumora"}),
-             ("/2/tweets/counts/recent", {"query": "lumora"}), (f"/2/users/{uid}", None),
-             ("/2/users/by/username/lumora", None),
-             ("/2/tweets/search/recent", {"query": "lumora", "foo": "bar"}),          # refused: 400
-             (f"/2/users/{uid}/tweets", {"max_results": 500})]                       # refused: 400
+    calls = [
+        (f"/2/users/{uid}/tweets", {"max_results": 5}),
+        ("/2/tweets/search/recent", {"query": "lumora"}),
+        ("/2/tweets/counts/recent", {"query": "lumora"}),
+        (f"/2/users/{uid}", None),
+        ("/2/users/by/username/lumora", None),
+        ("/2/tweets/search/recent", {"query": "lumora", "foo": "bar"}),  # refused: 400
+        (f"/2/users/{uid}/tweets", {"max_results": 500}),
+    ]  # refused: 400
     for path, params in calls:
         before = time.time()
         r = _get(served, path, params)
@@ -102,25 +112,42 @@ def test_rate_limit_headers_are_integers_and_reset_is_epoch_seconds(served):
         assert before - 1 <= reset <= before + 15 * 60 + 1, (path, reset)
 
 
-@pytest.mark.parametrize("params", [{"query": "lumora", "foo": "bar"}, {"query": "lumora", "max_results": 500},
-                                    {"query": "lumora", "tweet.fields": "bogus"}, {"query": ""}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"query": "lumora", "foo": "bar"},
+        {"query": "lumora", "max_results": 500},
+        {"query": "lumora", "tweet.fields": "bogus"},
+        {"query": ""},
+    ],
+)
 def test_a_bad_request_is_xs_invalid_request_problem(served, params):
     r = _get(served, "/2/tweets/search/recent", params)
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/json")
     body = r.json()
     assert {k: body[k] for k in ("title", "detail", "type")} == {
-        "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
-        "type": "https://api.twitter.com/2/problems/invalid-request"}
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
     assert set(body) == {"errors", "title", "detail", "type"} and body["errors"]
     for e in body["errors"]:
         assert set(e) == {"parameters", "message"} and e["message"]
         assert all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in e["parameters"].values())
 
 
-@pytest.mark.parametrize("path, params, token_param, token", [
-    ("/2/users/{uid}/tweets", {"max_results": 7, "tweet.fields": "created_at"}, "pagination_token", USER_TOKEN),
-    ("/2/tweets/search/recent", {"query": "lumora", "max_results": 10, "tweet.fields": "created_at"}, "next_token",
-     APP_TOKEN)])
+@pytest.mark.parametrize(
+    "path, params, token_param, token",
+    [
+        ("/2/users/{uid}/tweets", {"max_results": 7, "tweet.fields": "created_at"}, "pagination_token", USER_TOKEN),
+        (
+            "/2/tweets/search/recent",
+            {"query": "lumora", "max_results": 10, "tweet.fields": "created_at"},
+            "next_token",
+            APP_TOKEN,
+        ),
+    ],
+)
 def test_paging_to_the_end(served, path, params, token_param, token):
     """Each page's `meta` describes it (result_count, newest_id, oldest_id); `next_token` goes
     back as the endpoint's own page parameter until a page has none: every post once, newest first."""
@@ -132,13 +159,18 @@ def test_paging_to_the_end(served, path, params, token_param, token):
         assert r.status_code == 200, r.text[:300]
         body = r.json()
         meta, data = body["meta"], body["data"]
-        assert meta["result_count"] == len(data) and (meta["newest_id"], meta["oldest_id"]) == (data[0]["id"], data[-1]["id"])
+        assert meta["result_count"] == len(data) and (meta["newest_id"], meta["oldest_id"]) == (
+            data[0]["id"],
+            data[-1]["id"],
+        )
         ids += [t["id"] for t in data]
         pages += 1
         assert pages < 500
         if "next_token" not in meta:
             break
         params[token_param] = meta["next_token"]
-    want = [t["id"] for t in (app.timeline(path.split("/")[3]) if "users" in path else app.current_mentions("lumora", ()))]
+    want = [
+        t["id"] for t in (app.timeline(path.split("/")[3]) if "users" in path else app.current_mentions("lumora", ()))
+    ]
     assert ids == want and pages > 2
     assert ids == sorted(ids, key=int, reverse=True)

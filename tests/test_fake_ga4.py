@@ -9,10 +9,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+import fake_client
 import pytest
 import requests
-
-import fake_client
+from conftest import TEST_SPEC
 
 from sampleworld.entities import build
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
@@ -21,12 +21,17 @@ from sampleworld.gen import ga4 as ga4_gen
 from sampleworld.gen.ga4 import DIMENSIONS, channel_of
 from sampleworld.world import WorldSpec, planted_truths
 
-from conftest import TEST_SPEC
-
 PROPERTY = ga4_gen.PROPERTY["property_id"]
 METRICS = ["sessions", "engagedSessions", "keyEvents", "ecommercePurchases", "totalRevenue"]
-FAULTS = FaultConfig(error_rate=0.1, rate_limit_rate=0.08, retry_after_s=0, truncate_rate=0.08,
-                     repeat_page_rate=0.2, extra_field_rate=0.2, seed=11)
+FAULTS = FaultConfig(
+    error_rate=0.1,
+    rate_limit_rate=0.08,
+    retry_after_s=0,
+    truncate_rate=0.08,
+    repeat_page_rate=0.2,
+    extra_field_rate=0.2,
+    seed=11,
+)
 
 
 def call(method: str, url: str, token: str = DEFAULT_TOKEN, attempts: int = 60, **kw) -> tuple[int, dict]:
@@ -39,8 +44,11 @@ def report(url: str, body: dict, limit: int = 100, prop: str = PROPERTY) -> tupl
     rows: dict[tuple, dict] = {}
     offset, headers = 0, []
     while True:
-        status, out = call("POST", f"{url}/v1beta/properties/{prop}:runReport",
-                           json={**body, "limit": str(limit), "offset": str(offset)})
+        status, out = call(
+            "POST",
+            f"{url}/v1beta/properties/{prop}:runReport",
+            json={**body, "limit": str(limit), "offset": str(offset)},
+        )
         assert status == 200, out
         dims = [h["name"] for h in out.get("dimensionHeaders", [])]
         metrics = [h["name"] for h in out["metricHeaders"]]
@@ -59,14 +67,20 @@ def report(url: str, body: dict, limit: int = 100, prop: str = PROPERTY) -> tupl
 
 
 def full_body(start: date = TEST_SPEC.start, end: date = TEST_SPEC.end, metrics=METRICS) -> dict:
-    return {"dateRanges": [{"startDate": start.isoformat(), "endDate": end.isoformat()}],
-            "dimensions": [{"name": d} for d in DIMENSIONS], "metrics": [{"name": m} for m in metrics],
-            "keepEmptyRows": False, "returnPropertyQuota": True}
+    return {
+        "dateRanges": [{"startDate": start.isoformat(), "endDate": end.isoformat()}],
+        "dimensions": [{"name": d} for d in DIMENSIONS],
+        "metrics": [{"name": m} for m in metrics],
+        "keepEmptyRows": False,
+        "returnPropertyQuota": True,
+    }
 
 
 def simulator(app: GA4App) -> dict[tuple, dict]:
-    return {tuple(r[d] for d in DIMENSIONS): {k: v for k, v in r.items() if k != "property_id"}
-            for r in app.current_rows(PROPERTY)}
+    return {
+        tuple(r[d] for d in DIMENSIONS): {k: v for k, v in r.items() if k != "property_id"}
+        for r in app.current_rows(PROPERTY)
+    }
 
 
 @pytest.mark.parametrize("faults", [None, FAULTS], ids=["faults_off", "faults_on"])
@@ -84,16 +98,22 @@ def test_every_row_exactly_once(world, faults):
 def test_fewer_dimensions_aggregate(world):
     app = GA4App(world)
     with FakeServer(app) as srv:
-        rows, _ = report(srv.url, {**full_body(), "dimensions": [{"name": "date"}, {"name": "sessionSource"},
-                                                                  {"name": "sessionMedium"}]}, limit=50)
+        rows, _ = report(
+            srv.url,
+            {**full_body(), "dimensions": [{"name": "date"}, {"name": "sessionSource"}, {"name": "sessionMedium"}]},
+            limit=50,
+        )
     want: dict[tuple, list] = defaultdict(lambda: [0, 0, 0, 0, Decimal(0)])
     for r in app.current_rows(PROPERTY):
         acc = want[(r["date"], r["sessionSource"], r["sessionMedium"])]
         for i, m in enumerate(METRICS[:4]):
             acc[i] += int(r[m])
         acc[4] += Decimal(r["totalRevenue"])
-    got = {(r["date"], r["sessionSource"], r["sessionMedium"]):
-           [int(r[m]) for m in METRICS[:4]] + [Decimal(r["totalRevenue"])] for r in rows}
+    got = {
+        (r["date"], r["sessionSource"], r["sessionMedium"]): [int(r[m]) for m in METRICS[:4]]
+        + [Decimal(r["totalRevenue"])]
+        for r in rows
+    }
     assert got == dict(want)
 
 
@@ -110,8 +130,9 @@ def test_totals_per_channel_equal_the_funnel(world):
         acc[2] += r["ecommercePurchases"]
         acc[3] += Decimal(r["totalRevenue"])
     assert None not in final
-    assert {k: [v["sessions"], v["leads"], v["new_customers"], Decimal(v["revenue_eur"])] for k, v in planted.items()} \
-        == dict(final)
+    assert {
+        k: [v["sessions"], v["leads"], v["new_customers"], Decimal(v["revenue_eur"])] for k, v in planted.items()
+    } == dict(final)
     untagged = defaultdict(int)
     for line in (world / "ga4" / "report_rows.jsonl").read_text().splitlines():
         r = json.loads(line)
@@ -123,8 +144,9 @@ def test_totals_per_channel_equal_the_funnel(world):
     app = GA4App(world)
     frozen_end = app.as_of - timedelta(days=4)
     with FakeServer(app) as srv:
-        rows, _ = report(srv.url, {**full_body(end=frozen_end),
-                                   "dimensions": [{"name": "sessionSource"}, {"name": "sessionMedium"}]})
+        rows, _ = report(
+            srv.url, {**full_body(end=frozen_end), "dimensions": [{"name": "sessionSource"}, {"name": "sessionMedium"}]}
+        )
     served: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
     for r in rows:
         served[channel_of(r["sessionSource"], r["sessionMedium"])][0] += int(r["sessions"])
@@ -164,25 +186,47 @@ def test_errors(world):
         status, body = call("POST", url, token="wrong", json=full_body())
         assert status == 401 and body["error"]["status"] == "UNAUTHENTICATED"
         status, body = call("POST", url, json=full_body(metrics=["sessions", "conversions"]))
-        assert status == 400 and body["error"]["status"] == "INVALID_ARGUMENT" and "conversions" in body["error"]["message"]
+        assert (
+            status == 400
+            and body["error"]["status"] == "INVALID_ARGUMENT"
+            and "conversions" in body["error"]["message"]
+        )
         status, body = call("POST", url, json=full_body(metrics=["engagedSessions"]))
         assert status == 400 and "engagedSessions" in body["error"]["message"]
         status, body = call("POST", f"{srv.url}/v1beta/properties/999:runReport", json=full_body())
         assert status == 403 and body["error"]["status"] == "PERMISSION_DENIED"
     with FakeServer(GA4App(world), FaultConfig(rate_limit_rate=1.0, retry_after_s=0)) as srv:
-        r = requests.post(f"{srv.url}/v1beta/properties/{PROPERTY}:runReport", json=full_body(),
-                          headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}, timeout=10)
+        r = requests.post(
+            f"{srv.url}/v1beta/properties/{PROPERTY}:runReport",
+            json=full_body(),
+            headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+            timeout=10,
+        )
         assert r.status_code == 429
-        assert r.json() == {"error": {"code": 429, "message": "Exhausted concurrent requests quota.",
-                                      "status": "RESOURCE_EXHAUSTED"}}
+        assert r.json() == {
+            "error": {"code": 429, "message": "Exhausted concurrent requests quota.", "status": "RESOURCE_EXHAUSTED"}
+        }
     with FakeServer(GA4App(world, tokens_per_day=8)) as srv:
-        statuses = [requests.post(f"{srv.url}/v1beta/properties/{PROPERTY}:runReport", json={**full_body(), "limit": 1},
-                                  headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}, timeout=10).status_code
-                    for _ in range(3)]
+        statuses = [
+            requests.post(
+                f"{srv.url}/v1beta/properties/{PROPERTY}:runReport",
+                json={**full_body(), "limit": 1},
+                headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+                timeout=10,
+            ).status_code
+            for _ in range(3)
+        ]
         assert statuses == [200, 200, 429]  # 4 tokens a request, 8 a day
     with FakeServer(GA4App(world, tokens_per_hour=8)) as srv:
-        answers = [requests.post(f"{srv.url}/v1beta/properties/{PROPERTY}:runReport", json={**full_body(), "limit": 1},
-                                 headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}, timeout=10) for _ in range(3)]
+        answers = [
+            requests.post(
+                f"{srv.url}/v1beta/properties/{PROPERTY}:runReport",
+                json={**full_body(), "limit": 1},
+                headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+                timeout=10,
+            )
+            for _ in range(3)
+        ]
         assert [a.status_code for a in answers] == [200, 200, 429]
         assert answers[2].json()["error"]["message"] == "Exhausted property tokens per hour."  # retryable, not fatal
 
@@ -200,7 +244,10 @@ def test_restatement_moves_only_the_last_three_days(world):
     assert changed and changed <= recent
     assert a == simulator(app)
     # provisional values rise toward the final ones
-    final = {tuple(r[d] for d in DIMENSIONS): r for r in map(json.loads, (world / "ga4" / "report_rows.jsonl").read_text().splitlines())}
+    final = {
+        tuple(r[d] for d in DIMENSIONS): r
+        for r in map(json.loads, (world / "ga4" / "report_rows.jsonl").read_text().splitlines())
+    }
     for k, r in a.items():
         assert int(r["sessions"]) <= final[k]["sessions"]
 
@@ -215,6 +262,7 @@ def test_generator_is_deterministic(tmp_path):
 
 
 # --- what the issue asked to see: GA4's campaign labels, creators on their own platforms ------
+
 
 def _default_world_ga4(tmp_path):
     """The GA4 domain of `make run`'s world (the default spec), generated alone."""
@@ -231,23 +279,38 @@ def test_make_runs_world_labels_campaigns_as_ga4_and_splits_influencers_by_platf
     ents, planted = _default_world_ga4(tmp_path)
     app = GA4App(tmp_path)
     with FakeServer(app) as srv:
-        rows, _ = report(srv.url, {**full_body(WorldSpec().start, WorldSpec().end),
-                                   "dimensions": [{"name": d} for d in ("sessionSource", "sessionMedium",
-                                                                        "sessionCampaignName",
-                                                                        "sessionManualAdContent")]}, limit=40)
+        rows, _ = report(
+            srv.url,
+            {
+                **full_body(WorldSpec().start, WorldSpec().end),
+                "dimensions": [
+                    {"name": d}
+                    for d in ("sessionSource", "sessionMedium", "sessionCampaignName", "sessionManualAdContent")
+                ],
+            },
+            limit=40,
+        )
     labels = defaultdict(set)
     for r in rows:
         labels[(channel_of(r["sessionSource"], r["sessionMedium"]), r["sessionMedium"] == "referral")].add(
-            r["sessionCampaignName"])
-    social = {"facebook_organic", "instagram_organic", "x_organic", "linkedin_organic", "youtube_organic",
-              "influencer", "employee"}
-    assert {ch for ch, untagged in labels if untagged} == social    # every social channel has untagged visits
+            r["sessionCampaignName"]
+        )
+    social = {
+        "facebook_organic",
+        "instagram_organic",
+        "x_organic",
+        "linkedin_organic",
+        "youtube_organic",
+        "influencer",
+        "employee",
+    }
+    assert {ch for ch, untagged in labels if untagged} == social  # every social channel has untagged visits
     assert all(labels[(ch, True)] == {"(referral)"} for ch in social)
     assert labels[("organic_search", False)] == {"(organic)"} and labels[("direct", False)] == {"(direct)"}
     campaigns = {c.utm_campaign for c in ents.campaigns} | {"employee_advocacy"}
     for (ch, untagged), names in labels.items():
         if not untagged and ch not in ("organic_search", "direct"):
-            assert names <= campaigns | {"(not set)"}, ch   # tagged without utm_campaign: GA4 cannot tell
+            assert names <= campaigns | {"(not set)"}, ch  # tagged without utm_campaign: GA4 cannot tell
     assert "(not set)" in labels[("email", False)]
     # Influencers: each creator's tagged sessions come from the roster's platform ...
     roster = {i["handle"]: i["platform"] for i in ents.influencers}
@@ -265,13 +328,16 @@ def test_make_runs_world_labels_campaigns_as_ga4_and_splits_influencers_by_platf
     assert not untagged_by_host
     split = planted["influencer_totals_per_platform"]
     assert dict(by_platform) == {p: t["sessions"] for p, t in split.items()}
-    assert set(split) == {"instagram", "youtube"} and all(t["sessions"] > t["sessions_untagged"] > 0
-                                                          for t in split.values())
-    assert {p: t["handles"] for p, t in split.items()} == \
-        {p: sorted(h for h, q in roster.items() if q == p) for p in ("instagram", "youtube")}
+    assert set(split) == {"instagram", "youtube"} and all(
+        t["sessions"] > t["sessions_untagged"] > 0 for t in split.values()
+    )
+    assert {p: t["handles"] for p, t in split.items()} == {
+        p: sorted(h for h, q in roster.items() if q == p) for p in ("instagram", "youtube")
+    }
 
 
 # --- the (other) row and the data-loss flags ------------------------------------------------
+
 
 def _by_day(rows: list[dict]) -> dict[str, list]:
     out: dict[str, list] = defaultdict(lambda: [0, 0, 0, 0, Decimal(0)])
@@ -289,18 +355,35 @@ def test_rows_beyond_the_row_limit_roll_into_the_other_row(world):
     per_day = defaultdict(int)
     for r in full.current_rows(PROPERTY):
         per_day[r["date"]] += 1
-    assert max(per_day.values()) > limit    # the test world overflows a 60-row table
+    assert max(per_day.values()) > limit  # the test world overflows a 60-row table
     with FakeServer(capped) as srv:
         rows, _ = report(srv.url, full_body(), limit=97)
         url = f"{srv.url}/v1beta/properties/{PROPERTY}:runReport"
         _, first = call("POST", url, json={**full_body(), "limit": 5})
-        _, summary = call("POST", url, json={**full_body(),
-                                             "dimensions": [{"name": "date"}, {"name": "sessionSource"}]})
-        _, filtered = call("POST", url, json={**full_body(), "dimensionFilter": {"filter": {
-            "fieldName": "sessionSource", "stringFilter": {"value": "google"}}}})
-        _, derived = call("POST", url, json={**full_body(), "dimensions": [
-            {"name": "date"}, {"name": "landingPagePlusQueryString"}, {"name": "sessionSourceMedium"},
-            {"name": "sessionDefaultChannelGroup"}]})
+        _, summary = call(
+            "POST", url, json={**full_body(), "dimensions": [{"name": "date"}, {"name": "sessionSource"}]}
+        )
+        _, filtered = call(
+            "POST",
+            url,
+            json={
+                **full_body(),
+                "dimensionFilter": {"filter": {"fieldName": "sessionSource", "stringFilter": {"value": "google"}}},
+            },
+        )
+        _, derived = call(
+            "POST",
+            url,
+            json={
+                **full_body(),
+                "dimensions": [
+                    {"name": "date"},
+                    {"name": "landingPagePlusQueryString"},
+                    {"name": "sessionSourceMedium"},
+                    {"name": "sessionDefaultChannelGroup"},
+                ],
+            },
+        )
     others = [r for r in rows if r["sessionSource"] == "(other)"]
     # one (other) row a day that overflowed, the day's date kept, every other dimension (other)
     assert sorted(r["date"] for r in others) == sorted(d for d, n in per_day.items() if n > limit)
@@ -327,8 +410,11 @@ def test_rows_beyond_the_row_limit_roll_into_the_other_row(world):
     assert filtered["metadata"]["dataLossFromOtherRow"] is True
     assert {r["dimensionValues"][1]["value"] for r in filtered["rows"]} == {"google"}
     # derived dimensions of the (other) row are (other) too, its day's are not
-    other_derived = [[v["value"] for v in r["dimensionValues"]] for r in derived["rows"]
-                     if r["dimensionValues"][1]["value"] == "(other)"]
+    other_derived = [
+        [v["value"] for v in r["dimensionValues"]]
+        for r in derived["rows"]
+        if r["dimensionValues"][1]["value"] == "(other)"
+    ]
     assert other_derived and all(v[0] != "(other)" and v[1:] == ["(other)"] * 3 for v in other_derived)
 
 
@@ -350,8 +436,12 @@ def test_google_signals_make_reports_subject_to_thresholding(world):
     with FakeServer(GA4App(world, google_signals=True)) as srv:
         srv.app.quota_limits["potentiallyThresholdedRequestsPerHour"] = 1
         url = f"{srv.url}/v1beta/properties/{PROPERTY}:runReport"
-        statuses = [requests.post(url, json={**full_body(), "limit": 1}, timeout=10,
-                                  headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}) for _ in range(2)]
+        statuses = [
+            requests.post(
+                url, json={**full_body(), "limit": 1}, timeout=10, headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+            )
+            for _ in range(2)
+        ]
     assert statuses[0].status_code == 200 and statuses[1].status_code == 429
     assert statuses[1].json()["error"]["message"] == "Exhausted potentially thresholded requests quota."
 
@@ -363,6 +453,7 @@ def test_row_limit_must_be_a_positive_number_of_rows(world):
 
 def test_row_limit_and_google_signals_come_from_the_environment_for_make_run(world, monkeypatch):
     from sampleworld.fakes.ga4 import make_app
+
     default = make_app(world)
     assert (default.row_limit, default.google_signals, default.overflow) == (50_000, False, {})
     monkeypatch.setenv("SKW_FAKE_GA4_ROW_LIMIT", "100")

@@ -11,10 +11,10 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+import fake_client
 import pytest
 import requests
-
-import fake_client
+from conftest import TEST_SPEC
 
 from sampleworld.entities import build
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
@@ -23,14 +23,31 @@ from sampleworld.funnel import FunnelRow
 from sampleworld.gen import hubspot as hubspot_gen
 from sampleworld.world import WorldSpec
 
-from conftest import TEST_SPEC
-
-FAULTS = FaultConfig(error_rate=0.1, rate_limit_rate=0.08, retry_after_s=0, truncate_rate=0.08,
-                     repeat_page_rate=0.2, extra_field_rate=0.2, seed=5)
-PROPS = {"contacts": ["email", "lifecyclestage", "hs_analytics_source", "hs_analytics_source_data_1",
-                      "hs_analytics_source_data_2", "utm_source", "utm_medium", "utm_campaign", "utm_content",
-                      "createdate", "lastmodifieddate"],
-         "deals": ["amount", "closedate", "dealstage", "pipeline", "dealtype", "hs_lastmodifieddate"]}
+FAULTS = FaultConfig(
+    error_rate=0.1,
+    rate_limit_rate=0.08,
+    retry_after_s=0,
+    truncate_rate=0.08,
+    repeat_page_rate=0.2,
+    extra_field_rate=0.2,
+    seed=5,
+)
+PROPS = {
+    "contacts": [
+        "email",
+        "lifecyclestage",
+        "hs_analytics_source",
+        "hs_analytics_source_data_1",
+        "hs_analytics_source_data_2",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_content",
+        "createdate",
+        "lastmodifieddate",
+    ],
+    "deals": ["amount", "closedate", "dealstage", "pipeline", "dealtype", "hs_lastmodifieddate"],
+}
 
 
 def call(method: str, url: str, token: str = DEFAULT_TOKEN, attempts: int = 60, **kw):
@@ -50,9 +67,14 @@ def expected(app: HubSpotApp, kind: str, props: list[str], associations: str | N
     for rec in app.current_records(kind):
         r = {**rec, "properties": {p: rec["properties"].get(p) for p in want_props}}
         if rec["id"] in linked:
-            r["associations"] = {associations: {"results": [
-                {"id": x, "type": "contact_to_deal" if kind == "contacts" else "deal_to_contact"}
-                for x in linked[rec["id"]]]}}
+            r["associations"] = {
+                associations: {
+                    "results": [
+                        {"id": x, "type": "contact_to_deal" if kind == "contacts" else "deal_to_contact"}
+                        for x in linked[rec["id"]]
+                    ]
+                }
+            }
         out[rec["id"]] = r
     return out
 
@@ -75,9 +97,13 @@ def list_all(url: str, kind: str, limit: int = 37, associations: str | None = No
 
 
 def search_page(url, kind, filters, after, limit, sort=None, token=DEFAULT_TOKEN):
-    body = {"filterGroups": [{"filters": filters}] if filters else [],
-            "sorts": [{"propertyName": sort or MODIFIED[kind], "direction": "ASCENDING"}],
-            "properties": PROPS[kind], "limit": limit, "after": str(after)}
+    body = {
+        "filterGroups": [{"filters": filters}] if filters else [],
+        "sorts": [{"propertyName": sort or MODIFIED[kind], "direction": "ASCENDING"}],
+        "properties": PROPS[kind],
+        "limit": limit,
+        "after": str(after),
+    }
     return call("POST", f"{url}/crm/v3/objects/{kind}/search", token=token, json=body)
 
 
@@ -91,8 +117,9 @@ def windowed_search(url: str, kind: str, cap: int, limit: int = 20) -> tuple[dic
     while True:
         after, last_ts, restart = 0, None, False
         while True:
-            status, body, headers = search_page(url, kind, [{"propertyName": prop, "operator": "GTE", "value": str(lo)}],
-                                                after, limit)
+            status, body, headers = search_page(
+                url, kind, [{"propertyName": prop, "operator": "GTE", "value": str(lo)}], after, limit
+            )
             assert status == 200, body
             assert not any(h.lower().startswith("x-hubspot-ratelimit") for h in headers)
             for rec in body["results"]:
@@ -110,10 +137,17 @@ def windowed_search(url: str, kind: str, cap: int, limit: int = 20) -> tuple[dic
             tie_walks += 1
             last_id = 0
             while True:
-                status, body, _ = search_page(url, kind, [
-                    {"propertyName": prop, "operator": "EQ", "value": str(lo)},
-                    {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)}], 0, limit,
-                    sort="hs_object_id")
+                status, body, _ = search_page(
+                    url,
+                    kind,
+                    [
+                        {"propertyName": prop, "operator": "EQ", "value": str(lo)},
+                        {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
+                    ],
+                    0,
+                    limit,
+                    sort="hs_object_id",
+                )
                 assert status == 200, body
                 for rec in body["results"]:
                     got[rec["id"]] = clean(rec)
@@ -148,8 +182,10 @@ def test_windowed_search_past_the_cap_and_a_big_tie(world, faults):
     with FakeServer(app, faults) as srv:
         for kind in ("contacts", "deals"):
             got, tie_walks = windowed_search(srv.url, kind, cap)
-            assert got == {k: {kk: vv for kk, vv in v.items() if kk != "associations"}
-                           for k, v in expected(app, kind, PROPS[kind]).items()}
+            assert got == {
+                k: {kk: vv for kk, vv in v.items() if kk != "associations"}
+                for k, v in expected(app, kind, PROPS[kind]).items()
+            }
             if kind == "contacts":
                 assert tie_walks >= 1
         # paging past the cap is the real 400
@@ -164,15 +200,27 @@ def test_search_filters_total_and_ties(world):
     truths = json.loads((world / "truths.json").read_text())["hubspot"]
     tie_ms = to_ms(truths["ties"]["contacts"]["lastmodifieddate"])
     with FakeServer(app) as srv:
-        status, body, _ = search_page(srv.url, "contacts", [
-            {"propertyName": "lastmodifieddate", "operator": "EQ", "value": str(tie_ms)}], 0, 200)
+        status, body, _ = search_page(
+            srv.url, "contacts", [{"propertyName": "lastmodifieddate", "operator": "EQ", "value": str(tie_ms)}], 0, 200
+        )
         assert status == 200 and body["total"] == truths["ties"]["contacts"]["count"] > 5
-        status, body, _ = search_page(srv.url, "contacts", [
-            {"propertyName": "lastmodifieddate", "operator": "EQ",
-             "value": truths["ties"]["contacts"]["lastmodifieddate"]}], 0, 10)  # ISO works too
+        status, body, _ = search_page(
+            srv.url,
+            "contacts",
+            [
+                {
+                    "propertyName": "lastmodifieddate",
+                    "operator": "EQ",
+                    "value": truths["ties"]["contacts"]["lastmodifieddate"],
+                }
+            ],
+            0,
+            10,
+        )  # ISO works too
         assert body["total"] == truths["ties"]["contacts"]["count"] and body["paging"]["next"]["after"] == "10"
-        status, body, _ = search_page(srv.url, "deals", [
-            {"propertyName": "dealtype", "operator": "EQ", "value": "newbusiness"}], 0, 200)
+        status, body, _ = search_page(
+            srv.url, "deals", [{"propertyName": "dealtype", "operator": "EQ", "value": "newbusiness"}], 0, 200
+        )
         assert body["total"] == truths["first_deals"]
 
 
@@ -191,11 +239,11 @@ def test_indexed_search_matches_a_full_scan(world, monkeypatch):
         [{"filters": [f("createdate", "BETWEEN", lo, highValue=str(hi)), f("lastmodifieddate", "GTE", mid)]}],
         [{"filters": [f("lastmodifieddate", "GTE", hi)]}, {"filters": [f("lastmodifieddate", "LT", lo)]}],
         [{"filters": [f("lastmodifieddate", "GTE", hi)]}, {"filters": [f("lifecyclestage", "EQ", "customer")]}],
-        [{"filters": [f("lastmodifieddate", "LT", lo), f("lastmodifieddate", "GTE", hi)]}],   # empty
+        [{"filters": [f("lastmodifieddate", "LT", lo), f("lastmodifieddate", "GTE", hi)]}],  # empty
     ]
     sort = [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]
     indexed = [app._matching("contacts", groups, sort, None) for groups in searches]
-    monkeypatch.setattr(store, "candidates", lambda filters: None)   # every record tested
+    monkeypatch.setattr(store, "candidates", lambda filters: None)  # every record tested
     scanned = [app._matching("contacts", groups, sort, None) for groups in searches]
     assert indexed == scanned
     assert all(indexed[:6]) and indexed[6] == [] and len(indexed[0]) < len(store.ids) // 2
@@ -219,8 +267,11 @@ def test_associations_complete_and_single_get(world):
         for c in some:
             status, body, _ = call("GET", f"{srv.url}/crm/v4/objects/contact/{c}/associations/deal")
             assert [r["toObjectId"] for r in body["results"]] == back[c]
-        status, body, _ = call("GET", f"{srv.url}/crm/v3/objects/contacts/{some[0]}",
-                               params={"properties": "email,lifecyclestage", "associations": "deals"})
+        status, body, _ = call(
+            "GET",
+            f"{srv.url}/crm/v3/objects/contacts/{some[0]}",
+            params={"properties": "email,lifecyclestage", "associations": "deals"},
+        )
         assert status == 200 and clean(body)["properties"]["lifecyclestage"] == "customer"
         assert body["associations"]["deals"]["results"][0]["id"] == str(back[some[0]][0])
         status, body, _ = call("GET", f"{srv.url}/crm/v3/objects/deals/1")
@@ -242,12 +293,16 @@ def test_errors(world):
         assert body["errors"][0]["context"]["requiredScopes"] == ["crm.objects.deals.read"]
         status, body, _ = call("GET", f"{srv.url}/crm/v3/objects/contacts", token=CONTACTS_ONLY_TOKEN)
         assert status == 200
-        status, body, _ = call("POST", f"{srv.url}/crm/v3/objects/contacts/batch/read",
-                               json={"inputs": [{"id": str(i)} for i in range(101)]})
+        status, body, _ = call(
+            "POST",
+            f"{srv.url}/crm/v3/objects/contacts/batch/read",
+            json={"inputs": [{"id": str(i)} for i in range(101)]},
+        )
         assert status == 400 and body["category"] == "VALIDATION_ERROR"
     with FakeServer(HubSpotApp(world), FaultConfig(rate_limit_rate=1.0, retry_after_s=0)) as srv:
-        r = requests.get(f"{srv.url}/crm/v3/objects/contacts", timeout=10,
-                         headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"})
+        r = requests.get(
+            f"{srv.url}/crm/v3/objects/contacts", timeout=10, headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        )
         assert r.status_code == 429
         body = r.json()
         assert body["errorType"] == "RATE_LIMIT" and body["policyName"] == "TEN_SECONDLY_ROLLING"
@@ -270,13 +325,15 @@ def test_crm_agrees_with_the_funnel(world):
         p = c["properties"]
         assert all(isinstance(v, str) for v in p.values())
         stages = [s for s in hubspot_gen.STAGES if f"hs_lifecyclestage_{s}_date" in p]
-        assert stages == list(hubspot_gen.STAGES[:len(stages)]) and stages[-1] == p["lifecyclestage"]
+        assert stages == list(hubspot_gen.STAGES[: len(stages)]) and stages[-1] == p["lifecyclestage"]
         dates = [p[f"hs_lifecyclestage_{s}_date"] for s in stages]
         assert dates == sorted(dates) and dates[0] == p["createdate"] <= p["lastmodifieddate"]
         if p["hs_analytics_source"] in ("DIRECT_TRAFFIC", "ORGANIC_SEARCH"):
             assert "utm_source" not in p
-    assert any("utm_source" not in c["properties"] and c["properties"]["hs_analytics_source"] == "SOCIAL_MEDIA"
-               for c in contacts)  # untagged organic social
+    assert any(
+        "utm_source" not in c["properties"] and c["properties"]["hs_analytics_source"] == "SOCIAL_MEDIA"
+        for c in contacts
+    )  # untagged organic social
 
 
 def test_generator_is_deterministic(tmp_path):
@@ -308,8 +365,11 @@ def test_influencer_contacts_name_the_creators_own_platform(tmp_path):
         if p.get("utm_medium") == "influencer":
             platform = roster[p["utm_content"]]
             assert p["utm_source"] == platform
-            assert (p["hs_analytics_source"], p["hs_analytics_source_data_1"], p["hs_analytics_source_data_2"]) == \
-                ("SOCIAL_MEDIA", NETWORK[platform], p["utm_campaign"])
+            assert (p["hs_analytics_source"], p["hs_analytics_source_data_1"], p["hs_analytics_source_data_2"]) == (
+                "SOCIAL_MEDIA",
+                NETWORK[platform],
+                p["utm_campaign"],
+            )
             tagged[platform] += 1
         elif p.get("hs_analytics_source_data_2") in CREATOR_HOSTS:
             platform = CREATOR_HOSTS[p["hs_analytics_source_data_2"]]
@@ -320,15 +380,30 @@ def test_influencer_contacts_name_the_creators_own_platform(tmp_path):
     assert sum(tagged.values()) + sum(untagged.values()) == truths["contacts_by_channel"]["influencer"]
 
 
-@pytest.mark.parametrize("platform, untagged, want", [
-    ("youtube", True, ("YouTube", "youtube.com", None)),
-    ("youtube", False, ("YouTube", "summer_launch_2026", "youtube")),
-    ("instagram", True, ("Instagram", "l.instagram.com", None)),
-    ("instagram", False, ("Instagram", "summer_launch_2026", "instagram")),
-])
+@pytest.mark.parametrize(
+    "platform, untagged, want",
+    [
+        ("youtube", True, ("YouTube", "youtube.com", None)),
+        ("youtube", False, ("YouTube", "summer_launch_2026", "youtube")),
+        ("instagram", True, ("Instagram", "l.instagram.com", None)),
+        ("instagram", False, ("Instagram", "summer_launch_2026", "instagram")),
+    ],
+)
 def test_influencer_attribution_per_platform(platform, untagged, want):
-    row = FunnelRow(date(2026, 6, 3), "influencer", platform, "influencer", "summer_launch_2026", "creator_002",
-                    10, 1, 5, 1, 0, Decimal(0))
+    row = FunnelRow(
+        date(2026, 6, 3),
+        "influencer",
+        platform,
+        "influencer",
+        "summer_launch_2026",
+        "creator_002",
+        10,
+        1,
+        5,
+        1,
+        0,
+        Decimal(0),
+    )
     p = hubspot_gen._attribution(random.Random(0), row, untagged)
     assert p["hs_analytics_source"] == p["hs_latest_source"] == "SOCIAL_MEDIA"
     assert (p["hs_analytics_source_data_1"], p["hs_analytics_source_data_2"], p.get("utm_source")) == want

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import TEST_SPEC
 
 from sampleworld import restatement
 from sampleworld.entities import build
@@ -20,30 +21,57 @@ from sampleworld.gen import facebook, instagram
 from sampleworld.gen.facebook import parse_ts, value_at
 from sampleworld.world import WorldSpec
 
-from conftest import TEST_SPEC
-
-POST_FIELDS = ("id,created_time,updated_time,message,permalink_url,status_type,shares,"
-               "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)")
-POST_METRICS = "post_reactions_by_type_total,post_clicks,post_clicks_by_type,post_media_view,post_total_media_view_unique"
-PAGE_METRICS = "page_follows,page_daily_follows_unique,page_daily_unfollows_unique,page_media_view,page_post_engagements"
+POST_FIELDS = (
+    "id,created_time,updated_time,message,permalink_url,status_type,shares,"
+    "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
+)
+POST_METRICS = (
+    "post_reactions_by_type_total,post_clicks,post_clicks_by_type,post_media_view,post_total_media_view_unique"
+)
+PAGE_METRICS = (
+    "page_follows,page_daily_follows_unique,page_daily_unfollows_unique,page_media_view,page_post_engagements"
+)
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},comment_count,like_count,permalink_url"
-MEDIA_FIELDS = ("id,caption,media_type,media_product_type,timestamp,permalink,shortcode,like_count,comments_count,"
-                "media_url,thumbnail_url,username,owner,is_comment_enabled,children{id,media_type,media_url,timestamp}")
-IG_COMMENT_FIELDS = ("id,text,timestamp,username,from{id,username},like_count,parent_id,"
-                     "replies{id,text,timestamp,username,from{id,username},like_count,parent_id}")
+MEDIA_FIELDS = (
+    "id,caption,media_type,media_product_type,timestamp,permalink,shortcode,like_count,comments_count,"
+    "media_url,thumbnail_url,username,owner,is_comment_enabled,children{id,media_type,media_url,timestamp}"
+)
+IG_COMMENT_FIELDS = (
+    "id,text,timestamp,username,from{id,username},like_count,parent_id,"
+    "replies{id,text,timestamp,username,from{id,username},like_count,parent_id}"
+)
 # What each kind of media (media_type, media_product_type) answers; any other metric fails the
 # request (the fake's MEDIA_SUPPORTED, written out here on its own: Meta's reference narrowed by
 # the refusals seen in the wild, see the fake's docstring).
 _STORY = "reach,views,replies,shares,total_interactions"
-MEDIA_METRICS = {("IMAGE", "FEED"): "reach,views,likes,comments,saved,total_interactions,profile_activity",
-                 ("CAROUSEL_ALBUM", "FEED"): "reach,likes,comments,saved,shares,total_interactions,profile_activity",
-                 ("VIDEO", "FEED"): "reach,saved",
-                 ("VIDEO", "REELS"): "reach,views,likes,comments,saved,shares,total_interactions",
-                 ("IMAGE", "STORY"): _STORY, ("VIDEO", "STORY"): _STORY}
-ALL_MEDIA_METRICS = ("reach", "views", "likes", "comments", "saved", "shares", "replies", "total_interactions",
-                     "profile_activity")
-FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.04, retry_after_s=0, truncate_rate=0.04,
-                     repeat_page_rate=0.25, extra_field_rate=0.1, seed=11)
+MEDIA_METRICS = {
+    ("IMAGE", "FEED"): "reach,views,likes,comments,saved,total_interactions,profile_activity",
+    ("CAROUSEL_ALBUM", "FEED"): "reach,likes,comments,saved,shares,total_interactions,profile_activity",
+    ("VIDEO", "FEED"): "reach,saved",
+    ("VIDEO", "REELS"): "reach,views,likes,comments,saved,shares,total_interactions",
+    ("IMAGE", "STORY"): _STORY,
+    ("VIDEO", "STORY"): _STORY,
+}
+ALL_MEDIA_METRICS = (
+    "reach",
+    "views",
+    "likes",
+    "comments",
+    "saved",
+    "shares",
+    "replies",
+    "total_interactions",
+    "profile_activity",
+)
+FAULTS = FaultConfig(
+    error_rate=0.05,
+    rate_limit_rate=0.04,
+    retry_after_s=0,
+    truncate_rate=0.04,
+    repeat_page_rate=0.25,
+    extra_field_rate=0.1,
+    seed=11,
+)
 
 
 def _lines(path: Path) -> list[dict]:
@@ -64,16 +92,22 @@ class Client:
     def get(self, path_or_url: str, params: dict | None = None, token: str | None = None):
         url = path_or_url if path_or_url.startswith("http") else f"{self.base}/{VERSION}/{path_or_url}"
         for _ in range(60):
-            resp = self.session.get(url, params=params if not path_or_url.startswith("http") else None,
-                                    headers={"Authorization": f"Bearer {token or self.token}"})
+            resp = self.session.get(
+                url,
+                params=params if not path_or_url.startswith("http") else None,
+                headers={"Authorization": f"Bearer {token or self.token}"},
+            )
             assert "X-App-Usage" in resp.headers and "X-Business-Use-Case-Usage" in resp.headers
             try:
                 body = resp.json()
             except ValueError:
                 self.retries += 1
                 continue
-            if resp.status_code >= 500 or resp.status_code == 429 or \
-                    (resp.status_code == 400 and body.get("error", {}).get("is_transient")):
+            if (
+                resp.status_code >= 500
+                or resp.status_code == 429
+                or (resp.status_code == 400 and body.get("error", {}).get("is_transient"))
+            ):
                 self.retries += 1
                 continue
             return resp.status_code, body
@@ -120,27 +154,46 @@ def _walk_world(client: Client, app: MetaGraphApp, world: Path, limit: int) -> N
     n_top = n_replies = 0
     for page in truths["facebook"]["pages"]:
         pid = page["page_id"]
-        assert client.ok(pid, {"fields": "followers_count,fan_count"}) == \
-            {"followers_count": page["followers_count"], "fan_count": page["fan_count"], "id": pid}
+        assert client.ok(pid, {"fields": "followers_count,fan_count"}) == {
+            "followers_count": page["followers_count"],
+            "fan_count": page["fan_count"],
+            "id": pid,
+        }
         posts, _ = client.walk(f"{pid}/published_posts", {"fields": POST_FIELDS, "limit": limit})
         assert posts == app.current_posts(pid, POST_FIELDS)
-        assert [p["id"] for p in posts] == sorted((p["id"] for p in fb_posts if p["page_id"] == pid),
-                                                  key=lambda i: next(p["created_time"] for p in fb_posts if p["id"] == i),
-                                                  reverse=True)
+        assert [p["id"] for p in posts] == sorted(
+            (p["id"] for p in fb_posts if p["page_id"] == pid),
+            key=lambda i: next(p["created_time"] for p in fb_posts if p["id"] == i),
+            reverse=True,
+        )
         for post in posts:
             ins = client.ok(f"{post['id']}/insights", {"metric": POST_METRICS, "period": "lifetime"})
             got = {d["name"]: d["values"][0]["value"] for d in ins["data"]}
             assert all("end_time" not in d["values"][0] for d in ins["data"])
             assert got == app.current_post_insights(post["id"])
-            comments, first = client.walk(f"{post['id']}/comments", {
-                "filter": "stream", "order": "chronological", "summary": "true", "fields": COMMENT_FIELDS, "limit": limit})
+            comments, first = client.walk(
+                f"{post['id']}/comments",
+                {
+                    "filter": "stream",
+                    "order": "chronological",
+                    "summary": "true",
+                    "fields": COMMENT_FIELDS,
+                    "limit": limit,
+                },
+            )
             generated = fb_comments[post["id"]]
             assert [c["id"] for c in comments] == [c["id"] for c in generated]
             assert [c["message"] for c in comments] == [c["message"] for c in generated]
-            assert comments == [{k: v for k, v in c.items() if k in COMMENT_FIELDS.replace("{", ",").split(",")}
-                                for c in app.current_comments(post["id"], "stream")]
+            assert comments == [
+                {k: v for k, v in c.items() if k in COMMENT_FIELDS.replace("{", ",").split(",")}
+                for c in app.current_comments(post["id"], "stream")
+            ]
             if comments:
-                assert first["summary"] == {"order": "chronological", "total_count": len(generated), "can_comment": True}
+                assert first["summary"] == {
+                    "order": "chronological",
+                    "total_count": len(generated),
+                    "can_comment": True,
+                }
             assert not any(k.startswith("_") or k == "post_id" for c in comments for k in c)
             for c in comments:
                 if "parent" in c:
@@ -170,8 +223,9 @@ def _walk_world(client: Client, app: MetaGraphApp, world: Path, limit: int) -> N
         stories, _ = client.walk(f"{uid}/stories", {"fields": MEDIA_FIELDS, "limit": limit})
         assert media == app.current_media(uid, MEDIA_FIELDS)
         assert stories == app.current_stories(uid, MEDIA_FIELDS)
-        assert {m["id"] for m in media} == {i for i, m in ig_media.items()
-                                            if m["ig_user_id"] == uid and m["media_product_type"] != "STORY"}
+        assert {m["id"] for m in media} == {
+            i for i, m in ig_media.items() if m["ig_user_id"] == uid and m["media_product_type"] != "STORY"
+        }
         for m in media + stories:
             kind = (m["media_type"], m["media_product_type"])
             ins = client.ok(f"{m['id']}/insights", {"metric": MEDIA_METRICS[kind]})
@@ -191,20 +245,40 @@ def _walk_world(client: Client, app: MetaGraphApp, world: Path, limit: int) -> N
             n_top += len(comments)
             n_replies += len(replies)
         day_rows = app.current_ig_insights(uid)
-        ins = client.ok(f"{uid}/insights", {"metric": "reach,follower_count", "period": "day",
-                                            "since": TEST_SPEC.start.isoformat(),
-                                            "until": (TEST_SPEC.end + timedelta(days=1)).isoformat()})
+        ins = client.ok(
+            f"{uid}/insights",
+            {
+                "metric": "reach,follower_count",
+                "period": "day",
+                "since": TEST_SPEC.start.isoformat(),
+                "until": (TEST_SPEC.end + timedelta(days=1)).isoformat(),
+            },
+        )
         for d in ins["data"]:
             assert [v["value"] for v in d["values"]] == [day_rows[x][d["name"]] for x in sorted(day_rows)]
-        total = client.ok(f"{uid}/insights", {"metric": "views,accounts_engaged,total_interactions", "period": "day",
-                                              "metric_type": "total_value", "since": TEST_SPEC.start.isoformat(),
-                                              "until": (TEST_SPEC.end + timedelta(days=1)).isoformat()})
+        total = client.ok(
+            f"{uid}/insights",
+            {
+                "metric": "views,accounts_engaged,total_interactions",
+                "period": "day",
+                "metric_type": "total_value",
+                "since": TEST_SPEC.start.isoformat(),
+                "until": (TEST_SPEC.end + timedelta(days=1)).isoformat(),
+            },
+        )
         for d in total["data"]:
             assert "values" not in d
             assert d["total_value"]["value"] == sum(r[d["name"]] for r in day_rows.values())
         for dim in ("country", "age", "gender"):
-            body = client.ok(f"{uid}/insights", {"metric": "follower_demographics", "period": "lifetime",
-                                                 "metric_type": "total_value", "breakdown": dim})
+            body = client.ok(
+                f"{uid}/insights",
+                {
+                    "metric": "follower_demographics",
+                    "period": "lifetime",
+                    "metric_type": "total_value",
+                    "breakdown": dim,
+                },
+            )
             results = body["data"][0]["total_value"]["breakdowns"][0]["results"]
             assert {r["dimension_values"][0]: r["value"] for r in results} == app.current_demographics(uid)[dim]
             assert sum(r["value"] for r in results) == acc["followers_count"]
@@ -250,7 +324,11 @@ def test_link_clicks_follow_the_funnel(world):
         clicks = defaultdict(int)
         for p in posts:
             created = (p.get("created_time") or p["timestamp"])[:10]
-            n = p["final"]["link_clicks"] if domain == "facebook" else p["final"]["profile_activity"].get("bio_link_clicked", 0)
+            n = (
+                p["final"]["link_clicks"]
+                if domain == "facebook"
+                else p["final"]["profile_activity"].get("bio_link_clicked", 0)
+            )
             if p["utm_campaign"] and p["utm_ok"]:
                 clicks[(created, p["utm_campaign"])] += n
         for r in funnel(TEST_SPEC):
@@ -283,19 +361,23 @@ def test_retired_and_unsupported_metrics_fail_the_whole_request(world):
     uid = sorted(app.ig_users)[0]
     carousel = next(m for m in app.media.values() if m["media_type"] == "CAROUSEL_ALBUM")
     with FakeServer(app, FaultConfig(retired_metrics=("post_clicks",))) as srv:
+
         def get(path, **params):
             r = requests.get(f"{srv.url}/{VERSION}/{path}", params={"access_token": app.token, **params})
             return r.status_code, r.json()
-        for path, metric in ((f"{post}/insights", "post_media_view,post_impressions"),
-                             (f"{post}/insights", "post_engaged_users"),
-                             (f"{post}/insights", "post_media_view,post_clicks"),   # retired by the fault config
-                             (f"{pid}/insights", "page_follows,page_fans"),
-                             (f"{pid}/insights", "page_impressions"),
-                             (f"{pid}/insights", "page_engaged_users"),
-                             (f"{carousel['id']}/insights", "reach,impressions"),
-                             (f"{carousel['id']}/insights", "plays"),
-                             (f"{carousel['id']}/insights", "video_views"),
-                             (f"{uid}/insights", "reach,made_up_metric")):
+
+        for path, metric in (
+            (f"{post}/insights", "post_media_view,post_impressions"),
+            (f"{post}/insights", "post_engaged_users"),
+            (f"{post}/insights", "post_media_view,post_clicks"),  # retired by the fault config
+            (f"{pid}/insights", "page_follows,page_fans"),
+            (f"{pid}/insights", "page_impressions"),
+            (f"{pid}/insights", "page_engaged_users"),
+            (f"{carousel['id']}/insights", "reach,impressions"),
+            (f"{carousel['id']}/insights", "plays"),
+            (f"{carousel['id']}/insights", "video_views"),
+            (f"{uid}/insights", "reach,made_up_metric"),
+        ):
             status, body = get(path, metric=metric)
             assert status == 400 and "data" not in body
             assert body["error"]["code"] == 100
@@ -303,16 +385,21 @@ def test_retired_and_unsupported_metrics_fail_the_whole_request(world):
         assert get(f"{post}/insights", metric="post_media_view")[0] == 200
         status, body = get(f"{carousel['id']}/insights", metric="reach,views")
         assert status == 400 and body["error"]["message"].startswith(
-            "(#100) The Media Insights API does not support the views metric for this media product type")
+            "(#100) The Media Insights API does not support the views metric for this media product type"
+        )
         status, body = get(f"{uid}/insights", metric="views", period="day")
         assert status == 400 and "metric_type=total_value" in body["error"]["message"]
-        status, body = get(f"{pid}/insights", metric="page_follows", period="day", since="2026-01-01", until="2026-06-01")
+        status, body = get(
+            f"{pid}/insights", metric="page_follows", period="day", since="2026-01-01", until="2026-06-01"
+        )
         assert status == 400 and "90 days" in body["error"]["message"]
 
 
 def test_stories_live_for_a_day_and_refuse_feed_metrics(world):
-    stories = sorted((m for m in MetaGraphApp(world).media.values() if m["media_product_type"] == "STORY"),
-                     key=lambda m: m["timestamp"])
+    stories = sorted(
+        (m for m in MetaGraphApp(world).media.values() if m["media_product_type"] == "STORY"),
+        key=lambda m: m["timestamp"],
+    )
     assert stories, "the test world has no story"
     story = stories[0]
     app = MetaGraphApp(world, as_of=parse_ts(story["timestamp"]).date() + timedelta(days=1))
@@ -334,7 +421,11 @@ def test_restatement_moves_recent_posts_only(world):
     app = MetaGraphApp(world, as_of=spec_end + timedelta(days=23))  # the first day is now 29 days old
     posts = sorted(app.posts.values(), key=lambda p: p["created_time"])
     old, recent = posts[0], posts[-1]
-    assert (app.as_of - parse_ts(old["created_time"]).date()).days >= 28 > (app.as_of - parse_ts(recent["created_time"]).date()).days
+    assert (
+        (app.as_of - parse_ts(old["created_time"]).date()).days
+        >= 28
+        > (app.as_of - parse_ts(recent["created_time"]).date()).days
+    )
     before_old, before_recent = app.current_post_insights(old["id"]), app.current_post_insights(recent["id"])
     assert before_old["post_media_view"] == old["final"]["media_view"]  # saturated and frozen
     with FakeServer(app) as srv:
@@ -344,8 +435,10 @@ def test_restatement_moves_recent_posts_only(world):
         app.restate()
         after = client.ok(f"{recent['id']}/insights", {"metric": "post_media_view"})["data"][0]["values"][0]["value"]
         assert after != served
-        assert client.ok(f"{old['id']}/insights", {"metric": "post_media_view"})["data"][0]["values"][0]["value"] == \
-            before_old["post_media_view"]
+        assert (
+            client.ok(f"{old['id']}/insights", {"metric": "post_media_view"})["data"][0]["values"][0]["value"]
+            == before_old["post_media_view"]
+        )
     assert app.current_post_insights(old["id"]) == before_old
     assert app.current_post_insights(recent["id"]) != before_recent
     # restate_on_pull: every insights request moves the recent days
@@ -361,10 +454,20 @@ def test_comments_have_labels_and_business_hour_replies(world):
     comments = _lines(world / "facebook" / "comments.jsonl") + _lines(world / "instagram" / "comments.jsonl")
     labels = {c["_label"] for c in comments}
     assert {"positive", "neutral", "question", "negative", "brand_reply"} <= labels
-    fast = [c["_response_minutes"] for c in comments if c["_label"] != "brand_reply" and c["_answered"]
-            and facebook.business_hours(parse_ts(c.get("created_time") or c["timestamp"]))]
-    slow = [c["_response_minutes"] for c in comments if c["_label"] != "brand_reply" and c["_answered"]
-            and not facebook.business_hours(parse_ts(c.get("created_time") or c["timestamp"]))]
+    fast = [
+        c["_response_minutes"]
+        for c in comments
+        if c["_label"] != "brand_reply"
+        and c["_answered"]
+        and facebook.business_hours(parse_ts(c.get("created_time") or c["timestamp"]))
+    ]
+    slow = [
+        c["_response_minutes"]
+        for c in comments
+        if c["_label"] != "brand_reply"
+        and c["_answered"]
+        and not facebook.business_hours(parse_ts(c.get("created_time") or c["timestamp"]))
+    ]
     assert sorted(fast)[len(fast) // 2] < 60 < sorted(slow)[len(slow) // 2]
     assert any(not c["_answered"] for c in comments if c["_label"] != "brand_reply")
     crisis = [c for c in comments if c.get("_crisis")]
@@ -425,15 +528,22 @@ def test_page_insights_without_period_answer_every_period_the_metric_has(world):
         status, body = _graph_get(srv, app, f"{pid}/insights", metric=PAGE_METRICS, since=since, until=until)
         assert status == 200
         got = [(d["name"], d["period"]) for d in body["data"]]
-        assert got == [("page_follows", "day"), ("page_daily_follows_unique", "day"),
-                       ("page_daily_unfollows_unique", "day"),
-                       ("page_media_view", "day"), ("page_media_view", "week"), ("page_media_view", "days_28"),
-                       ("page_post_engagements", "day"), ("page_post_engagements", "week"),
-                       ("page_post_engagements", "days_28")]
+        assert got == [
+            ("page_follows", "day"),
+            ("page_daily_follows_unique", "day"),
+            ("page_daily_unfollows_unique", "day"),
+            ("page_media_view", "day"),
+            ("page_media_view", "week"),
+            ("page_media_view", "days_28"),
+            ("page_post_engagements", "day"),
+            ("page_post_engagements", "week"),
+            ("page_post_engagements", "days_28"),
+        ]
         for d in body["data"]:
             assert d["id"] == f"{pid}/insights/{d['name']}/{d['period']}"
-            assert [v["end_time"][:10] for v in d["values"]] == \
-                [(parse_ts(f"{x}T00:00:00+0000").date() + timedelta(days=1)).isoformat() for x in served_days]
+            assert [v["end_time"][:10] for v in d["values"]] == [
+                (parse_ts(f"{x}T00:00:00+0000").date() + timedelta(days=1)).isoformat() for x in served_days
+            ]
             span = {"day": 1, "week": 7, "days_28": 28}[d["period"]]
             assert [v["value"] for v in d["values"]] == [_sum_back(days, d["name"], x, span) for x in served_days]
             word = {"day": "Daily", "week": "Weekly", "days_28": "28 Days"}[d["period"]]
@@ -441,26 +551,30 @@ def test_page_insights_without_period_answer_every_period_the_metric_has(world):
                 assert d["title"].startswith(word) and d["description"].startswith(f"{word}:")
         weekly = next(d for d in body["data"] if (d["name"], d["period"]) == ("page_media_view", "week"))
         daily = next(d for d in body["data"] if (d["name"], d["period"]) == ("page_media_view", "day"))
-        assert weekly["values"][-1]["value"] > daily["values"][-1]["value"] > 0   # a real sum, not a copy
+        assert weekly["values"][-1]["value"] > daily["values"][-1]["value"] > 0  # a real sum, not a copy
 
         # one period asked: that period only, for the metrics that have it
         for period in ("day", "week", "days_28"):
-            status, one = _graph_get(srv, app, f"{pid}/insights", metric=PAGE_METRICS, period=period,
-                                     since=since, until=until)
+            status, one = _graph_get(
+                srv, app, f"{pid}/insights", metric=PAGE_METRICS, period=period, since=since, until=until
+            )
             assert status == 200 and {d["period"] for d in one["data"]} == {period}
             assert [d for d in body["data"] if d["period"] == period] == one["data"]
         status, month = _graph_get(srv, app, f"{pid}/insights", metric=PAGE_METRICS, period="month")
-        assert status == 200 and month["data"] == []            # a period of Meta's none of these metrics has
+        assert status == 200 and month["data"] == []  # a period of Meta's none of these metrics has
 
         # the field-expansion form answers the same
-        status, node = _graph_get(srv, app, pid, fields=f"insights.metric(page_media_view).since({since})"
-                                                       f".until({until})")
+        status, node = _graph_get(
+            srv, app, pid, fields=f"insights.metric(page_media_view).since({since}).until({until})"
+        )
         assert [d["period"] for d in node["insights"]["data"]] == ["day", "week", "days_28"]
 
         # a period outside Meta's enum fails the whole request
         for bad in ("fortnight", "Day", "days_7"):
-            r = requests.get(f"{srv.url}/{VERSION}/{pid}/insights",
-                             params={"access_token": app.token, "metric": "page_media_view", "period": bad})
+            r = requests.get(
+                f"{srv.url}/{VERSION}/{pid}/insights",
+                params={"access_token": app.token, "metric": "page_media_view", "period": bad},
+            )
             assert r.status_code == 400 and "data" not in r.json(), bad
             err = r.json()["error"]
             assert (err["code"], err["type"]) == (100, "OAuthException") and "period" in err["message"]
@@ -486,14 +600,16 @@ def test_each_kind_of_media_answers_only_its_own_metrics(world):
                 status, body = _graph_get(srv, app, f"{media_id}/insights", metric=f"reach,{metric}")
                 assert status == 400 and "data" not in body, (kind, metric)
                 assert body["error"]["code"] == 100 and body["error"]["type"] == "OAuthException"
-                assert body["error"]["message"] == (f"(#100) The Media Insights API does not support the {metric} "
-                                                    "metric for this media product type.")
+                assert body["error"]["message"] == (
+                    f"(#100) The Media Insights API does not support the {metric} metric for this media product type."
+                )
             if len(lacking) >= 2:
-                status, body = _graph_get(srv, app, f"{media_id}/insights",
-                                          metric=",".join([supported[0], lacking[1], lacking[0]]))
+                status, body = _graph_get(
+                    srv, app, f"{media_id}/insights", metric=",".join([supported[0], lacking[1], lacking[0]])
+                )
                 assert status == 400 and f"support the {lacking[1]}, {lacking[0]} metric" in body["error"]["message"]
         # the retired metrics stay "not a valid insights metric" for every kind
-        for kind, media_id in sorted(first.items()):
+        for _kind, media_id in sorted(first.items()):
             for retired in ("impressions", "plays", "video_views"):
                 status, body = _graph_get(srv, app, f"{media_id}/insights", metric=f"reach,{retired}")
                 assert status == 400 and body["error"]["message"] == "(#100) The value must be a valid insights metric"

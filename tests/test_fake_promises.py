@@ -26,9 +26,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -72,6 +72,7 @@ def _linkedin_version(ctx: Ctx) -> str:
     if ctx.env.get("LINKEDIN_VERSION"):
         return ctx.env["LINKEDIN_VERSION"]
     from extractors.linkedin import API_VERSION
+
     return API_VERSION
 
 
@@ -80,42 +81,61 @@ def _linkedin_headers(ctx: Ctx, token: str | None) -> dict[str, str]:
 
 
 def _google_ads_headers(ctx: Ctx, token: str | None) -> dict[str, str]:
-    return {**_bearer(token), "developer-token": ctx.env["GOOGLE_ADS_DEVELOPER_TOKEN"],
-            "login-customer-id": ctx.env["GOOGLE_ADS_LOGIN_CUSTOMER_ID"]}
+    return {
+        **_bearer(token),
+        "developer-token": ctx.env["GOOGLE_ADS_DEVELOPER_TOKEN"],
+        "login-customer-id": ctx.env["GOOGLE_ADS_LOGIN_CUSTOMER_ID"],
+    }
 
 
 def probe_meta_graph(ctx: Ctx, token):
-    return requests.get(f"{ctx.url}/v23.0/{_first(ctx, 'FACEBOOK_PAGE_IDS')}", timeout=TIMEOUT,
-                        params={"fields": "followers_count,fan_count,name", **_graph_token(token)})
+    return requests.get(
+        f"{ctx.url}/v23.0/{_first(ctx, 'FACEBOOK_PAGE_IDS')}",
+        timeout=TIMEOUT,
+        params={"fields": "followers_count,fan_count,name", **_graph_token(token)},
+    )
 
 
-def probe_meta_marketing(ctx: Ctx, token):
-    return requests.get(f"{ctx.url}/v23.0/act_{_first(ctx, 'META_AD_ACCOUNT_IDS')}", timeout=TIMEOUT,
-                        params={"fields": "currency,timezone_name", **_graph_token(token)})
+def probe_meta_ads(ctx: Ctx, token):
+    return requests.get(
+        f"{ctx.url}/v23.0/act_{_first(ctx, 'META_AD_ACCOUNT_IDS')}",
+        timeout=TIMEOUT,
+        params={"fields": "currency,timezone_name", **_graph_token(token)},
+    )
 
 
 def probe_google_ads(ctx: Ctx, token):
-    return requests.post(f"{ctx.url}/v23/customers/{_first(ctx, 'GOOGLE_ADS_CUSTOMER_IDS')}/googleAds:searchStream",
-                         json={"query": "SELECT customer.id, customer.currency_code FROM customer"},
-                         headers=_google_ads_headers(ctx, token), timeout=TIMEOUT)
+    return requests.post(
+        f"{ctx.url}/v23/customers/{_first(ctx, 'GOOGLE_ADS_CUSTOMER_IDS')}/googleAds:searchStream",
+        json={"query": "SELECT customer.id, customer.currency_code FROM customer"},
+        headers=_google_ads_headers(ctx, token),
+        timeout=TIMEOUT,
+    )
 
 
 def probe_ga4(ctx: Ctx, token):
-    return requests.post(f"{ctx.url}/v1beta/properties/{_first(ctx, 'GA4_PROPERTY_IDS')}:runReport",
-                         json={"dateRanges": [{"startDate": "7daysAgo", "endDate": "yesterday"}],
-                               "metrics": [{"name": "sessions"}]},
-                         headers=_bearer(token), timeout=TIMEOUT)
+    return requests.post(
+        f"{ctx.url}/v1beta/properties/{_first(ctx, 'GA4_PROPERTY_IDS')}:runReport",
+        json={"dateRanges": [{"startDate": "7daysAgo", "endDate": "yesterday"}], "metrics": [{"name": "sessions"}]},
+        headers=_bearer(token),
+        timeout=TIMEOUT,
+    )
 
 
 def probe_hubspot(ctx: Ctx, token):
-    return requests.get(f"{ctx.url}/crm/v3/objects/contacts", params={"limit": 2}, headers=_bearer(token),
-                        timeout=TIMEOUT)
+    return requests.get(
+        f"{ctx.url}/crm/v3/objects/contacts", params={"limit": 2}, headers=_bearer(token), timeout=TIMEOUT
+    )
 
 
 def probe_linkedin(ctx: Ctx, token):
     org = f"urn:li:organization:{_first(ctx, 'LINKEDIN_ORGANIZATION_IDS')}"
-    return requests.get(f"{ctx.url}/rest/networkSizes/{org}", params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
-                        headers=_linkedin_headers(ctx, token), timeout=TIMEOUT)
+    return requests.get(
+        f"{ctx.url}/rest/networkSizes/{org}",
+        params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
+        headers=_linkedin_headers(ctx, token),
+        timeout=TIMEOUT,
+    )
 
 
 def probe_listening(ctx: Ctx, token):
@@ -123,19 +143,31 @@ def probe_listening(ctx: Ctx, token):
 
 
 def probe_survey(ctx: Ctx, token):
-    return requests.get(f"{ctx.url}/forms/{ctx.env['SURVEY_FORM_ID']}/responses", params={"page_size": 2},
-                        headers=_bearer(token), timeout=TIMEOUT)
+    return requests.get(
+        f"{ctx.url}/forms/{ctx.env['SURVEY_FORM_ID']}/responses",
+        params={"page_size": 2},
+        headers=_bearer(token),
+        timeout=TIMEOUT,
+    )
 
 
 def probe_x(ctx: Ctx, token):
     # documented parameters only: X answers any other with a 400
-    return requests.get(f"{ctx.url}/2/users/{_first(ctx, 'X_USER_IDS')}", params={"user.fields": "public_metrics"},
-                        headers=_bearer(token), timeout=TIMEOUT)
+    return requests.get(
+        f"{ctx.url}/2/users/{_first(ctx, 'X_USER_IDS')}",
+        params={"user.fields": "public_metrics"},
+        headers=_bearer(token),
+        timeout=TIMEOUT,
+    )
 
 
 def probe_youtube(ctx: Ctx, token):
-    return requests.get(f"{ctx.url}/youtube/v3/channels", timeout=TIMEOUT, headers=_bearer(token),
-                        params={"part": "statistics", "id": _first(ctx, "YOUTUBE_CHANNEL_IDS")})
+    return requests.get(
+        f"{ctx.url}/youtube/v3/channels",
+        timeout=TIMEOUT,
+        headers=_bearer(token),
+        params={"part": "statistics", "id": _first(ctx, "YOUTUBE_CHANNEL_IDS")},
+    )
 
 
 # ---- the platforms' answers -----------------------------------------------------------------
@@ -193,7 +225,7 @@ def meta_graph_usage(resp, ctx) -> None:
     meta_buc(resp, _first(ctx, "FACEBOOK_PAGE_IDS"))
 
 
-def meta_marketing_usage(resp, ctx) -> None:
+def meta_ads_usage(resp, ctx) -> None:
     """x-fb-ads-insights-throttle {"app_id_util_pct","acc_id_util_pct"}, x-ad-account-usage
     {"acc_id_util_pct","reset_time_duration","ads_api_access_tier"}, and the BUC header keyed by
     the ad account (Marketing API rate-limiting and insights best-practice docs)."""
@@ -206,10 +238,15 @@ def meta_marketing_usage(resp, ctx) -> None:
     meta_buc(resp, _first(ctx, "META_AD_ACCOUNT_IDS"))
 
 
-HUBSPOT_LIMITS = ("X-HubSpot-RateLimit-Daily", "X-HubSpot-RateLimit-Daily-Remaining",
-                  "X-HubSpot-RateLimit-Interval-Milliseconds", "X-HubSpot-RateLimit-Max",
-                  "X-HubSpot-RateLimit-Remaining", "X-HubSpot-RateLimit-Secondly",
-                  "X-HubSpot-RateLimit-Secondly-Remaining")
+HUBSPOT_LIMITS = (
+    "X-HubSpot-RateLimit-Daily",
+    "X-HubSpot-RateLimit-Daily-Remaining",
+    "X-HubSpot-RateLimit-Interval-Milliseconds",
+    "X-HubSpot-RateLimit-Max",
+    "X-HubSpot-RateLimit-Remaining",
+    "X-HubSpot-RateLimit-Secondly",
+    "X-HubSpot-RateLimit-Secondly-Remaining",
+)
 
 
 def _hubspot_limits(resp) -> None:
@@ -224,12 +261,17 @@ def hubspot_usage(resp, ctx) -> None:
     carry no rate-limit headers", HubSpot's usage guidelines)."""
     _hubspot_limits(resp)
     first = resp.json()["results"][0]["id"]
-    got = requests.get(f"{ctx.url}/crm/v3/objects/contacts/{first}", headers=_bearer(ctx.env["HUBSPOT_TOKEN"]),
-                       timeout=TIMEOUT)
+    got = requests.get(
+        f"{ctx.url}/crm/v3/objects/contacts/{first}", headers=_bearer(ctx.env["HUBSPOT_TOKEN"]), timeout=TIMEOUT
+    )
     assert got.status_code == 200, got.text
     _hubspot_limits(got)
-    found = requests.post(f"{ctx.url}/crm/v3/objects/contacts/search", json={"limit": 1},
-                          headers=_bearer(ctx.env["HUBSPOT_TOKEN"]), timeout=TIMEOUT)
+    found = requests.post(
+        f"{ctx.url}/crm/v3/objects/contacts/search",
+        json={"limit": 1},
+        headers=_bearer(ctx.env["HUBSPOT_TOKEN"]),
+        timeout=TIMEOUT,
+    )
     assert found.status_code == 200, found.text
     assert not [h for h in found.headers if h.lower().startswith("x-hubspot-ratelimit")], dict(found.headers)
 
@@ -480,20 +522,30 @@ def typeform_throttled(resp, retry_after_s: int) -> None:
 # ---- restatement: what each restating fake serves per day -------------------------------------
 def _graph_get(ctx: Ctx, url: str, params: dict | None = None) -> dict:
     """GET on a Meta fake; a `paging.next` URL carries its token already (as Meta writes it)."""
-    token = {} if "access_token=" in url else _graph_token(ctx.env.get("META_PAGE_TOKEN")
-                                                           or ctx.env.get("META_ACCESS_TOKEN"))
+    token = (
+        {}
+        if "access_token=" in url
+        else _graph_token(ctx.env.get("META_PAGE_TOKEN") or ctx.env.get("META_ACCESS_TOKEN"))
+    )
     r = requests.get(url, params={**(params or {}), **token}, timeout=TIMEOUT)
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def days_meta_marketing(ctx: Ctx, start: date, end: date) -> dict[str, list]:
+def days_meta_ads(ctx: Ctx, start: date, end: date) -> dict[str, list]:
     """Every ad's actions and action values per day, through the async report."""
     acc = _first(ctx, "META_AD_ACCOUNT_IDS")
-    r = requests.post(f"{ctx.url}/v23.0/act_{acc}/insights", timeout=TIMEOUT, data={
-        "level": "ad", "time_increment": "1", "fields": "ad_id,date_start,actions,action_values",
-        "time_range": json.dumps({"since": start.isoformat(), "until": end.isoformat()}),
-        "access_token": ctx.env["META_ACCESS_TOKEN"]})
+    r = requests.post(
+        f"{ctx.url}/v23.0/act_{acc}/insights",
+        timeout=TIMEOUT,
+        data={
+            "level": "ad",
+            "time_increment": "1",
+            "fields": "ad_id,date_start,actions,action_values",
+            "time_range": json.dumps({"since": start.isoformat(), "until": end.isoformat()}),
+            "access_token": ctx.env["META_ACCESS_TOKEN"],
+        },
+    )
     assert r.status_code == 200, r.text
     run = r.json()["report_run_id"]
     for _ in range(20):
@@ -515,9 +567,16 @@ def days_meta_marketing(ctx: Ctx, start: date, end: date) -> dict[str, list]:
 
 def days_meta_graph(ctx: Ctx, start: date, end: date) -> dict[str, list]:
     """A Page's daily media views and post engagements (flows Meta revises for 28 days)."""
-    page = _graph_get(ctx, f"{ctx.url}/v23.0/{_first(ctx, 'FACEBOOK_PAGE_IDS')}/insights",
-                      {"metric": "page_media_view,page_post_engagements", "period": "day",
-                       "since": start.isoformat(), "until": (end + timedelta(days=1)).isoformat()})
+    page = _graph_get(
+        ctx,
+        f"{ctx.url}/v23.0/{_first(ctx, 'FACEBOOK_PAGE_IDS')}/insights",
+        {
+            "metric": "page_media_view,page_post_engagements",
+            "period": "day",
+            "since": start.isoformat(),
+            "until": (end + timedelta(days=1)).isoformat(),
+        },
+    )
     out: dict[str, list] = {}
     for entry in page["data"]:
         for v in entry["values"]:
@@ -530,11 +589,17 @@ def days_meta_graph(ctx: Ctx, start: date, end: date) -> dict[str, list]:
 def days_google_ads(ctx: Ctx, start: date, end: date) -> dict[str, list]:
     """Conversions and their value per ad group, device and day, on every customer."""
     out: dict[str, list] = {}
-    query = ("SELECT ad_group.id, segments.date, segments.device, metrics.conversions, metrics.conversions_value "
-             f"FROM ad_group WHERE segments.date BETWEEN '{start}' AND '{end}'")
+    query = (
+        "SELECT ad_group.id, segments.date, segments.device, metrics.conversions, metrics.conversions_value "
+        f"FROM ad_group WHERE segments.date BETWEEN '{start}' AND '{end}'"
+    )
     for cid in ctx.env["GOOGLE_ADS_CUSTOMER_IDS"].split(","):
-        r = requests.post(f"{ctx.url}/v23/customers/{cid}/googleAds:searchStream", json={"query": query},
-                          headers=_google_ads_headers(ctx, ctx.env["GOOGLE_ADS_TOKEN"]), timeout=TIMEOUT)
+        r = requests.post(
+            f"{ctx.url}/v23/customers/{cid}/googleAds:searchStream",
+            json={"query": query},
+            headers=_google_ads_headers(ctx, ctx.env["GOOGLE_ADS_TOKEN"]),
+            timeout=TIMEOUT,
+        )
         assert r.status_code == 200, r.text
         for batch in r.json():
             for row in batch.get("results", []):
@@ -545,11 +610,16 @@ def days_google_ads(ctx: Ctx, start: date, end: date) -> dict[str, list]:
 def days_ga4(ctx: Ctx, start: date, end: date) -> dict[str, list]:
     out: dict[str, list] = {}
     for prop in ctx.env["GA4_PROPERTY_IDS"].split(","):
-        r = requests.post(f"{ctx.url}/v1beta/properties/{prop}:runReport", headers=_bearer(ctx.env["GA4_TOKEN"]),
-                          timeout=TIMEOUT, json={
-                              "dateRanges": [{"startDate": start.isoformat(), "endDate": end.isoformat()}],
-                              "dimensions": [{"name": "date"}],
-                              "metrics": [{"name": "sessions"}, {"name": "keyEvents"}, {"name": "totalRevenue"}]})
+        r = requests.post(
+            f"{ctx.url}/v1beta/properties/{prop}:runReport",
+            headers=_bearer(ctx.env["GA4_TOKEN"]),
+            timeout=TIMEOUT,
+            json={
+                "dateRanges": [{"startDate": start.isoformat(), "endDate": end.isoformat()}],
+                "dimensions": [{"name": "date"}],
+                "metrics": [{"name": "sessions"}, {"name": "keyEvents"}, {"name": "totalRevenue"}],
+            },
+        )
         assert r.status_code == 200, r.text
         for row in r.json().get("rows", []):
             d = row["dimensionValues"][0]["value"]
@@ -558,7 +628,7 @@ def days_ga4(ctx: Ctx, start: date, end: date) -> dict[str, list]:
 
 
 def _ms(d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
 
 
 def days_linkedin(ctx: Ctx, start: date, end: date) -> dict[str, list]:
@@ -566,14 +636,19 @@ def days_linkedin(ctx: Ctx, start: date, end: date) -> dict[str, list]:
     out: dict[str, list] = {}
     for org in ctx.env["LINKEDIN_ORGANIZATION_IDS"].split(","):
         # Rest.li 2.0: the structure's parentheses, colons and commas stay as they are
-        query = (f"q=organizationalEntity&organizationalEntity=urn%3Ali%3Aorganization%3A{org}"
-                 f"&timeIntervals=(timeRange:(start:{_ms(start)},end:{_ms(end + timedelta(days=1))}),"
-                 "timeGranularityType:DAY)")
-        r = requests.get(f"{ctx.url}/rest/organizationalEntityShareStatistics?{query}", timeout=TIMEOUT,
-                         headers=_linkedin_headers(ctx, ctx.env["LINKEDIN_TOKEN"]))
+        query = (
+            f"q=organizationalEntity&organizationalEntity=urn%3Ali%3Aorganization%3A{org}"
+            f"&timeIntervals=(timeRange:(start:{_ms(start)},end:{_ms(end + timedelta(days=1))}),"
+            "timeGranularityType:DAY)"
+        )
+        r = requests.get(
+            f"{ctx.url}/rest/organizationalEntityShareStatistics?{query}",
+            timeout=TIMEOUT,
+            headers=_linkedin_headers(ctx, ctx.env["LINKEDIN_TOKEN"]),
+        )
         assert r.status_code == 200, r.text
         for el in r.json()["elements"]:
-            day = datetime.fromtimestamp(el["timeRange"]["start"] / 1000, timezone.utc).date().isoformat()
+            day = datetime.fromtimestamp(el["timeRange"]["start"] / 1000, UTC).date().isoformat()
             out.setdefault(day, []).append([org, el["totalShareStatistics"]])
     return out
 
@@ -582,11 +657,14 @@ def days_x(ctx: Ctx, start: date, end: date) -> dict[str, list]:
     """Every account's posts with their public metrics, by the day they were posted."""
     out: dict[str, list] = {}
     for uid in ctx.env["X_USER_IDS"].split(","):
-        params = {"tweet.fields": "created_at,public_metrics", "max_results": 100,
-                  "start_time": f"{start}T00:00:00Z"}
+        params = {"tweet.fields": "created_at,public_metrics", "max_results": 100, "start_time": f"{start}T00:00:00Z"}
         while True:
-            r = requests.get(f"{ctx.url}/2/users/{uid}/tweets", params=params, timeout=TIMEOUT,
-                             headers=_bearer(ctx.env["X_BEARER_TOKEN"]))
+            r = requests.get(
+                f"{ctx.url}/2/users/{uid}/tweets",
+                params=params,
+                timeout=TIMEOUT,
+                headers=_bearer(ctx.env["X_BEARER_TOKEN"]),
+            )
             assert r.status_code == 200, r.text
             body = r.json()
             for post in body.get("data", []):
@@ -600,10 +678,18 @@ def days_x(ctx: Ctx, start: date, end: date) -> dict[str, list]:
 def days_youtube(ctx: Ctx, start: date, end: date) -> dict[str, list]:
     out: dict[str, list] = {}
     for channel in ctx.env["YOUTUBE_CHANNEL_IDS"].split(","):
-        r = requests.get(f"{ctx.url}/v2/reports", headers=_bearer(ctx.env["YOUTUBE_ACCESS_TOKEN"]), timeout=TIMEOUT,
-                         params={"ids": f"channel=={channel}", "startDate": start.isoformat(),
-                                 "endDate": end.isoformat(), "metrics": "views,likes,comments,estimatedMinutesWatched",
-                                 "dimensions": "day"})
+        r = requests.get(
+            f"{ctx.url}/v2/reports",
+            headers=_bearer(ctx.env["YOUTUBE_ACCESS_TOKEN"]),
+            timeout=TIMEOUT,
+            params={
+                "ids": f"channel=={channel}",
+                "startDate": start.isoformat(),
+                "endDate": end.isoformat(),
+                "metrics": "views,likes,comments,estimatedMinutesWatched",
+                "dimensions": "day",
+            },
+        )
         assert r.status_code == 200, r.text
         for row in r.json().get("rows", []):
             out.setdefault(row[0], []).append([channel, row[1:]])
@@ -626,43 +712,78 @@ class Restate:
 @dataclass(frozen=True)
 class Fake:
     probe: Callable[[Ctx, str | None], requests.Response]  # one real endpoint, the platform's auth style
-    token: str                                              # the env() variable holding the good token
-    usage: Callable                                         # the usage headers of a good answer
-    auth: Callable                                          # a bad ("bad") or missing ("none") token
-    server_error: Callable                                  # the body of a 5xx
-    throttled: Callable                                     # the rate-limit fault
+    token: str  # the env() variable holding the good token
+    usage: Callable  # the usage headers of a good answer
+    auth: Callable  # a bad ("bad") or missing ("none") token
+    server_error: Callable  # the body of a 5xx
+    throttled: Callable  # the rate-limit fault
     restate: Restate | None = None
     # Where the fake still answers otherwise than the platform: check name -> the difference.
     gaps: dict[str, str] = field(default_factory=dict)
 
 
 TABLE: dict[str, Fake] = {
-    "meta_graph": Fake(probe_meta_graph, "META_PAGE_TOKEN", meta_graph_usage, meta_auth, meta_5xx, meta_throttled,
-                       Restate(days_meta_graph, 28, move_clock=True)),
-    "meta_marketing": Fake(
-        probe_meta_marketing, "META_ACCESS_TOKEN", meta_marketing_usage, meta_auth, meta_5xx, meta_throttled,
-        Restate(days_meta_marketing, 28, move_clock=True)),
-    "google_ads": Fake(probe_google_ads, "GOOGLE_ADS_TOKEN", no_usage_headers, google_ads_auth, google_5xx,
-                       google_ads_throttled, Restate(days_google_ads, 14, move_clock=True)),
-    "ga4": Fake(probe_ga4, "GA4_TOKEN", no_usage_headers, google_auth, google_5xx, ga4_throttled,
-                Restate(days_ga4, 3)),
+    "meta_graph": Fake(
+        probe_meta_graph,
+        "META_PAGE_TOKEN",
+        meta_graph_usage,
+        meta_auth,
+        meta_5xx,
+        meta_throttled,
+        Restate(days_meta_graph, 28, move_clock=True),
+    ),
+    "meta_ads": Fake(
+        probe_meta_ads,
+        "META_ACCESS_TOKEN",
+        meta_ads_usage,
+        meta_auth,
+        meta_5xx,
+        meta_throttled,
+        Restate(days_meta_ads, 28, move_clock=True),
+    ),
+    "google_ads": Fake(
+        probe_google_ads,
+        "GOOGLE_ADS_TOKEN",
+        no_usage_headers,
+        google_ads_auth,
+        google_5xx,
+        google_ads_throttled,
+        Restate(days_google_ads, 14, move_clock=True),
+    ),
+    "ga4": Fake(probe_ga4, "GA4_TOKEN", no_usage_headers, google_auth, google_5xx, ga4_throttled, Restate(days_ga4, 3)),
     "hubspot": Fake(probe_hubspot, "HUBSPOT_TOKEN", hubspot_usage, hubspot_auth, hubspot_5xx, hubspot_throttled),
     "linkedin": Fake(
-        probe_linkedin, "LINKEDIN_TOKEN", no_claim, linkedin_auth, linkedin_5xx, linkedin_throttled,
-        Restate(days_linkedin, 2)),
-    "listening": Fake(probe_listening, "LISTENING_TOKEN", listening_usage, listening_auth, listening_5xx,
-                      listening_throttled),
+        probe_linkedin,
+        "LINKEDIN_TOKEN",
+        no_claim,
+        linkedin_auth,
+        linkedin_5xx,
+        linkedin_throttled,
+        Restate(days_linkedin, 2),
+    ),
+    "listening": Fake(
+        probe_listening, "LISTENING_TOKEN", listening_usage, listening_auth, listening_5xx, listening_throttled
+    ),
     "survey": Fake(probe_survey, "SURVEY_TOKEN", no_claim, typeform_auth, typeform_5xx, typeform_throttled),
     "x": Fake(probe_x, "X_BEARER_TOKEN", x_usage, x_auth, x_5xx, x_throttled, Restate(days_x, 3)),
-    "youtube": Fake(probe_youtube, "YOUTUBE_ACCESS_TOKEN", no_usage_headers, youtube_auth, google_5xx,
-                    youtube_throttled, Restate(days_youtube, 3)),
+    "youtube": Fake(
+        probe_youtube,
+        "YOUTUBE_ACCESS_TOKEN",
+        no_usage_headers,
+        youtube_auth,
+        google_5xx,
+        youtube_throttled,
+        Restate(days_youtube, 3),
+    ),
 }
 
 
 def entry(mod) -> Fake:
     if mod.NAME not in TABLE:
-        pytest.fail(f"fake {mod.NAME} ({mod.__name__}) has no entry in TABLE of {__name__}: add its probe and "
-                    "its platform's answers")
+        pytest.fail(
+            f"fake {mod.NAME} ({mod.__name__}) has no entry in TABLE of {__name__}: add its probe and "
+            "its platform's answers"
+        )
     return TABLE[mod.NAME]
 
 
@@ -799,5 +920,6 @@ def test_restate_moves_recent_days_and_leaves_older_days_frozen(mod, world):
         assert json.dumps(after[d], sort_keys=True) == json.dumps(before[d], sort_keys=True), f"frozen day {d} moved"
     youngest = end.isoformat()
     assert before.get(youngest), f"nothing served for {youngest}"
-    assert json.dumps(after[youngest], sort_keys=True) != json.dumps(before[youngest], sort_keys=True), \
+    assert json.dumps(after[youngest], sort_keys=True) != json.dumps(before[youngest], sort_keys=True), (
         f"{youngest} ({(app.as_of - end).days} days before {app.as_of}) did not move on restate"
+    )

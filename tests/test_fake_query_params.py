@@ -24,8 +24,9 @@ class _Echo(App):
     name = "echo"
 
     def handle(self, req):
-        return Response.json(200, {"query": req.query, "form": req.form,
-                                   "values": req.values("p"), "param": req.param("p")})
+        return Response.json(
+            200, {"query": req.query, "form": req.form, "values": req.values("p"), "param": req.param("p")}
+        )
 
 
 def test_every_fake_sees_each_repeated_value_in_query_and_form():
@@ -41,9 +42,14 @@ def test_every_fake_sees_each_repeated_value_in_query_and_form():
 def test_hubspot_reads_repeated_properties_as_its_client_sends_them(world):
     app = HubSpotApp(world)
     with FakeServer(app) as srv:
+
         def props(params):
-            r = requests.get(f"{srv.url}/crm/v3/objects/contacts", params=params,
-                             headers={"Authorization": f"Bearer {app.token}"}, timeout=10)
+            r = requests.get(
+                f"{srv.url}/crm/v3/objects/contacts",
+                params=params,
+                headers={"Authorization": f"Bearer {app.token}"},
+                timeout=10,
+            )
             assert r.status_code == 200, r.text
             return [sorted(rec["properties"]) for rec in r.json()["results"]]
 
@@ -55,9 +61,14 @@ def test_hubspot_reads_repeated_properties_as_its_client_sends_them(world):
 def test_google_fake_reads_repeated_part_as_googles_clients_send_it(world):
     app = YouTubeApp(world)
     with FakeServer(app) as srv:
+
         def channel(params):
-            r = requests.get(f"{srv.url}/youtube/v3/channels", params=params,
-                             headers={"Authorization": f"Bearer {app.token}"}, timeout=10)
+            r = requests.get(
+                f"{srv.url}/youtube/v3/channels",
+                params=params,
+                headers={"Authorization": f"Bearer {app.token}"},
+                timeout=10,
+            )
             assert r.status_code == 200, r.text
             return r.json()["items"][0]
 

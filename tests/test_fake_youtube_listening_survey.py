@@ -9,17 +9,26 @@ from datetime import date
 
 import pytest
 import requests
-
-from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
-from sampleworld.fakes.listening import TOKEN as LISTENING_TOKEN, ListeningApp
-from sampleworld.fakes.survey import TOKEN as SURVEY_TOKEN, SurveyApp
-from sampleworld.fakes.youtube import TOKEN as YT_TOKEN, VIDEO_METRICS, YouTubeApp
-
 from conftest import TEST_SPEC
 from test_fake_x import Client
 
-FAULTS = FaultConfig(error_rate=0.1, rate_limit_rate=0.06, retry_after_s=0, truncate_rate=0.06,
-                     repeat_page_rate=0.15, extra_field_rate=0.1, seed=23)
+from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
+from sampleworld.fakes.listening import TOKEN as LISTENING_TOKEN
+from sampleworld.fakes.listening import ListeningApp
+from sampleworld.fakes.survey import TOKEN as SURVEY_TOKEN
+from sampleworld.fakes.survey import SurveyApp
+from sampleworld.fakes.youtube import TOKEN as YT_TOKEN
+from sampleworld.fakes.youtube import VIDEO_METRICS, YouTubeApp
+
+FAULTS = FaultConfig(
+    error_rate=0.1,
+    rate_limit_rate=0.06,
+    retry_after_s=0,
+    truncate_rate=0.06,
+    repeat_page_rate=0.15,
+    extra_field_rate=0.1,
+    seed=23,
+)
 START, END = TEST_SPEC.start.isoformat(), TEST_SPEC.end.isoformat()
 
 
@@ -34,32 +43,46 @@ def faults(request):
 
 # -- YouTube ---------------------------------------------------------------------------------
 
+
 def test_youtube_every_video_and_report_row(world, faults):
     app = YouTubeApp(world)
     with FakeServer(app, faults) as srv:
         c = Client(srv.url, bearer(YT_TOKEN))
-        chans = c.get("/youtube/v3/channels", {"part": "snippet,statistics,contentDetails",
-                                               "id": ",".join(ch["id"] for ch in app.channels)}).json()
+        chans = c.get(
+            "/youtube/v3/channels",
+            {"part": "snippet,statistics,contentDetails", "id": ",".join(ch["id"] for ch in app.channels)},
+        ).json()
         assert [i["id"] for i in chans["items"]] == [ch["id"] for ch in app.channels]
         for ch in chans["items"]:
             stats = ch["statistics"]
             assert all(isinstance(stats[k], str) for k in ("viewCount", "subscriberCount", "videoCount"))
             uploads = ch["contentDetails"]["relatedPlaylists"]["uploads"]
-            items, _ = c.walk("/youtube/v3/playlistItems", {"part": "snippet,contentDetails", "playlistId": uploads,
-                                                            "maxResults": 1}, "pageToken",
-                              next_key=lambda b: b.get("nextPageToken"), items_key="items")
+            items, _ = c.walk(
+                "/youtube/v3/playlistItems",
+                {"part": "snippet,contentDetails", "playlistId": uploads, "maxResults": 1},
+                "pageToken",
+                next_key=lambda b: b.get("nextPageToken"),
+                items_key="items",
+            )
             ids = [i["contentDetails"]["videoId"] for i in items]
             want = [v["id"] for v in app.videos if v["snippet"]["channelId"] == ch["id"]]
             assert ids == want and len(ids) >= 2
-            found, _ = c.walk("/youtube/v3/search", {"part": "snippet", "channelId": ch["id"], "type": "video",
-                                                     "order": "date", "maxResults": 1}, "pageToken",
-                              next_key=lambda b: b.get("nextPageToken"), items_key="items",
-                              id_key=lambda r: r["id"]["videoId"])
+            found, _ = c.walk(
+                "/youtube/v3/search",
+                {"part": "snippet", "channelId": ch["id"], "type": "video", "order": "date", "maxResults": 1},
+                "pageToken",
+                next_key=lambda b: b.get("nextPageToken"),
+                items_key="items",
+                id_key=lambda r: r["id"]["videoId"],
+            )
             assert [f["id"]["videoId"] for f in found] == want
-            vids = c.get("/youtube/v3/videos", {"part": "snippet,statistics,contentDetails", "id": ",".join(ids)}).json()
+            vids = c.get(
+                "/youtube/v3/videos", {"part": "snippet,statistics,contentDetails", "id": ",".join(ids)}
+            ).json()
             got = [{k: v for k, v in i.items() if k != EXTRA_FIELD} for i in vids["items"]]
-            assert got == [app.video_resource(app.video_by_id[i], {"snippet", "statistics", "contentDetails"})
-                           for i in ids]
+            assert got == [
+                app.video_resource(app.video_by_id[i], {"snippet", "statistics", "contentDetails"}) for i in ids
+            ]
             assert all(isinstance(v, str) for i in got for v in i["statistics"].values())
             assert "utm_source=youtube&utm_medium=social" in got[0]["snippet"]["description"]
             # Analytics: day x video rows, paged by startIndex
@@ -67,9 +90,18 @@ def test_youtube_every_video_and_report_row(world, faults):
             rows, page = [], 1
             seen = set()
             while True:
-                body = c.get("/v2/reports", {"ids": f"channel=={ch['id']}", "startDate": START, "endDate": END,
-                                             "metrics": metrics, "dimensions": "day,video", "maxResults": 4,
-                                             "startIndex": page}).json()
+                body = c.get(
+                    "/v2/reports",
+                    {
+                        "ids": f"channel=={ch['id']}",
+                        "startDate": START,
+                        "endDate": END,
+                        "metrics": metrics,
+                        "dimensions": "day,video",
+                        "maxResults": 4,
+                        "startIndex": page,
+                    },
+                ).json()
                 assert body["kind"] == "youtubeAnalytics#resultTable"
                 assert [h["name"] for h in body["columnHeaders"]] == ["day", "video", *VIDEO_METRICS]
                 for r in body.get("rows", []):
@@ -80,11 +112,27 @@ def test_youtube_every_video_and_report_row(world, faults):
                     break
                 page += 4
             assert rows == app.current_rows(ch["id"], START, END, ("day", "video"), tuple(VIDEO_METRICS))
-            daily = c.get("/v2/reports", {"ids": "channel==MINE", "startDate": START, "endDate": END,
-                                          "metrics": "views,subscribersGained", "dimensions": "day"}).json()["rows"]
+            daily = c.get(
+                "/v2/reports",
+                {
+                    "ids": "channel==MINE",
+                    "startDate": START,
+                    "endDate": END,
+                    "metrics": "views,subscribersGained",
+                    "dimensions": "day",
+                },
+            ).json()["rows"]
             assert sum(r[1] for r in daily) == sum(r[2] for r in rows)
-            demo = c.get("/v2/reports", {"ids": "channel==MINE", "startDate": START, "endDate": END,
-                                         "metrics": "viewerPercentage", "dimensions": "ageGroup,gender"}).json()
+            demo = c.get(
+                "/v2/reports",
+                {
+                    "ids": "channel==MINE",
+                    "startDate": START,
+                    "endDate": END,
+                    "metrics": "viewerPercentage",
+                    "dimensions": "ageGroup,gender",
+                },
+            ).json()
             assert abs(sum(r[2] for r in demo["rows"]) - 100) < 1.5
             break  # scale 1: one channel
 
@@ -92,21 +140,39 @@ def test_youtube_every_video_and_report_row(world, faults):
 def test_youtube_errors_quota_and_restatement(world):
     app = YouTubeApp(world, quota_limit=150)
     with FakeServer(app) as srv:
-        r = requests.get(srv.url + "/youtube/v3/channels", params={"part": "snippet", "mine": "true"},
-                         headers=bearer("wrong"))
+        r = requests.get(
+            srv.url + "/youtube/v3/channels", params={"part": "snippet", "mine": "true"}, headers=bearer("wrong")
+        )
         assert r.status_code == 401 and r.json()["error"]["errors"][0]["reason"] == "authError"
-        r = requests.get(srv.url + "/v2/reports", headers=bearer(YT_TOKEN),
-                         params={"ids": "channel==MINE", "startDate": START, "endDate": END, "metrics": "views,bogus",
-                                 "dimensions": "day"})
+        r = requests.get(
+            srv.url + "/v2/reports",
+            headers=bearer(YT_TOKEN),
+            params={
+                "ids": "channel==MINE",
+                "startDate": START,
+                "endDate": END,
+                "metrics": "views,bogus",
+                "dimensions": "day",
+            },
+        )
         assert r.status_code == 400 and "bogus" in r.json()["error"]["message"]
-        ok = requests.get(srv.url + "/youtube/v3/search", headers=bearer(YT_TOKEN),
-                          params={"part": "snippet", "channelId": app.channels[0]["id"], "type": "video"})
+        ok = requests.get(
+            srv.url + "/youtube/v3/search",
+            headers=bearer(YT_TOKEN),
+            params={"part": "snippet", "channelId": app.channels[0]["id"], "type": "video"},
+        )
         assert ok.status_code == 200 and app.quota_used == 100
-        r = requests.get(srv.url + "/youtube/v3/search", headers=bearer(YT_TOKEN),
-                         params={"part": "snippet", "channelId": app.channels[0]["id"], "type": "video"})
+        r = requests.get(
+            srv.url + "/youtube/v3/search",
+            headers=bearer(YT_TOKEN),
+            params={"part": "snippet", "channelId": app.channels[0]["id"], "type": "video"},
+        )
         assert r.status_code == 403
-        assert r.json()["error"]["errors"][0] == {"message": r.json()["error"]["message"], "domain": "youtube.quota",
-                                                  "reason": "quotaExceeded"}
+        assert r.json()["error"]["errors"][0] == {
+            "message": r.json()["error"]["message"],
+            "domain": "youtube.quota",
+            "reason": "quotaExceeded",
+        }
     ch = app.channels[0]["id"]
     dims, metrics = ("day", "video"), tuple(VIDEO_METRICS)
     before = app.current_rows(ch, START, END, dims, metrics)
@@ -121,6 +187,7 @@ def test_youtube_errors_quota_and_restatement(world):
 
 # -- listening -------------------------------------------------------------------------------
 
+
 def test_listening_every_mention_exactly_once(world, faults):
     app = ListeningApp(world)
     with FakeServer(app, faults) as srv:
@@ -129,9 +196,13 @@ def test_listening_every_mention_exactly_once(world, faults):
         assert [q["type"] for q in queries] == ["brand", "competitor", "competitor", "competitor"]
         totals = {}
         for q in queries:
-            got, bodies = c.walk("/api/v1/mentions", {"query_id": q["id"], "start": START, "end": "2026-06-05",
-                                                      "limit": 200}, "cursor",
-                                 next_key=lambda b: b.get("nextCursor"), items_key="results")
+            got, bodies = c.walk(
+                "/api/v1/mentions",
+                {"query_id": q["id"], "start": START, "end": "2026-06-05", "limit": 200},
+                "cursor",
+                next_key=lambda b: b.get("nextCursor"),
+                items_key="results",
+            )
             want = app.current_mentions(q["id"], START, "2026-06-05")
             assert got == want and len(bodies) > 2
             assert bodies[0]["resultsTotal"] == len(want)
@@ -149,15 +220,20 @@ def test_listening_authors_links_and_errors(world):
     types = {m["author"]["author_type"] for m in brand}
     assert {"customer", "influencer", "employee", "media"} <= types
     sponsored = [m for m in brand if m["author"]["author_type"] == "influencer" and m.get("links")]
-    assert sponsored and all("utm_medium=influencer" in m["links"][0] and
-                             f"utm_content={m['author']['handle']}" in m["links"][0] for m in sponsored)
+    assert sponsored and all(
+        "utm_medium=influencer" in m["links"][0] and f"utm_content={m['author']['handle']}" in m["links"][0]
+        for m in sponsored
+    )
     advocacy = [m for m in brand if m["author"]["author_type"] == "employee"]
     assert advocacy and all("utm_campaign=employee_advocacy" in m["links"][0] for m in advocacy)
     with FakeServer(app) as srv:
         r = requests.get(srv.url + "/api/v1/mentions", headers=bearer("bad"), params={"query_id": "q_lumora"})
         assert r.status_code == 401 and r.json()["errors"][0]["code"] == 401
-        r = requests.get(srv.url + "/api/v1/mentions", headers=bearer(LISTENING_TOKEN),
-                         params={"query_id": "q_nobody", "start": START, "end": END})
+        r = requests.get(
+            srv.url + "/api/v1/mentions",
+            headers=bearer(LISTENING_TOKEN),
+            params={"query_id": "q_nobody", "start": START, "end": END},
+        )
         assert r.status_code == 404
     with FakeServer(app, FaultConfig(rate_limit_rate=1.0, retry_after_s=7)) as srv:
         r = requests.get(srv.url + "/api/v1/queries", headers=bearer(LISTENING_TOKEN))
@@ -180,20 +256,31 @@ def test_listening_crisis_and_hidden_sentiment(world):
 
 # -- survey ----------------------------------------------------------------------------------
 
+
 def test_survey_every_response_exactly_once(world, faults):
     app = SurveyApp(world)
     with FakeServer(app, faults) as srv:
         c = Client(srv.url, bearer(SURVEY_TOKEN))
         form = c.get(f"/forms/{app.form['id']}").json()
-        got, bodies = c.walk(f"/forms/{form['id']}/responses", {"page_size": 40}, "before",
-                             next_key=lambda b: b["items"][-1]["token"] if b.get("items") else None,
-                             items_key="items", id_key="token")
+        got, bodies = c.walk(
+            f"/forms/{form['id']}/responses",
+            {"page_size": 40},
+            "before",
+            next_key=lambda b: b["items"][-1]["token"] if b.get("items") else None,
+            items_key="items",
+            id_key="token",
+        )
         assert got == app.current_items() and len(bodies) > 3
         assert bodies[0]["total_items"] == len(got) and bodies[0]["page_count"] == -(-len(got) // 40)
         since, until = "2026-06-03T00:00:00Z", "2026-06-04T23:59:59Z"
-        part, _ = c.walk(f"/forms/{form['id']}/responses", {"page_size": 25, "since": since, "until": until},
-                         "before", next_key=lambda b: b["items"][-1]["token"] if b.get("items") else None,
-                         items_key="items", id_key="token")
+        part, _ = c.walk(
+            f"/forms/{form['id']}/responses",
+            {"page_size": 25, "since": since, "until": until},
+            "before",
+            next_key=lambda b: b["items"][-1]["token"] if b.get("items") else None,
+            items_key="items",
+            id_key="token",
+        )
         assert part == app.current_items(since, until) and all(since <= i["submitted_at"] <= until for i in part)
     first = got[0]
     assert first["answers"][0]["field"]["ref"] == "csat_score" and 1 <= first["answers"][0]["number"] <= 5
@@ -203,7 +290,7 @@ def test_survey_every_response_exactly_once(world, faults):
 def test_survey_csat_truth_and_errors(world):
     app = SurveyApp(world)
     items = app.current_items()
-    truths = json.loads((world / "truths.json").read_text())["csat"]
+    truths = json.loads((world / "truths.json").read_text())["survey"]
     for channel, t in truths["csat_by_channel"].items():
         mine = [i for i in items if i["hidden"]["channel"] == channel]
         assert len(mine) == t["responses"]

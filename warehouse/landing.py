@@ -7,20 +7,19 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import uuid
 import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import orjson
-import uuid
-from collections.abc import Iterable
-from datetime import date
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
 
 
 def new_load_id() -> str:
     """Sortable by time, unique across processes: 20260601T120000Z-1a2b3c4d."""
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -54,8 +53,9 @@ def _line(record) -> bytes:
         return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
-def land_pages(root: Path, source: str, stream: str, partition: str, pages: Iterable[list[dict]],
-               *, load_id: str | None = None) -> LandedFile:
+def land_pages(
+    root: Path, source: str, stream: str, partition: str, pages: Iterable[list[dict]], *, load_id: str | None = None
+) -> LandedFile:
     """Write every record of every page, as received, to a new landing file, atomically.
 
     Nothing is judged here: a bad record is landed like any other (so nothing is lost) and
@@ -74,15 +74,16 @@ def land_pages(root: Path, source: str, stream: str, partition: str, pages: Iter
                 landed.records += len(page)
                 out.write(b"".join([_line(record) for record in page]))
     except BaseException:
-        tmp.unlink(missing_ok=True)   # an extraction that failed half-way lands nothing
+        tmp.unlink(missing_ok=True)  # an extraction that failed half-way lands nothing
         raise
     os.chmod(tmp, 0o444)
     os.replace(tmp, final)
     return landed
 
 
-def land_days(root: Path, source: str, stream: str, days: Iterable[date],
-              dated_pages: Iterable[tuple[date, list[dict]]]) -> dict[date, LandedFile]:
+def land_days(
+    root: Path, source: str, stream: str, days: Iterable[date], dated_pages: Iterable[tuple[date, list[dict]]]
+) -> dict[date, LandedFile]:
     """Land a range of days read in one pass: `dated_pages` yields (day, records) in any
     order; each day of `days` gets its own landing file (an empty one for a day with no
     records, so its partition is replaced by nothing). Each day's records are compressed as
@@ -103,8 +104,12 @@ def land_days(root: Path, source: str, stream: str, days: Iterable[date],
         for writer in open_days.values():
             writer.discard()
         raise
-    return {d: LandedFile(w.final, source, stream, d.isoformat(), w.final.name.split(".")[0],
-                          records=w.records, pages=w.pages) for d, w in open_days.items()}
+    return {
+        d: LandedFile(
+            w.final, source, stream, d.isoformat(), w.final.name.split(".")[0], records=w.records, pages=w.pages
+        )
+        for d, w in open_days.items()
+    }
 
 
 class _DayWriter:
@@ -136,21 +141,3 @@ class _DayWriter:
 
     def discard(self) -> None:
         self.tmp.unlink(missing_ok=True)
-
-
-def land_encoded(root: Path, source: str, stream: str, partition: str, lines: list[bytes],
-                 pages: int) -> LandedFile:
-    """A landing file from records already encoded as JSON lines."""
-    load_id = new_load_id()
-    final = landing_path(root, source, stream, partition, load_id)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(final.name + ".partial")
-    try:
-        with gzip.open(tmp, "wb", compresslevel=COMPRESSLEVEL) as out:
-            out.write(b"".join(lines))
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.chmod(tmp, 0o444)
-    os.replace(tmp, final)
-    return LandedFile(final, source, stream, partition, load_id, records=len(lines), pages=pages)

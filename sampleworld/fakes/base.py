@@ -66,38 +66,48 @@ class Response:
     headers: dict[str, str]
 
     @classmethod
-    def json(cls, status: int, payload, headers: dict[str, str] | None = None) -> "Response":
-        return cls(status, json.dumps(payload, separators=(",", ":")).encode(),
-                   {"Content-Type": "application/json; charset=UTF-8", **(headers or {})})
+    def json(cls, status: int, payload, headers: dict[str, str] | None = None) -> Response:
+        return cls(
+            status,
+            json.dumps(payload, separators=(",", ":")).encode(),
+            {"Content-Type": "application/json; charset=UTF-8", **(headers or {})},
+        )
 
 
 @dataclass
 class FaultConfig:
     """Probabilities per request. `retry_after_s` is what a 429 asks the client to wait."""
 
-    error_rate: float = 0.0          # 500/502/503 with the platform's error body
-    rate_limit_rate: float = 0.0     # 429 with Retry-After
+    error_rate: float = 0.0  # 500/502/503 with the platform's error body
+    rate_limit_rate: float = 0.0  # 429 with Retry-After
     retry_after_s: int = 1
-    slow_rate: float = 0.0           # answer after `slow_s` (a client timeout below it sees a timeout)
+    slow_rate: float = 0.0  # answer after `slow_s` (a client timeout below it sees a timeout)
     slow_s: float = 0.0
-    truncate_rate: float = 0.0       # a 200 whose JSON body is cut short
-    repeat_page_rate: float = 0.0    # a page served again before the next one (its records repeat)
-    extra_field_rate: float = 0.0    # records of a page carry a field no client has seen
+    truncate_rate: float = 0.0  # a 200 whose JSON body is cut short
+    repeat_page_rate: float = 0.0  # a page served again before the next one (its records repeat)
+    extra_field_rate: float = 0.0  # records of a page carry a field no client has seen
     retired_metrics: tuple[str, ...] = ()  # metrics the fake refuses with the platform's error
-    bad_record_rate: float = 0.0     # a page carries one extra record that lacks its key or holds a bad value
+    bad_record_rate: float = 0.0  # a page carries one extra record that lacks its key or holds a bad value
     seed: int = 0
 
     @classmethod
-    def off(cls) -> "FaultConfig":
+    def off(cls) -> FaultConfig:
         return cls()
 
     @classmethod
-    def default_on(cls, seed: int = 0) -> "FaultConfig":
+    def default_on(cls, seed: int = 0) -> FaultConfig:
         """The faults `make run` serves: server errors, bodies cut short, repeated pages and new
         fields. Rate limits are left to the tests: each client waits as long as its platform
         asks (GA4's concurrent-request quota: 30 s), which would make the demo crawl."""
-        return cls(error_rate=0.03, rate_limit_rate=0.0, retry_after_s=1, truncate_rate=0.01,
-                   repeat_page_rate=0.02, extra_field_rate=0.02, seed=seed)
+        return cls(
+            error_rate=0.03,
+            rate_limit_rate=0.0,
+            retry_after_s=1,
+            truncate_rate=0.01,
+            repeat_page_rate=0.02,
+            extra_field_rate=0.02,
+            seed=seed,
+        )
 
 
 EXTRA_FIELD = "x_fake_new_field"
@@ -170,13 +180,16 @@ class App:
         raise NotImplementedError
 
     def server_error(self, status: int) -> Response:
-        return Response.json(status, {"error": {"message": "An unexpected error has occurred.",
-                                                "code": 2, "is_transient": True}})
+        return Response.json(
+            status, {"error": {"message": "An unexpected error has occurred.", "code": 2, "is_transient": True}}
+        )
 
     def rate_limited(self, retry_after_s: int) -> Response:
-        return Response.json(429, {"error": {"message": "Too many calls", "code": 4,
-                                             "is_transient": True}},
-                             {"Retry-After": str(retry_after_s)})
+        return Response.json(
+            429,
+            {"error": {"message": "Too many calls", "code": 4, "is_transient": True}},
+            {"Retry-After": str(retry_after_s)},
+        )
 
 
 class FakeServer:
@@ -208,8 +221,15 @@ class FakeServer:
                 form = {}
                 if body and "application/x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
                     form = multi_dict(parse_qsl(body.decode(), keep_blank_values=True))
-                req = Request(self.command, split.path, multi_dict(parse_qsl(split.query, keep_blank_values=True)),
-                              form, {k.lower(): v for k, v in self.headers.items()}, body, server.url)
+                req = Request(
+                    self.command,
+                    split.path,
+                    multi_dict(parse_qsl(split.query, keep_blank_values=True)),
+                    form,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    server.url,
+                )
                 resp = server._respond(req)
                 self.send_response(resp.status)
                 for k, v in resp.headers.items():
@@ -239,8 +259,7 @@ class FakeServer:
             r = self._rng.random()
             slow = self._rng.random() < f.slow_rate
         kind = None
-        for name, rate in (("error", f.error_rate), ("rate_limit", f.rate_limit_rate),
-                           ("truncate", f.truncate_rate)):
+        for name, rate in (("error", f.error_rate), ("rate_limit", f.rate_limit_rate), ("truncate", f.truncate_rate)):
             if r < rate:
                 kind = name
                 break
@@ -271,9 +290,10 @@ class FakeServer:
                 del self.app.injected_bad[injected_before:]
         return resp
 
-    def start(self) -> "FakeServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name=f"fake-{self.app.name}",
-                                        daemon=True)
+    def start(self) -> FakeServer:
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name=f"fake-{self.app.name}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -281,7 +301,7 @@ class FakeServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

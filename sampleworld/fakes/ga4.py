@@ -73,16 +73,33 @@ _DATE_DIMENSIONS = frozenset({"date", "yearMonth", "year", "month"})
 WINDOW = restatement.WINDOWS["ga4"]
 # Metric name -> (GA4 type, how it is computed from the stored metrics).
 INT_METRICS = ("sessions", "engagedSessions", "keyEvents", "ecommercePurchases")
-METRIC_TYPES = {"sessions": "TYPE_INTEGER", "engagedSessions": "TYPE_INTEGER", "keyEvents": "TYPE_INTEGER",
-                "ecommercePurchases": "TYPE_INTEGER", "totalRevenue": "TYPE_CURRENCY",
-                "purchaseRevenue": "TYPE_CURRENCY", "engagementRate": "TYPE_FLOAT"}
+METRIC_TYPES = {
+    "sessions": "TYPE_INTEGER",
+    "engagedSessions": "TYPE_INTEGER",
+    "keyEvents": "TYPE_INTEGER",
+    "ecommercePurchases": "TYPE_INTEGER",
+    "totalRevenue": "TYPE_CURRENCY",
+    "purchaseRevenue": "TYPE_CURRENCY",
+    "engagementRate": "TYPE_FLOAT",
+}
 # Dimensions beyond the stored ones, derived from them.
-DERIVED_DIMENSIONS = ("sessionSourceMedium", "sessionDefaultChannelGroup", "yearMonth", "year", "month",
-                      "landingPagePlusQueryString")
+DERIVED_DIMENSIONS = (
+    "sessionSourceMedium",
+    "sessionDefaultChannelGroup",
+    "yearMonth",
+    "year",
+    "month",
+    "landingPagePlusQueryString",
+)
 KNOWN_DIMENSIONS = frozenset(DIMENSIONS) | frozenset(DERIVED_DIMENSIONS)
-QUOTA = {"tokensPerDay": 200_000, "tokensPerHour": 40_000, "concurrentRequests": 10,
-         "serverErrorsPerProjectPerHour": 10, "potentiallyThresholdedRequestsPerHour": 120,
-         "tokensPerProjectPerHour": 14_000}
+QUOTA = {
+    "tokensPerDay": 200_000,
+    "tokensPerHour": 40_000,
+    "concurrentRequests": 10,
+    "serverErrorsPerProjectPerHour": 10,
+    "potentiallyThresholdedRequestsPerHour": 120,
+    "tokensPerProjectPerHour": 14_000,
+}
 
 
 def google_error(code: int, message: str, status: str) -> Response:
@@ -105,9 +122,15 @@ class _BadRequest(Exception):
 class GA4App(App):
     name = "ga4"
 
-    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, tokens_per_day: int = QUOTA["tokensPerDay"],
-                 tokens_per_hour: int = QUOTA["tokensPerHour"], row_limit: int = ROW_LIMIT,
-                 google_signals: bool = False):
+    def __init__(
+        self,
+        world_dir: Path,
+        token: str = DEFAULT_TOKEN,
+        tokens_per_day: int = QUOTA["tokensPerDay"],
+        tokens_per_hour: int = QUOTA["tokensPerHour"],
+        row_limit: int = ROW_LIMIT,
+        google_signals: bool = False,
+    ):
         world_dir = Path(world_dir)
         if not isinstance(row_limit, int) or row_limit < 1:
             raise ValueError(f"GA4 fake: row_limit must be a positive number of rows a day, not {row_limit!r}")
@@ -128,13 +151,14 @@ class GA4App(App):
                 dims = tuple(intern.setdefault(r[d], r[d]) for d in DIMENSIONS)
                 day = date(int(r["date"][:4]), int(r["date"][4:6]), int(r["date"][6:]))
                 self.rows[(r["property_id"], day)].append(
-                    (dims, tuple(r[m] for m in INT_METRICS), Decimal(r["totalRevenue"])))
+                    (dims, tuple(r[m] for m in INT_METRICS), Decimal(r["totalRevenue"]))
+                )
         # Days whose detailed table overflows: (rows kept, rows rolled into (other)).
         self.overflow: dict[tuple[str, date], tuple[list, list]] = {}
         for key, rows in self.rows.items():
             if len(rows) > row_limit:
                 ranked = sorted(rows, key=lambda row: (-row[1][0], row[0]))
-                self.overflow[key] = (ranked[:row_limit - 1], ranked[row_limit - 1:])
+                self.overflow[key] = (ranked[: row_limit - 1], ranked[row_limit - 1 :])
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[int, list, dict, bool]] = {}
         self._used: dict[tuple[str, str, int], int] = defaultdict(int)
@@ -147,8 +171,11 @@ class GA4App(App):
         if (self.as_of - day).days >= WINDOW:
             return row
         salt = f"{property_id}|{'|'.join(dims)}"
-        return (dims, tuple(restatement.restated_int(v, day, self.as_of, WINDOW, self.epoch, salt) for v in ints),
-                restatement.restated_money(revenue, day, self.as_of, WINDOW, self.epoch, salt))
+        return (
+            dims,
+            tuple(restatement.restated_int(v, day, self.as_of, WINDOW, self.epoch, salt) for v in ints),
+            restatement.restated_money(revenue, day, self.as_of, WINDOW, self.epoch, salt),
+        )
 
     def day_rows(self, property_id: str, day: date, detailed: bool = True):
         """One day's rows as served now, from the detailed table (a landing page asked for:
@@ -162,7 +189,7 @@ class GA4App(App):
         for row in kept:
             yield self.served(property_id, day, row)
         ints, revenue = [0] * len(INT_METRICS), Decimal(0)
-        for row in rolled:   # summed as served now, so the day's totals match on any epoch
+        for row in rolled:  # summed as served now, so the day's totals match on any epoch
             _, r_ints, r_revenue = self.served(property_id, day, row)
             ints = [a + b for a, b in zip(ints, r_ints)]
             revenue += r_revenue
@@ -176,16 +203,23 @@ class GA4App(App):
             if property_id is not None and prop != property_id:
                 continue
             for dims, ints, revenue in self.day_rows(prop, day):
-                yield {"property_id": prop, **dict(zip(DIMENSIONS, dims)), **dict(zip(INT_METRICS, map(str, ints))),
-                       "totalRevenue": _money(revenue)}
+                yield {
+                    "property_id": prop,
+                    **dict(zip(DIMENSIONS, dims)),
+                    **dict(zip(INT_METRICS, map(str, ints))),
+                    "totalRevenue": _money(revenue),
+                }
 
     # --- HTTP ---------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
         if req.bearer() != self.token:
-            return google_error(401, "Request had invalid authentication credentials. Expected OAuth 2 access "
-                                "token, login cookie or other valid authentication credential. See "
-                                "https://developers.google.com/identity/sign-in/web/devconsole-project.",
-                                "UNAUTHENTICATED")
+            return google_error(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access "
+                "token, login cookie or other valid authentication credential. See "
+                "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+                "UNAUTHENTICATED",
+            )
         m = re.fullmatch(r"/v1beta/properties/([^/:]+):runReport", req.path)
         if not m:
             return google_error(404, f"Method not found: {req.method} {req.path}", "NOT_FOUND")
@@ -193,9 +227,13 @@ class GA4App(App):
             return google_error(405, "Method not allowed.", "METHOD_NOT_ALLOWED")
         prop = m.group(1)
         if prop not in self.properties:
-            return google_error(403, "User does not have sufficient permissions for this property. To learn more "
-                                "about Property ID, see https://developers.google.com/analytics/devguides/"
-                                "reporting/data/v1/property-id.", "PERMISSION_DENIED")
+            return google_error(
+                403,
+                "User does not have sufficient permissions for this property. To learn more "
+                "about Property ID, see https://developers.google.com/analytics/devguides/"
+                "reporting/data/v1/property-id.",
+                "PERMISSION_DENIED",
+            )
         try:
             body = json.loads(req.body or b"{}")
             if not isinstance(body, dict):
@@ -215,12 +253,16 @@ class GA4App(App):
             raise _BadRequest("At least one dimension or metric is required.")
         for d in dims:
             if d not in KNOWN_DIMENSIONS:
-                raise _BadRequest(f"Field {d} is not a valid dimension. For a list of valid dimensions and metrics, "
-                                  "see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema")
+                raise _BadRequest(
+                    f"Field {d} is not a valid dimension. For a list of valid dimensions and metrics, "
+                    "see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
+                )
         bad = [x for x in metrics if x not in METRIC_TYPES] + self.retired(metrics)
         if bad:
-            raise _BadRequest(f"Field {bad[0]} is not a valid metric. For a list of valid dimensions and metrics, "
-                              "see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema")
+            raise _BadRequest(
+                f"Field {bad[0]} is not a valid metric. For a list of valid dimensions and metrics, "
+                "see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
+            )
         try:
             offset = int(body.get("offset", 0) or 0)
             limit = int(body.get("limit", 0) or 0)
@@ -232,8 +274,12 @@ class GA4App(App):
         ranges = self._date_ranges(body.get("dateRanges") or [])
         if offset == 0 and self.restate_on_pull:
             self.restate()
-        key = json.dumps({k: v for k, v in body.items() if k not in ("offset", "limit", "returnPropertyQuota")},
-                         sort_keys=True) + f"|{prop}"
+        key = (
+            json.dumps(
+                {k: v for k, v in body.items() if k not in ("offset", "limit", "returnPropertyQuota")}, sort_keys=True
+            )
+            + f"|{prop}"
+        )
         with self._lock:
             cached = self._cache.get(key)
         if cached is None or cached[0] != self.epoch:
@@ -245,21 +291,25 @@ class GA4App(App):
         else:
             _, rows, aggs, data_loss = cached
         start, _ = self.page_window(offset, limit)
-        page = rows[start:start + limit]
+        page = rows[start : start + limit]
         headers_dims = dims + (["dateRange"] if len(ranges) > 1 and "dateRange" not in dims else [])
-        out: dict = {"dimensionHeaders": [{"name": d} for d in headers_dims],
-                     "metricHeaders": [{"name": x, "type": METRIC_TYPES[x]} for x in metrics]}
+        out: dict = {
+            "dimensionHeaders": [{"name": d} for d in headers_dims],
+            "metricHeaders": [{"name": x, "type": METRIC_TYPES[x]} for x in metrics],
+        }
         if not headers_dims:
             del out["dimensionHeaders"]
         if page:
-            out["rows"] = self.inject_bad(self.decorate([self._row(d, v, metrics) for d, v in page]),
-                                          "dimensionValues", "metricValues")
+            out["rows"] = self.inject_bad(
+                self.decorate([self._row(d, v, metrics) for d, v in page]), "dimensionValues", "metricValues"
+            )
         out.update(aggs)
         if rows:
             out["rowCount"] = len(rows)
         out["metadata"] = self._metadata(prop, data_loss)
-        quota = self._consume(prop, 1 + (len(dims) + len(metrics)) // 3 + len(page) // 2500,
-                              thresholded=self.google_signals)
+        quota = self._consume(
+            prop, 1 + (len(dims) + len(metrics)) // 3 + len(page) // 2500, thresholded=self.google_signals
+        )
         if isinstance(quota, str):
             return google_error(429, quota, "RESOURCE_EXHAUSTED")
         if body.get("returnPropertyQuota"):
@@ -316,14 +366,16 @@ class GA4App(App):
         try:
             return date.fromisoformat(s)
         except (TypeError, ValueError):
-            raise _BadRequest(f"Invalid date: {s!r}. Dates must be YYYY-MM-DD, NdaysAgo, yesterday, or today.") from None
+            raise _BadRequest(
+                f"Invalid date: {s!r}. Dates must be YYYY-MM-DD, NdaysAgo, yesterday, or today."
+            ) from None
 
     @staticmethod
     def _dim_value(name: str, full: dict[str, str]) -> str:
         if name in full:
             return full[name]
         if full["sessionSource"] == OTHER and name not in _DATE_DIMENSIONS and name in KNOWN_DIMENSIONS:
-            return OTHER   # the (other) row: every dimension but the day's is (other)
+            return OTHER  # the (other) row: every dimension but the day's is (other)
         if name == "sessionSourceMedium":
             return f"{full['sessionSource']} / {full['sessionMedium']}"
         if name == "sessionDefaultChannelGroup":
@@ -368,8 +420,11 @@ class GA4App(App):
         rows = [(k, [self._metric(x, acc) for x in metrics]) for k, acc in sums.items()]
         rows = self._order(rows, dims, metrics, body.get("orderBys") or [])
         aggs: dict = {}
-        names = {"TOTAL": ("totals", "RESERVED_TOTAL"), "MAXIMUM": ("maximums", "RESERVED_MAX"),
-                 "MINIMUM": ("minimums", "RESERVED_MIN")}
+        names = {
+            "TOTAL": ("totals", "RESERVED_TOTAL"),
+            "MAXIMUM": ("maximums", "RESERVED_MAX"),
+            "MINIMUM": ("minimums", "RESERVED_MIN"),
+        }
         n_dims = len(dims) + (1 if multi and "dateRange" not in dims else 0)
         for agg in body.get("metricAggregations") or []:
             if agg not in names or not rows:
@@ -384,8 +439,12 @@ class GA4App(App):
             else:
                 pick = max if agg == "MAXIMUM" else min
                 vals = [pick(r[1][i] for r in rows) for i in range(len(metrics))]
-            aggs[field] = [{"dimensionValues": [{"value": label}] * n_dims,
-                            "metricValues": [{"value": self._fmt(x, v)} for x, v in zip(metrics, vals)]}]
+            aggs[field] = [
+                {
+                    "dimensionValues": [{"value": label}] * n_dims,
+                    "metricValues": [{"value": self._fmt(x, v)} for x, v in zip(metrics, vals)],
+                }
+            ]
         return rows, aggs, data_loss
 
     @staticmethod
@@ -441,9 +500,14 @@ class GA4App(App):
             sf = f["stringFilter"]
             want, mt = sf.get("value", ""), sf.get("matchType", "EXACT")
             a, b = (value, want) if sf.get("caseSensitive") else (value.lower(), want.lower())
-            return {"EXACT": a == b, "BEGINS_WITH": a.startswith(b), "ENDS_WITH": a.endswith(b),
-                    "CONTAINS": b in a, "FULL_REGEXP": re.fullmatch(want, value) is not None,
-                    "PARTIAL_REGEXP": re.search(want, value) is not None}.get(mt, False)
+            return {
+                "EXACT": a == b,
+                "BEGINS_WITH": a.startswith(b),
+                "ENDS_WITH": a.endswith(b),
+                "CONTAINS": b in a,
+                "FULL_REGEXP": re.fullmatch(want, value) is not None,
+                "PARTIAL_REGEXP": re.search(want, value) is not None,
+            }.get(mt, False)
         raise _BadRequest("Only stringFilter and inListFilter dimension filters are supported by this fake.")
 
     def _consume(self, prop: str, cost: int, thresholded: bool = False) -> dict | str:
@@ -469,20 +533,28 @@ class GA4App(App):
             return {k: v for k, v in (("consumed", consumed), ("remaining", remaining)) if v}
 
         q = self.quota_limits
-        return {"tokensPerDay": status(cost, q["tokensPerDay"] - used_day),
-                "tokensPerHour": status(cost, q["tokensPerHour"] - used_hour),
-                "concurrentRequests": status(0, q["concurrentRequests"]),
-                "serverErrorsPerProjectPerHour": status(0, q["serverErrorsPerProjectPerHour"]),
-                "potentiallyThresholdedRequestsPerHour": status(int(thresholded),
-                                                                q["potentiallyThresholdedRequestsPerHour"] - used_thr),
-                "tokensPerProjectPerHour": status(cost, q["tokensPerProjectPerHour"] - min(used_hour, q["tokensPerProjectPerHour"]))}
+        return {
+            "tokensPerDay": status(cost, q["tokensPerDay"] - used_day),
+            "tokensPerHour": status(cost, q["tokensPerHour"] - used_hour),
+            "concurrentRequests": status(0, q["concurrentRequests"]),
+            "serverErrorsPerProjectPerHour": status(0, q["serverErrorsPerProjectPerHour"]),
+            "potentiallyThresholdedRequestsPerHour": status(
+                int(thresholded), q["potentiallyThresholdedRequestsPerHour"] - used_thr
+            ),
+            "tokensPerProjectPerHour": status(
+                cost, q["tokensPerProjectPerHour"] - min(used_hour, q["tokensPerProjectPerHour"])
+            ),
+        }
 
     # --- faults in Google's words ---------------------------------------------------------
     def server_error(self, status: int) -> Response:
         if status == 502:
-            return Response(502, b"<!DOCTYPE html><html lang=en><title>Error 502 (Server Error)!!1</title>"
-                                 b"<p><b>502.</b> <ins>That\xe2\x80\x99s an error.</ins></html>",
-                            {"Content-Type": "text/html; charset=UTF-8"})
+            return Response(
+                502,
+                b"<!DOCTYPE html><html lang=en><title>Error 502 (Server Error)!!1</title>"
+                b"<p><b>502.</b> <ins>That\xe2\x80\x99s an error.</ins></html>",
+                {"Content-Type": "text/html; charset=UTF-8"},
+            )
         if status == 503:
             return google_error(503, "The service is currently unavailable.", "UNAVAILABLE")
         return google_error(500, "Internal error encountered.", "INTERNAL")

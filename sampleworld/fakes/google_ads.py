@@ -49,37 +49,69 @@ FAILURE_TYPE = f"type.googleapis.com/google.ads.googleads.{VERSION}.errors.Googl
 WINDOW = restatement.WINDOWS["google_ads"]
 RESOURCES = ("customer", "campaign", "ad_group", "customer_client")
 # Resources whose fields a query FROM the key may select.
-COMPATIBLE = {"customer": {"customer"}, "campaign": {"customer", "campaign"},
-              "ad_group": {"customer", "campaign", "ad_group"}, "customer_client": {"customer_client"}}
+COMPATIBLE = {
+    "customer": {"customer"},
+    "campaign": {"customer", "campaign"},
+    "ad_group": {"customer", "campaign", "ad_group"},
+    "customer_client": {"customer_client"},
+}
 INT64, DOUBLE, STRING, ENUM, BOOL = "int64", "double", "string", "enum", "bool"
 ATTRIBUTES = {
-    "customer.id": INT64, "customer.resource_name": STRING, "customer.descriptive_name": STRING,
-    "customer.currency_code": STRING, "customer.time_zone": STRING, "customer.manager": BOOL,
+    "customer.id": INT64,
+    "customer.resource_name": STRING,
+    "customer.descriptive_name": STRING,
+    "customer.currency_code": STRING,
+    "customer.time_zone": STRING,
+    "customer.manager": BOOL,
     "customer.status": ENUM,
-    "campaign.id": INT64, "campaign.resource_name": STRING, "campaign.name": STRING, "campaign.status": ENUM,
-    "campaign.advertising_channel_type": ENUM, "campaign.serving_status": ENUM,
-    "ad_group.id": INT64, "ad_group.resource_name": STRING, "ad_group.name": STRING, "ad_group.status": ENUM,
-    "ad_group.type": ENUM, "ad_group.campaign": STRING,
-    "customer_client.id": INT64, "customer_client.resource_name": STRING, "customer_client.client_customer": STRING,
-    "customer_client.descriptive_name": STRING, "customer_client.currency_code": STRING,
-    "customer_client.time_zone": STRING, "customer_client.manager": BOOL, "customer_client.level": INT64,
+    "campaign.id": INT64,
+    "campaign.resource_name": STRING,
+    "campaign.name": STRING,
+    "campaign.status": ENUM,
+    "campaign.advertising_channel_type": ENUM,
+    "campaign.serving_status": ENUM,
+    "ad_group.id": INT64,
+    "ad_group.resource_name": STRING,
+    "ad_group.name": STRING,
+    "ad_group.status": ENUM,
+    "ad_group.type": ENUM,
+    "ad_group.campaign": STRING,
+    "customer_client.id": INT64,
+    "customer_client.resource_name": STRING,
+    "customer_client.client_customer": STRING,
+    "customer_client.descriptive_name": STRING,
+    "customer_client.currency_code": STRING,
+    "customer_client.time_zone": STRING,
+    "customer_client.manager": BOOL,
+    "customer_client.level": INT64,
     "customer_client.status": ENUM,
 }
 SEGMENTS = {"segments.date": STRING, "segments.device": ENUM}
-METRICS = {"metrics.cost_micros": INT64, "metrics.impressions": INT64, "metrics.clicks": INT64,
-           "metrics.conversions": DOUBLE, "metrics.conversions_value": DOUBLE, "metrics.ctr": DOUBLE,
-           "metrics.average_cpc": DOUBLE, "metrics.cost_per_conversion": DOUBLE}
+METRICS = {
+    "metrics.cost_micros": INT64,
+    "metrics.impressions": INT64,
+    "metrics.clicks": INT64,
+    "metrics.conversions": DOUBLE,
+    "metrics.conversions_value": DOUBLE,
+    "metrics.ctr": DOUBLE,
+    "metrics.average_cpc": DOUBLE,
+    "metrics.cost_per_conversion": DOUBLE,
+}
 FIELDS = {**ATTRIBUTES, **SEGMENTS, **METRICS}
 SUMMED = ("cost_micros", "impressions", "clicks", "conversions", "conversions_value")
 
 _QUERY = re.compile(
     r"^\s*SELECT\s+(?P<select>.+?)\s+FROM\s+(?P<res>\w+)"
     r"(?:\s+WHERE\s+(?P<where>.+?))?(?:\s+ORDER\s+BY\s+(?P<order>.+?))?(?:\s+LIMIT\s+(?P<limit>\d+))?"
-    r"(?:\s+PARAMETERS\s+(?P<params>.+?))?\s*;?\s*$", re.I | re.S)
+    r"(?:\s+PARAMETERS\s+(?P<params>.+?))?\s*;?\s*$",
+    re.I | re.S,
+)
 _VAL = r"(?:'[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?|\w+)"
 _COND = re.compile(
     rf"\s*(?P<f>[a-z_][a-z0-9_.]*)\s+(?:BETWEEN\s+(?P<b1>{_VAL})\s+AND\s+(?P<b2>{_VAL})"
-    rf"|(?P<op>!=|>=|<=|=|>|<|NOT\s+IN|IN|NOT\s+LIKE|LIKE|DURING)\s*(?P<v>\([^)]*\)|{_VAL}))\s*(?:AND\b|$)", re.I)
+    rf"|(?P<op>!=|>=|<=|=|>|<|NOT\s+IN|IN|NOT\s+LIKE|LIKE|DURING)\s*(?P<v>\([^)]*\)|{_VAL}))\s*(?:AND\b|$)",
+    re.I,
+)
 
 
 class QueryFailure(Exception):
@@ -130,7 +162,7 @@ def _cmp(value, op: str, arg) -> bool:
 
 class GoogleAdsApp(App):
     name = "google_ads"
-    batch_size = 10_000        # rows per searchStream batch
+    batch_size = 10_000  # rows per searchStream batch
     max_page_size = 10_000
 
     def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, developer_token: str = DEFAULT_DEVELOPER_TOKEN):
@@ -148,8 +180,11 @@ class GoogleAdsApp(App):
         for c in json.loads((world_dir / "google_ads" / "campaigns.json").read_text()):
             self.campaigns[c["campaign_id"]] = c
             for g in c["ad_groups"]:
-                self.ad_groups[g["ad_group_id"]] = {**g, "campaign_id": c["campaign_id"],
-                                                    "customer_id": c["customer_id"]}
+                self.ad_groups[g["ad_group_id"]] = {
+                    **g,
+                    "campaign_id": c["campaign_id"],
+                    "customer_id": c["customer_id"],
+                }
         # Prepared once: rows by customer, then by day (sorted), served by slicing.
         by_cust: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         with open(world_dir / "google_ads" / "ad_group_daily.jsonl", encoding="utf-8") as f:
@@ -172,9 +207,13 @@ class GoogleAdsApp(App):
             return row
         salt = f"{row['ad_group_id']}:{row['device']}"
         f = restatement.factor(day, self.as_of, WINDOW, self.epoch, salt)
-        return {**row, "conversions": round(row["conversions"] * f, 2),
-                "conversions_value": float(restatement.restated_money(
-                    repr(row["conversions_value"]), day, self.as_of, WINDOW, self.epoch, salt))}
+        return {
+            **row,
+            "conversions": round(row["conversions"] * f, 2),
+            "conversions_value": float(
+                restatement.restated_money(repr(row["conversions_value"]), day, self.as_of, WINDOW, self.epoch, salt)
+            ),
+        }
 
     def current_rows(self, customer_id: str | None = None):
         """Every ad group x day x device row as served now (the simulator's current values)."""
@@ -197,8 +236,17 @@ class GoogleAdsApp(App):
         return base64.urlsafe_b64encode(hashlib.sha256(f"req{n}".encode()).digest()[:16]).decode().rstrip("=")
 
     def _failure(self, http: int, status: str, message: str, errors: list[dict]) -> Response:
-        return Response.json(http, {"error": {"code": http, "message": message, "status": status, "details": [
-            {"@type": FAILURE_TYPE, "errors": errors, "requestId": self._request_id()}]}})
+        return Response.json(
+            http,
+            {
+                "error": {
+                    "code": http,
+                    "message": message,
+                    "status": status,
+                    "details": [{"@type": FAILURE_TYPE, "errors": errors, "requestId": self._request_id()}],
+                }
+            },
+        )
 
     def _query_error(self, e: QueryFailure) -> Response:
         err: dict = {"errorCode": {"queryError": e.code}, "message": e.message}
@@ -208,54 +256,113 @@ class GoogleAdsApp(App):
 
     def server_error(self, status: int) -> Response:
         if status == 502:
-            return Response(502, b"<!DOCTYPE html><html lang=en><title>Error 502 (Server Error)!!1</title>"
-                                 b"<p><b>502.</b> <ins>That's an error.</ins><p>The server encountered a temporary "
-                                 b"error and could not complete your request.<p>Please try again in 30 seconds.",
-                            {"Content-Type": "text/html; charset=UTF-8"})
+            return Response(
+                502,
+                b"<!DOCTYPE html><html lang=en><title>Error 502 (Server Error)!!1</title>"
+                b"<p><b>502.</b> <ins>That's an error.</ins><p>The server encountered a temporary "
+                b"error and could not complete your request.<p>Please try again in 30 seconds.",
+                {"Content-Type": "text/html; charset=UTF-8"},
+            )
         if status == 503:
-            return self._failure(503, "UNAVAILABLE", "The service is currently unavailable.",
-                                 [{"errorCode": {"internalError": "TRANSIENT_ERROR"},
-                                   "message": "The request failed due to a transient error. Please retry."}])
-        return self._failure(500, "INTERNAL", "Internal error encountered.",
-                             [{"errorCode": {"internalError": "INTERNAL_ERROR"},
-                               "message": "An internal error has occurred."}])
+            return self._failure(
+                503,
+                "UNAVAILABLE",
+                "The service is currently unavailable.",
+                [
+                    {
+                        "errorCode": {"internalError": "TRANSIENT_ERROR"},
+                        "message": "The request failed due to a transient error. Please retry.",
+                    }
+                ],
+            )
+        return self._failure(
+            500,
+            "INTERNAL",
+            "Internal error encountered.",
+            [{"errorCode": {"internalError": "INTERNAL_ERROR"}, "message": "An internal error has occurred."}],
+        )
 
     def rate_limited(self, retry_after_s: int) -> Response:
-        return self._failure(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).", [
-            {"errorCode": {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"},
-             "message": f"Too many requests. Retry in {retry_after_s} seconds.",
-             "details": {"quotaErrorDetails": {"rateScope": "DEVELOPER", "rateName": "Number of operations for "
-                                               "basic access", "retryDelay": f"{retry_after_s}s"}}}])
+        return self._failure(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Resource has been exhausted (e.g. check quota).",
+            [
+                {
+                    "errorCode": {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"},
+                    "message": f"Too many requests. Retry in {retry_after_s} seconds.",
+                    "details": {
+                        "quotaErrorDetails": {
+                            "rateScope": "DEVELOPER",
+                            "rateName": "Number of operations for basic access",
+                            "retryDelay": f"{retry_after_s}s",
+                        }
+                    },
+                }
+            ],
+        )
 
     def handle(self, req: Request) -> Response:
         if req.bearer() != self.token:
-            return self._failure(401, "UNAUTHENTICATED",
-                                 "Request had invalid authentication credentials. Expected OAuth 2 access token, "
-                                 "login cookie or other valid authentication credential. See "
-                                 "https://developers.google.com/identity/sign-in/web/devconsole-project.",
-                                 [{"errorCode": {"authenticationError": "OAUTH_TOKEN_INVALID"},
-                                   "message": "Oauth token in the header is not valid."}])
+            return self._failure(
+                401,
+                "UNAUTHENTICATED",
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                "login cookie or other valid authentication credential. See "
+                "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+                [
+                    {
+                        "errorCode": {"authenticationError": "OAUTH_TOKEN_INVALID"},
+                        "message": "Oauth token in the header is not valid.",
+                    }
+                ],
+            )
         if req.headers.get("developer-token") != self.developer_token:
-            return self._failure(401, "UNAUTHENTICATED", "Request is missing required authentication credential.",
-                                 [{"errorCode": {"authenticationError": "DEVELOPER_TOKEN_INVALID"},
-                                   "message": "The developer token is not valid."}])
+            return self._failure(
+                401,
+                "UNAUTHENTICATED",
+                "Request is missing required authentication credential.",
+                [
+                    {
+                        "errorCode": {"authenticationError": "DEVELOPER_TOKEN_INVALID"},
+                        "message": "The developer token is not valid.",
+                    }
+                ],
+            )
         m = re.fullmatch(rf"/{VERSION}/customers/(\d+)/googleAds:(searchStream|search)", req.path)
         if not m or req.method != "POST":
-            return Response.json(404, {"error": {"code": 404, "message": f"Method not found: {req.method} {req.path}",
-                                                 "status": "NOT_FOUND"}})
+            return Response.json(
+                404,
+                {
+                    "error": {
+                        "code": 404,
+                        "message": f"Method not found: {req.method} {req.path}",
+                        "status": "NOT_FOUND",
+                    }
+                },
+            )
         cid, method = m.groups()
         login = (req.headers.get("login-customer-id") or "").replace("-", "")
         if login != self.manager_id or (cid != self.manager_id and cid not in self.customers):
-            return self._failure(403, "PERMISSION_DENIED", "The caller does not have permission", [
-                {"errorCode": {"authorizationError": "USER_PERMISSION_DENIED"},
-                 "message": "User doesn't have permission to access customer. Note: If you're accessing a client "
-                            "customer, the manager's customer id must be set in the 'login-customer-id' header. "
-                            "See https://developers.google.com/google-ads/api/docs/concepts/call-structure#cid"}])
+            return self._failure(
+                403,
+                "PERMISSION_DENIED",
+                "The caller does not have permission",
+                [
+                    {
+                        "errorCode": {"authorizationError": "USER_PERMISSION_DENIED"},
+                        "message": "User doesn't have permission to access customer. Note: If you're accessing a client "
+                        "customer, the manager's customer id must be set in the 'login-customer-id' header. "
+                        "See https://developers.google.com/google-ads/api/docs/concepts/call-structure#cid",
+                    }
+                ],
+            )
         try:
             body = json.loads(req.body or b"{}")
         except ValueError:
-            return Response.json(400, {"error": {"code": 400, "message": "Invalid JSON payload received.",
-                                                 "status": "INVALID_ARGUMENT"}})
+            return Response.json(
+                400, {"error": {"code": 400, "message": "Invalid JSON payload received.", "status": "INVALID_ARGUMENT"}}
+            )
         self.calls[method] += 1
         if method == "search" and body.get("pageToken"):
             return self._search_page(cid, body)
@@ -272,9 +379,15 @@ class GoogleAdsApp(App):
         if method == "searchStream":
             batches = []
             for i in range(0, len(rows), self.batch_size):
-                batches.append({"results": self.inject_bad(self.decorate(rows[i:i + self.batch_size]),
-                                                           *bad_record_fields(q["resource"], rows)),
-                                "fieldMask": mask, "requestId": ""})
+                batches.append(
+                    {
+                        "results": self.inject_bad(
+                            self.decorate(rows[i : i + self.batch_size]), *bad_record_fields(q["resource"], rows)
+                        ),
+                        "fieldMask": mask,
+                        "requestId": "",
+                    }
+                )
             if not batches:
                 batches.append({"fieldMask": mask, "requestId": ""})
             rid = self._request_id()
@@ -291,14 +404,15 @@ class GoogleAdsApp(App):
         size = max(1, min(int(body.get("pageSize") or self.max_page_size), self.max_page_size))
         start, nxt = self.page_window(offset, size)
         out: dict = {}
-        page = self.decorate(rows[start:start + size])
+        page = self.decorate(rows[start : start + size])
         if page:
             page = self.inject_bad(page, *bad_record_fields(None, page))
         if page:
             out["results"] = page
         if nxt < len(rows):
-            token = base64.urlsafe_b64encode(json.dumps({"k": key, "o": nxt, "m": mask,
-                                                         "c": consumption}).encode()).decode()
+            token = base64.urlsafe_b64encode(
+                json.dumps({"k": key, "o": nxt, "m": mask, "c": consumption}).encode()
+            ).decode()
             out["nextPageToken"] = token
         if body.get("returnTotalResultsCount"):
             out["totalResultsCount"] = str(len(rows))
@@ -310,9 +424,12 @@ class GoogleAdsApp(App):
             tok = json.loads(base64.urlsafe_b64decode(body["pageToken"].encode()))
             rows = self._pages[tok["k"]]
         except (ValueError, KeyError, TypeError):
-            return self._failure(400, "INVALID_ARGUMENT", "Request contains an invalid argument.",
-                                 [{"errorCode": {"requestError": "INVALID_PAGE_TOKEN"},
-                                   "message": "Page token is invalid."}])
+            return self._failure(
+                400,
+                "INVALID_ARGUMENT",
+                "Request contains an invalid argument.",
+                [{"errorCode": {"requestError": "INVALID_PAGE_TOKEN"}, "message": "Page token is invalid."}],
+            )
         return self._page(tok["k"], rows, int(tok["o"]), body, tok["m"], tok["c"])
 
     # ---- GAQL ---------------------------------------------------------------------------
@@ -322,8 +439,11 @@ class GoogleAdsApp(App):
             raise QueryFailure("QUERY_ERROR", "Error in query: unexpected input " + (query or "''")[:40] + ".")
         resource = m.group("res").lower()
         if resource not in RESOURCES:
-            raise QueryFailure("BAD_RESOURCE_TYPE_IN_FROM_CLAUSE",
-                               f"Error in FROM clause: invalid resource name '{resource}'.", resource)
+            raise QueryFailure(
+                "BAD_RESOURCE_TYPE_IN_FROM_CLAUSE",
+                f"Error in FROM clause: invalid resource name '{resource}'.",
+                resource,
+            )
         select = [f.strip() for f in m.group("select").split(",") if f.strip()]
         conds = []
         where = m.group("where") or ""
@@ -331,7 +451,7 @@ class GoogleAdsApp(App):
         while pos < len(where.rstrip()):
             c = _COND.match(where, pos)
             if not c or c.end() == pos:
-                raise QueryFailure("QUERY_ERROR", f"Error in WHERE clause: unexpected input {where[pos:pos + 30]}.")
+                raise QueryFailure("QUERY_ERROR", f"Error in WHERE clause: unexpected input {where[pos : pos + 30]}.")
             if c.group("b1") is not None:
                 conds.append((c.group("f"), ">=", _unquote(c.group("b1"))))
                 conds.append((c.group("f"), "<=", _unquote(c.group("b2"))))
@@ -352,27 +472,46 @@ class GoogleAdsApp(App):
                 raise QueryFailure("UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{f}'.", f)
             res = f.split(".", 1)[0]
             if res not in ("segments", "metrics") and res not in COMPATIBLE[resource]:
-                raise QueryFailure("PROHIBITED_RESOURCE_TYPE_IN_SELECT_CLAUSE",
-                                   f"Cannot select fields from the following resource: '{res}', since the resource "
-                                   f"is incompatible with the resource in FROM clause.", res)
+                raise QueryFailure(
+                    "PROHIBITED_RESOURCE_TYPE_IN_SELECT_CLAUSE",
+                    f"Cannot select fields from the following resource: '{res}', since the resource "
+                    f"is incompatible with the resource in FROM clause.",
+                    res,
+                )
             if resource == "customer_client" and res in ("segments", "metrics"):
-                raise QueryFailure("PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
-                                   f"'{f}' cannot be used with resource 'customer_client'.", f)
+                raise QueryFailure(
+                    "PROHIBITED_SEGMENT_WITH_METRIC_IN_SELECT_OR_WHERE_CLAUSE",
+                    f"'{f}' cannot be used with resource 'customer_client'.",
+                    f,
+                )
         if "segments.date" in select:
             ops = {op for f, op, _ in conds if f == "segments.date"}
             if not ({">=", ">", "="} & ops and {"<=", "<", "="} & ops):
-                raise QueryFailure("EXPECTED_FILTERS_ON_DATE_RANGE",
-                                   "Filters on date/week/month/quarter/year date segments must form a finite range.")
-        return {"resource": resource, "select": select, "conds": conds, "order": order,
-                "limit": int(m.group("limit")) if m.group("limit") else None}
+                raise QueryFailure(
+                    "EXPECTED_FILTERS_ON_DATE_RANGE",
+                    "Filters on date/week/month/quarter/year date segments must form a finite range.",
+                )
+        return {
+            "resource": resource,
+            "select": select,
+            "conds": conds,
+            "order": order,
+            "limit": int(m.group("limit")) if m.group("limit") else None,
+        }
 
     def _during(self, literal: str) -> tuple[str, str]:
         today = self.as_of
-        spans = {"TODAY": (0, 0), "YESTERDAY": (1, 1), "LAST_7_DAYS": (7, 1), "LAST_14_DAYS": (14, 1),
-                 "LAST_30_DAYS": (30, 1)}
+        spans = {
+            "TODAY": (0, 0),
+            "YESTERDAY": (1, 1),
+            "LAST_7_DAYS": (7, 1),
+            "LAST_14_DAYS": (14, 1),
+            "LAST_30_DAYS": (30, 1),
+        }
         if literal not in spans:
-            raise QueryFailure("INVALID_VALUE_WITH_DURING_OPERATOR",
-                               f"Invalid value with DURING operator: '{literal}'.", literal)
+            raise QueryFailure(
+                "INVALID_VALUE_WITH_DURING_OPERATOR", f"Invalid value with DURING operator: '{literal}'.", literal
+            )
         back, fwd = spans[literal]
         return (today - timedelta(days=back)).isoformat(), (today - timedelta(days=fwd)).isoformat()
 
@@ -392,48 +531,76 @@ class GoogleAdsApp(App):
             return row[attr]
         if res == "customer_client":
             c = row["client"]
-            return {"id": c["customer_id"], "descriptive_name": c["descriptive_name"],
-                    "currency_code": c["currency_code"], "time_zone": c["time_zone"],
-                    "manager": c["customer_id"] == self.manager_id, "level": str(row["level"]),
-                    "status": "ENABLED", "client_customer": f"customers/{c['customer_id']}",
-                    "resource_name": f"customers/{row['owner']}/customerClients/{c['customer_id']}"}[attr]
+            return {
+                "id": c["customer_id"],
+                "descriptive_name": c["descriptive_name"],
+                "currency_code": c["currency_code"],
+                "time_zone": c["time_zone"],
+                "manager": c["customer_id"] == self.manager_id,
+                "level": str(row["level"]),
+                "status": "ENABLED",
+                "client_customer": f"customers/{c['customer_id']}",
+                "resource_name": f"customers/{row['owner']}/customerClients/{c['customer_id']}",
+            }[attr]
         if res == "customer":
             c = self.customers.get(row["customer_id"]) or self._manager()
-            return {"id": c["customer_id"], "descriptive_name": c["descriptive_name"],
-                    "currency_code": c["currency_code"], "time_zone": c["time_zone"],
-                    "manager": c["customer_id"] == self.manager_id, "status": "ENABLED",
-                    "resource_name": f"customers/{c['customer_id']}"}[attr]
+            return {
+                "id": c["customer_id"],
+                "descriptive_name": c["descriptive_name"],
+                "currency_code": c["currency_code"],
+                "time_zone": c["time_zone"],
+                "manager": c["customer_id"] == self.manager_id,
+                "status": "ENABLED",
+                "resource_name": f"customers/{c['customer_id']}",
+            }[attr]
         if res == "campaign":
             c = self.campaigns[row["campaign_id"]]
             ended = date.fromisoformat(c["end_date"]) < self.as_of
-            return {"id": c["campaign_id"], "name": c["name"], "status": "ENABLED",
-                    "advertising_channel_type": c["advertising_channel_type"],
-                    "serving_status": "ENDED" if ended else "SERVING",
-                    "resource_name": f"customers/{c['customer_id']}/campaigns/{c['campaign_id']}"}[attr]
+            return {
+                "id": c["campaign_id"],
+                "name": c["name"],
+                "status": "ENABLED",
+                "advertising_channel_type": c["advertising_channel_type"],
+                "serving_status": "ENDED" if ended else "SERVING",
+                "resource_name": f"customers/{c['customer_id']}/campaigns/{c['campaign_id']}",
+            }[attr]
         g = self.ad_groups[row["ad_group_id"]]
-        return {"id": g["ad_group_id"], "name": g["name"], "status": "ENABLED", "type": "SEARCH_STANDARD",
-                "campaign": f"customers/{g['customer_id']}/campaigns/{g['campaign_id']}",
-                "resource_name": f"customers/{g['customer_id']}/adGroups/{g['ad_group_id']}"}[attr]
+        return {
+            "id": g["ad_group_id"],
+            "name": g["name"],
+            "status": "ENABLED",
+            "type": "SEARCH_STANDARD",
+            "campaign": f"customers/{g['customer_id']}/campaigns/{g['campaign_id']}",
+            "resource_name": f"customers/{g['customer_id']}/adGroups/{g['ad_group_id']}",
+        }[attr]
 
     def _manager(self) -> dict:
-        return {"customer_id": self.manager_id, "descriptive_name": self.manager_name, "currency_code": "EUR",
-                "time_zone": "Europe/Berlin"}
+        return {
+            "customer_id": self.manager_id,
+            "descriptive_name": self.manager_name,
+            "currency_code": "EUR",
+            "time_zone": "Europe/Berlin",
+        }
 
     def _execute(self, cid: str, q: dict) -> list[dict]:
         res, select, conds = q["resource"], q["select"], q["conds"]
         metric_conds = [c for c in conds if c[0].startswith("metrics.")]
         row_conds = [c for c in conds if not c[0].startswith("metrics.")]
         if res == "customer_client":
-            clients = [(self._manager(), 0)] + [(c, 1) for _, c in sorted(self.customers.items())] \
-                if cid == self.manager_id else [(self.customers[cid], 0)]
+            clients = (
+                [(self._manager(), 0)] + [(c, 1) for _, c in sorted(self.customers.items())]
+                if cid == self.manager_id
+                else [(self.customers[cid], 0)]
+            )
             out = [{"client": c, "level": lvl, "owner": cid} for c, lvl in clients]
         elif not any(f.startswith(("metrics.", "segments.")) for f in [*select, *(c[0] for c in conds)]):
-            out = self._entities(cid, res)     # attributes only: every resource, with or without stats
+            out = self._entities(cid, res)  # attributes only: every resource, with or without stats
         else:
             out = self._aggregate(cid, q)
-        if res not in ("customer_client",) and any(f.startswith(("metrics.", "segments.")) for f in
-                                                    [*select, *(c[0] for c in conds)]):
-            row_conds = []                      # applied to the rows before they were summed
+        if res not in ("customer_client",) and any(
+            f.startswith(("metrics.", "segments.")) for f in [*select, *(c[0] for c in conds)]
+        ):
+            row_conds = []  # applied to the rows before they were summed
         out = [r for r in out if all(_cmp(self._value(f, r), op, v) for f, op, v in row_conds + metric_conds)]
         for field, desc in reversed(q["order"]):
             out.sort(key=lambda r, f=field: self._value(f, r), reverse=desc)
@@ -445,9 +612,14 @@ class GoogleAdsApp(App):
         if res == "customer":
             return [{"customer_id": cid}]
         if res == "campaign":
-            return [{"customer_id": cid, "campaign_id": k} for k, c in self.campaigns.items() if c["customer_id"] == cid]
-        return [{"customer_id": cid, "campaign_id": g["campaign_id"], "ad_group_id": k}
-                for k, g in self.ad_groups.items() if g["customer_id"] == cid]
+            return [
+                {"customer_id": cid, "campaign_id": k} for k, c in self.campaigns.items() if c["customer_id"] == cid
+            ]
+        return [
+            {"customer_id": cid, "campaign_id": g["campaign_id"], "ad_group_id": k}
+            for k, g in self.ad_groups.items()
+            if g["customer_id"] == cid
+        ]
 
     def _aggregate(self, cid: str, q: dict) -> list[dict]:
         days = self.days.get(cid, [])
@@ -458,11 +630,14 @@ class GoogleAdsApp(App):
             if f == "segments.date" and op in ("<=", "<", "="):
                 hi = min(hi, v)
         pre = [c for c in q["conds"] if not c[0].startswith("metrics.")]
-        id_keys = {"customer": ("customer_id",), "campaign": ("customer_id", "campaign_id"),
-                   "ad_group": ("customer_id", "campaign_id", "ad_group_id")}[q["resource"]]
+        id_keys = {
+            "customer": ("customer_id",),
+            "campaign": ("customer_id", "campaign_id"),
+            "ad_group": ("customer_id", "campaign_id", "ad_group_id"),
+        }[q["resource"]]
         segs = [f.split(".", 1)[1] for f in q["select"] if f.startswith("segments.")]
         groups: dict[tuple, dict] = {}
-        for d in days[bisect.bisect_left(days, lo): bisect.bisect_right(days, hi)]:
+        for d in days[bisect.bisect_left(days, lo) : bisect.bisect_right(days, hi)]:
             for raw in self.rows[cid][d]:
                 row = self.served(raw)
                 if pre and not all(_cmp(self._value(f, row), op, v) for f, op, v in pre):
@@ -470,9 +645,15 @@ class GoogleAdsApp(App):
                 key = tuple(row[k] for k in id_keys) + tuple(row[s] for s in segs)
                 agg = groups.get(key)
                 if agg is None:
-                    agg = groups[key] = {**{k: row[k] for k in id_keys}, **{s: row[s] for s in segs},
-                                         "cost_micros": 0, "impressions": 0, "clicks": 0,
-                                         "conversions": Decimal(0), "conversions_value": Decimal(0)}
+                    agg = groups[key] = {
+                        **{k: row[k] for k in id_keys},
+                        **{s: row[s] for s in segs},
+                        "cost_micros": 0,
+                        "impressions": 0,
+                        "clicks": 0,
+                        "conversions": Decimal(0),
+                        "conversions_value": Decimal(0),
+                    }
                 for k in ("cost_micros", "impressions", "clicks"):
                     agg[k] += row[k]
                 agg["conversions"] += Decimal(repr(row["conversions"]))
@@ -545,6 +726,10 @@ def make_app(world_dir: Path) -> GoogleAdsApp:
 
 
 def env(url: str, app: GoogleAdsApp) -> dict[str, str]:
-    return {"GOOGLE_ADS_BASE_URL": url, "GOOGLE_ADS_TOKEN": app.token,
-            "GOOGLE_ADS_DEVELOPER_TOKEN": app.developer_token, "GOOGLE_ADS_LOGIN_CUSTOMER_ID": app.manager_id,
-            "GOOGLE_ADS_CUSTOMER_IDS": ",".join(sorted(app.customers))}
+    return {
+        "GOOGLE_ADS_BASE_URL": url,
+        "GOOGLE_ADS_TOKEN": app.token,
+        "GOOGLE_ADS_DEVELOPER_TOKEN": app.developer_token,
+        "GOOGLE_ADS_LOGIN_CUSTOMER_ID": app.manager_id,
+        "GOOGLE_ADS_CUSTOMER_IDS": ",".join(sorted(app.customers)),
+    }

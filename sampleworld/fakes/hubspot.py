@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -38,17 +38,33 @@ DOMAINS = ("hubspot",)
 DEFAULT_TOKEN = "sample-hubspot-token"
 CONTACTS_ONLY_TOKEN = "sample-hubspot-token-contacts-only"
 SEARCH_CAP = 10_000
-TYPES = {"contacts": "contacts", "contact": "contacts", "0-1": "contacts",
-         "deals": "deals", "deal": "deals", "0-3": "deals"}
+TYPES = {
+    "contacts": "contacts",
+    "contact": "contacts",
+    "0-1": "contacts",
+    "deals": "deals",
+    "deal": "deals",
+    "0-3": "deals",
+}
 SCOPES = {"contacts": "crm.objects.contacts.read", "deals": "crm.objects.deals.read"}
 DEFAULT_PROPERTIES = {
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
-    "deals": ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
-              "hs_object_id", "pipeline"),
+    "deals": (
+        "amount",
+        "closedate",
+        "createdate",
+        "dealname",
+        "dealstage",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "pipeline",
+    ),
 }
 # Always returned, asked for or not.
-ALWAYS = {"contacts": ("createdate", "hs_object_id", "lastmodifieddate"),
-          "deals": ("createdate", "hs_lastmodifieddate", "hs_object_id")}
+ALWAYS = {
+    "contacts": ("createdate", "hs_object_id", "lastmodifieddate"),
+    "deals": ("createdate", "hs_lastmodifieddate", "hs_object_id"),
+}
 MODIFIED = {"contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
 INDEXED = {"contacts": ("createdate", "lastmodifieddate"), "deals": ("createdate", "hs_lastmodifieddate", "closedate")}
 NUMERIC = frozenset({"hs_object_id", "amount", "num_associated_deals"})
@@ -56,8 +72,11 @@ ASSOC_TYPE = {("contacts", "deals"): (4, "contact_to_deal"), ("deals", "contacts
 
 
 def _is_datetime(prop: str) -> bool:
-    return prop in ("createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate") or \
-        prop.startswith("hs_date_entered_") or (prop.startswith("hs_lifecyclestage_") and prop.endswith("_date"))
+    return (
+        prop in ("createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate")
+        or prop.startswith("hs_date_entered_")
+        or (prop.startswith("hs_lifecyclestage_") and prop.endswith("_date"))
+    )
 
 
 def to_ms(value) -> int | None:
@@ -107,7 +126,7 @@ class _Store:
         """An indexed timestamp's values in order, and the record each belongs to (records
         without the value left out): a range filter on it is a slice."""
         index = self._sorted.get(prop)
-        if index is None:   # built on first use (two threads may both build it: the same lists)
+        if index is None:  # built on first use (two threads may both build it: the same lists)
             pairs = sorted((v, n) for n, v in enumerate(self.cols[prop]) if v is not None)
             index = self._sorted[prop] = ([v for v, _ in pairs], [n for _, n in pairs])
         return index
@@ -116,9 +135,13 @@ class _Store:
         """The records a group of filters (all of which must hold) can match, narrowed by its
         range filters on an indexed timestamp (every filter is still tested on them); None
         when the group has no such filter."""
-        bounds: dict[str, list[int]] = {}   # prop -> [lo, hi) positions in its sorted values
+        bounds: dict[str, list[int]] = {}  # prop -> [lo, hi) positions in its sorted values
         for prop, op, val, high, _ in filters:
-            if prop not in self.cols or not isinstance(val, int) or op not in ("EQ", "GT", "GTE", "LT", "LTE", "BETWEEN"):
+            if (
+                prop not in self.cols
+                or not isinstance(val, int)
+                or op not in ("EQ", "GT", "GTE", "LT", "LTE", "BETWEEN")
+            ):
                 continue
             if op == "BETWEEN" and not isinstance(high, int):
                 continue
@@ -131,7 +154,7 @@ class _Store:
         if not bounds:
             return None
         prop, (lo, hi) = min(bounds.items(), key=lambda kv: kv[1][1] - kv[1][0])
-        return self.sorted_by(prop)[1][lo:max(lo, hi)]
+        return self.sorted_by(prop)[1][lo : max(lo, hi)]
 
 
 class HubSpotApp(App):
@@ -144,7 +167,9 @@ class HubSpotApp(App):
         self.search_cap = search_cap
         self.stores = {k: _Store(world_dir / f"{k}.jsonl", k) for k in ("contacts", "deals")}
         self.assoc: dict[tuple[str, str], dict[int, list[int]]] = {
-            ("deals", "contacts"): defaultdict(list), ("contacts", "deals"): defaultdict(list)}
+            ("deals", "contacts"): defaultdict(list),
+            ("contacts", "deals"): defaultdict(list),
+        }
         with open(world_dir / "deal_contacts.jsonl", encoding="utf-8") as f:
             for line in f:
                 a = json.loads(line)
@@ -175,8 +200,9 @@ class HubSpotApp(App):
         return str(uuid.UUID(bytes=hashlib.md5(f"hubspot{n}".encode()).digest(), version=4))
 
     def _error(self, status: int, message: str, category: str, **extra) -> Response:
-        return Response.json(status, {"status": "error", "message": message, "correlationId": self._cid(),
-                                      **extra, "category": category})
+        return Response.json(
+            status, {"status": "error", "message": message, "correlationId": self._cid(), **extra, "category": category}
+        )
 
     def _rate_headers(self) -> dict[str, str]:
         now = time.time()
@@ -185,40 +211,57 @@ class HubSpotApp(App):
             in_window, in_second = len(self._window), sum(1 for t in self._window if now - t < 1)
             self._daily += 1
             total = self._daily
-        return {"X-HubSpot-RateLimit-Daily": "500000",
-                "X-HubSpot-RateLimit-Daily-Remaining": str(max(0, 500000 - total)),
-                "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
-                "X-HubSpot-RateLimit-Max": "190", "X-HubSpot-RateLimit-Remaining": str(max(0, 190 - in_window)),
-                "X-HubSpot-RateLimit-Secondly": "19",
-                "X-HubSpot-RateLimit-Secondly-Remaining": str(max(0, 19 - in_second))}
+        return {
+            "X-HubSpot-RateLimit-Daily": "500000",
+            "X-HubSpot-RateLimit-Daily-Remaining": str(max(0, 500000 - total)),
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+            "X-HubSpot-RateLimit-Max": "190",
+            "X-HubSpot-RateLimit-Remaining": str(max(0, 190 - in_window)),
+            "X-HubSpot-RateLimit-Secondly": "19",
+            "X-HubSpot-RateLimit-Secondly-Remaining": str(max(0, 19 - in_second)),
+        }
 
     def handle(self, req: Request) -> Response:
         token = req.bearer()
         if not token:
-            return self._error(401, "Authentication credentials not found. This API supports OAuth 2.0 "
-                               "authentication and you can find more details at "
-                               "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
-                               "INVALID_AUTHENTICATION")
+            return self._error(
+                401,
+                "Authentication credentials not found. This API supports OAuth 2.0 "
+                "authentication and you can find more details at "
+                "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+                "INVALID_AUTHENTICATION",
+            )
         if token not in self.tokens:
-            return self._error(401, "The OAuth token used to make this call expired 2 hour(s) ago.",
-                               "EXPIRED_AUTHENTICATION", subCategory="EXPIRED_AUTHENTICATION")
+            return self._error(
+                401,
+                "The OAuth token used to make this call expired 2 hour(s) ago.",
+                "EXPIRED_AUTHENTICATION",
+                subCategory="EXPIRED_AUTHENTICATION",
+            )
         m3 = re.fullmatch(r"/crm/v3/objects/([^/]+)(?:/([^/]+))?(/read)?", req.path)
         m4 = re.fullmatch(r"/crm/v4/objects/([^/]+)/(\d+)/associations/([^/]+)", req.path)
         mb = re.fullmatch(r"/crm/v4/associations/([^/]+)/([^/]+)/batch/read", req.path)
-        kinds = [m3.group(1)] if m3 else [m4.group(1), m4.group(3)] if m4 else \
-            [mb.group(1), mb.group(2)] if mb else []
+        kinds = [m3.group(1)] if m3 else [m4.group(1), m4.group(3)] if m4 else [mb.group(1), mb.group(2)] if mb else []
         if not kinds or any(k not in TYPES for k in kinds):
-            return self._error(404, f"Unable to infer object type from: {kinds[0] if kinds else req.path}",
-                               "OBJECT_NOT_FOUND")
+            return self._error(
+                404, f"Unable to infer object type from: {kinds[0] if kinds else req.path}", "OBJECT_NOT_FOUND"
+            )
         kinds = [TYPES[k] for k in kinds]
         missing = [SCOPES[k] for k in kinds if SCOPES[k] not in self.tokens[token]]
         if missing:
-            return self._error(403, "This app hasn't been granted all required scopes to make this call. Read "
-                               "more about required scopes here: https://developers.hubspot.com/scopes.",
-                               "MISSING_SCOPES",
-                               errors=[{"message": "One or more of the following scopes are required.",
-                                        "context": {"requiredScopes": sorted(set(missing))}}],
-                               links={"scopes": "https://developers.hubspot.com/scopes"})
+            return self._error(
+                403,
+                "This app hasn't been granted all required scopes to make this call. Read "
+                "more about required scopes here: https://developers.hubspot.com/scopes.",
+                "MISSING_SCOPES",
+                errors=[
+                    {
+                        "message": "One or more of the following scopes are required.",
+                        "context": {"requiredScopes": sorted(set(missing))},
+                    }
+                ],
+                links={"scopes": "https://developers.hubspot.com/scopes"},
+            )
         try:
             if mb and req.method == "POST":
                 self.calls["associations_batch"] += 1
@@ -259,8 +302,13 @@ class HubSpotApp(App):
 
     def _view(self, kind: str, rec: dict, props: list[str], associations: list[str] = ()) -> dict:
         stored = rec["properties"]
-        out = {"id": rec["id"], "properties": {p: stored.get(p) for p in props},
-               "createdAt": rec["createdAt"], "updatedAt": rec["updatedAt"], "archived": rec["archived"]}
+        out = {
+            "id": rec["id"],
+            "properties": {p: stored.get(p) for p in props},
+            "createdAt": rec["createdAt"],
+            "updatedAt": rec["updatedAt"],
+            "archived": rec["archived"],
+        }
         assoc = {}
         for to in associations:
             linked = self.assoc.get((kind, to), {}).get(int(rec["id"]))
@@ -292,9 +340,16 @@ class HubSpotApp(App):
                 raise _BadRequest(f"Invalid after: {after}") from None
             offset = bisect.bisect_left(store.ids, target)
         start, nxt = self.page_window(offset, limit)
-        page = self.inject_bad(self.decorate([self._view(kind, store.record(n), props, associations)
-                                              for n in range(start, min(start + limit, len(store.ids)))]),
-                               "id", "updatedAt")
+        page = self.inject_bad(
+            self.decorate(
+                [
+                    self._view(kind, store.record(n), props, associations)
+                    for n in range(start, min(start + limit, len(store.ids)))
+                ]
+            ),
+            "id",
+            "updatedAt",
+        )
         body: dict = {"results": page}
         if nxt < len(store.ids):
             nxt_after = str(store.ids[nxt])
@@ -303,34 +358,47 @@ class HubSpotApp(App):
                 query["properties"] = req.param("properties")
             if req.param("associations"):
                 query["associations"] = req.param("associations")
-            body["paging"] = {"next": {"after": nxt_after,
-                                       "link": f"{req.base_url}/crm/v3/objects/{kind}?{urlencode(query)}"}}
+            body["paging"] = {
+                "next": {"after": nxt_after, "link": f"{req.base_url}/crm/v3/objects/{kind}?{urlencode(query)}"}
+            }
         return Response.json(200, body, self._rate_headers())
 
     def _get(self, req: Request, kind: str, obj_id: str) -> Response:
         store = self.stores[kind]
         n = store.pos.get(int(obj_id)) if obj_id.isdigit() else None
         if n is None:
-            return Response.json(404, {"status": "error", "message": "resource not found",
-                                       "correlationId": self._cid()}, self._rate_headers())
+            return Response.json(
+                404,
+                {"status": "error", "message": "resource not found", "correlationId": self._cid()},
+                self._rate_headers(),
+            )
         props = self._props(kind, self._prop_list(req.param("properties")))
         associations = [TYPES[a] for a in self._prop_list(req.param("associations")) if a in TYPES]
-        return Response.json(200, self.decorate([self._view(kind, store.record(n), props, associations)])[0],
-                             self._rate_headers())
+        return Response.json(
+            200, self.decorate([self._view(kind, store.record(n), props, associations)])[0], self._rate_headers()
+        )
 
     def _batch_read(self, req: Request, kind: str) -> Response:
         body = self._json(req)
         inputs = body.get("inputs") or []
         if len(inputs) > 100:
-            raise _BadRequest("The maximum number of inputs supported in a batch is 100. Please reduce the number "
-                              "of items and try again")
+            raise _BadRequest(
+                "The maximum number of inputs supported in a batch is 100. Please reduce the number "
+                "of items and try again"
+            )
         store = self.stores[kind]
         props = self._props(kind, self._prop_list(body.get("properties")))
-        results = [self._view(kind, store.record(store.pos[int(i["id"])]), props) for i in inputs
-                   if str(i.get("id", "")).isdigit() and int(i["id"]) in store.pos]
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        return Response.json(200, {"status": "COMPLETE", "results": self.decorate(results), "startedAt": now,
-                                   "completedAt": now}, self._rate_headers())
+        results = [
+            self._view(kind, store.record(store.pos[int(i["id"])]), props)
+            for i in inputs
+            if str(i.get("id", "")).isdigit() and int(i["id"]) in store.pos
+        ]
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        return Response.json(
+            200,
+            {"status": "COMPLETE", "results": self.decorate(results), "startedAt": now, "completedAt": now},
+            self._rate_headers(),
+        )
 
     @staticmethod
     def _json(req: Request) -> dict:
@@ -371,12 +439,13 @@ class HubSpotApp(App):
         end = min(start + limit, len(hits), self.search_cap)
         store = self.stores[kind]
         props = self._props(kind, self._prop_list(body.get("properties")))
-        page = self.inject_bad(self.decorate([self._view(kind, store.record(n), props) for n in hits[start:end]]),
-                               "id", "updatedAt")
+        page = self.inject_bad(
+            self.decorate([self._view(kind, store.record(n), props) for n in hits[start:end]]), "id", "updatedAt"
+        )
         out: dict = {"total": len(hits), "results": page}
         if nxt < len(hits):
             out["paging"] = {"next": {"after": str(nxt)}}
-        return Response.json(200, out)   # search responses carry no rate-limit headers
+        return Response.json(200, out)  # search responses carry no rate-limit headers
 
     def _value(self, store: _Store, n: int, prop: str, rec_cache: dict):
         """A record's property as a comparable value: epoch ms for datetimes, numbers for
@@ -427,13 +496,19 @@ class HubSpotApp(App):
             scan = range(len(store.ids))
         hits = []
         for n in scan:
-            if compiled and not any(all(self._test(self._value(store, n, p, rec_cache), op, val, high, values)
-                                        for p, op, val, high, values in fs) for fs in compiled):
+            if compiled and not any(
+                all(
+                    self._test(self._value(store, n, p, rec_cache), op, val, high, values)
+                    for p, op, val, high, values in fs
+                )
+                for fs in compiled
+            ):
                 continue
             if query:
                 rec = rec_cache.get(n) or store.record(n)
-                text = " ".join(str(rec["properties"].get(p) or "") for p in ("email", "firstname", "lastname",
-                                                                             "dealname"))
+                text = " ".join(
+                    str(rec["properties"].get(p) or "") for p in ("email", "firstname", "lastname", "dealname")
+                )
                 if str(query).casefold() not in text.casefold():
                     continue
             hits.append(n)
@@ -441,8 +516,9 @@ class HubSpotApp(App):
             prop = sorts[0].get("propertyName")
             desc = sorts[0].get("direction", "ASCENDING") == "DESCENDING"
             keyed = [(self._value(store, n, prop, rec_cache), n) for n in hits]
-            present = sorted((k for k in keyed if k[0] is not None), key=lambda k: (k[0], store.ids[k[1]]),
-                             reverse=desc)
+            present = sorted(
+                (k for k in keyed if k[0] is not None), key=lambda k: (k[0], store.ids[k[1]]), reverse=desc
+            )
             hits = [n for _, n in present] + [n for v, n in keyed if v is None]
         return hits
 
@@ -484,7 +560,7 @@ class HubSpotApp(App):
         try:
             inputs = [str(i["id"]) for i in json.loads(req.body or b"{}").get("inputs", [])]
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise _BadRequest("Invalid input JSON: expected {\"inputs\": [{\"id\": ...}]}") from None
+            raise _BadRequest('Invalid input JSON: expected {"inputs": [{"id": ...}]}') from None
         if len(inputs) > 1000:
             raise _BadRequest("The maximum number of inputs supported in a batch is 1000.")
         type_id = ASSOC_TYPE.get((from_kind, to_kind), (0, ""))[0]
@@ -495,15 +571,37 @@ class HubSpotApp(App):
                 missing.append(raw)
                 continue
             linked = self.assoc.get((from_kind, to_kind), {}).get(obj_id, [])
-            results.append({"from": {"id": raw}, "to": self.decorate(
-                [{"toObjectId": x, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id,
-                                                         "label": None}]} for x in linked])})
-        body: dict = {"status": "COMPLETE", "results": results, "startedAt": "2026-06-01T00:00:00.000Z",
-                      "completedAt": "2026-06-01T00:00:00.050Z"}
+            results.append(
+                {
+                    "from": {"id": raw},
+                    "to": self.decorate(
+                        [
+                            {
+                                "toObjectId": x,
+                                "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}],
+                            }
+                            for x in linked
+                        ]
+                    ),
+                }
+            )
+        body: dict = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": "2026-06-01T00:00:00.000Z",
+            "completedAt": "2026-06-01T00:00:00.050Z",
+        }
         if missing:
             body["numErrors"] = len(missing)
-            body["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND", "message": f"No {from_kind[:-1]} with id {m}",
-                               "context": {"fromObjectId": [m]}} for m in missing]
+            body["errors"] = [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": f"No {from_kind[:-1]} with id {m}",
+                    "context": {"fromObjectId": [m]},
+                }
+                for m in missing
+            ]
         return Response.json(207 if missing else 200, body, self._rate_headers())
 
     def _associations(self, req: Request, from_kind: str, obj_id: int, to_kind: str) -> Response:
@@ -514,28 +612,41 @@ class HubSpotApp(App):
         limit = max(1, min(self._int(req.param("limit"), 500, "limit"), 500))
         offset = self._int(req.param("after"), 0, "after")
         start, nxt = self.page_window(offset, limit)
-        results = [{"toObjectId": x, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id,
-                                                           "label": None}]}
-                   for x in linked[start:start + limit]]
+        results = [
+            {"toObjectId": x, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}]}
+            for x in linked[start : start + limit]
+        ]
         body: dict = {"results": self.decorate(results)}
         if nxt < len(linked):
-            body["paging"] = {"next": {"after": str(nxt), "link": f"{req.base_url}{req.path}?after={nxt}&limit={limit}"}}
+            body["paging"] = {
+                "next": {"after": str(nxt), "link": f"{req.base_url}{req.path}?after={nxt}&limit={limit}"}
+            }
         return Response.json(200, body, self._rate_headers())
 
     # --- faults in HubSpot's words ----------------------------------------------------------------
     def server_error(self, status: int) -> Response:
         if status in (502, 503):
             text = {502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable"}[status]
-            return Response(status, f"<html><head><title>{text}</title></head><body><center><h1>{text}</h1>"
-                                    "</center><hr><center>cloudflare</center></body></html>".encode(),
-                            {"Content-Type": "text/html"})
+            return Response(
+                status,
+                f"<html><head><title>{text}</title></head><body><center><h1>{text}</h1>"
+                "</center><hr><center>cloudflare</center></body></html>".encode(),
+                {"Content-Type": "text/html"},
+            )
         return self._error(500, "internal error", "INTERNAL_ERROR")
 
     def rate_limited(self, retry_after_s: int) -> Response:
-        return Response.json(429, {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                                   "errorType": "RATE_LIMIT", "correlationId": self._cid(),
-                                   "policyName": "TEN_SECONDLY_ROLLING"},
-                             {**self._rate_headers(), "X-HubSpot-RateLimit-Remaining": "0"})
+        return Response.json(
+            429,
+            {
+                "status": "error",
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": self._cid(),
+                "policyName": "TEN_SECONDLY_ROLLING",
+            },
+            {**self._rate_headers(), "X-HubSpot-RateLimit-Remaining": "0"},
+        )
 
 
 def make_app(world_dir: Path) -> HubSpotApp:

@@ -58,7 +58,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlencode
@@ -72,17 +72,38 @@ MAX_FIELDS = 20
 MAX_ELEMENTS = 15_000
 ADS_WINDOW = restatement.WINDOWS["linkedin_ads"]
 PAGE_WINDOW = restatement.WINDOWS["linkedin"]
-SHARE_STATS = ["uniqueImpressionsCount", "shareCount", "shareMentionsCount", "engagement", "clickCount",
-               "likeCount", "impressionCount", "commentMentionsCount", "commentCount"]
+SHARE_STATS = [
+    "uniqueImpressionsCount",
+    "shareCount",
+    "shareMentionsCount",
+    "engagement",
+    "clickCount",
+    "likeCount",
+    "impressionCount",
+    "commentMentionsCount",
+    "commentCount",
+]
 COUNT_STATS = [s for s in SHARE_STATS if s != "engagement"]
-INT_METRICS = ["impressions", "clicks", "landingPageClicks", "externalWebsiteConversions", "oneClickLeads",
-               "likes", "comments", "shares", "follows", "totalEngagements"]
+INT_METRICS = [
+    "impressions",
+    "clicks",
+    "landingPageClicks",
+    "externalWebsiteConversions",
+    "oneClickLeads",
+    "likes",
+    "comments",
+    "shares",
+    "follows",
+    "totalEngagements",
+]
 MONEY_METRICS = ["costInLocalCurrency", "costInUsd", "conversionValueInLocalCurrency"]
 ANALYTICS_FIELDS = frozenset(INT_METRICS + MONEY_METRICS + ["dateRange", "pivotValues"])
 RESTATED_ADS = ("externalWebsiteConversions", "oneClickLeads", "conversionValueInLocalCurrency")
-PIVOTS = {"CAMPAIGN": ("campaign_id", "urn:li:sponsoredCampaign:"),
-          "CAMPAIGN_GROUP": ("campaign_group_id", "urn:li:sponsoredCampaignGroup:"),
-          "ACCOUNT": ("account_id", "urn:li:sponsoredAccount:")}
+PIVOTS = {
+    "CAMPAIGN": ("campaign_id", "urn:li:sponsoredCampaign:"),
+    "CAMPAIGN_GROUP": ("campaign_group_id", "urn:li:sponsoredCampaignGroup:"),
+    "ACCOUNT": ("account_id", "urn:li:sponsoredAccount:"),
+}
 
 
 VERSION_LIFETIME_MONTHS = 12
@@ -93,8 +114,9 @@ class BadRequest(Exception):
     pass
 
 
-def _error(status: int, code: str | None, message: str, service_code: int | None = None,
-           headers: dict[str, str] | None = None) -> Response:
+def _error(
+    status: int, code: str | None, message: str, service_code: int | None = None, headers: dict[str, str] | None = None
+) -> Response:
     body: dict = {"status": status}
     if service_code is not None:
         body["serviceErrorCode"] = service_code
@@ -127,8 +149,12 @@ def version_refusal(header: str | None, today: date) -> Response | None:
     """The gateway's answer to a missing or inactive `LinkedIn-Version`, or None to go on."""
     value = (header or "").strip()
     if not value:
-        return _error(400, "VERSION_MISSING", "A version must be present. Please specify a version by adding "
-                                              "the LinkedIn-Version header.", headers=GATEWAY)
+        return _error(
+            400,
+            "VERSION_MISSING",
+            "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
+            headers=GATEWAY,
+        )
     if version_active(value, today):
         return None
     named = value + "01" if re.fullmatch(r"\d{6}", value) else value
@@ -140,11 +166,7 @@ def _restli2(req: Request) -> bool:
 
 
 def ms(d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp() * 1000)
-
-
-def day_of(ms_value: int) -> date:
-    return datetime.fromtimestamp(ms_value / 1000, tz=timezone.utc).date()
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
 
 
 # ---- Rest.li 2.0 values -----------------------------------------------------------------
@@ -190,12 +212,12 @@ def _dotted(query: dict[str, str], prefix: str) -> dict:
     for k, v in query.items():
         if k.startswith(prefix + "."):
             node = obj
-            parts = k[len(prefix) + 1:].split(".")
+            parts = k[len(prefix) + 1 :].split(".")
             for p in parts[:-1]:
                 node = node.setdefault(p, {})
             node[parts[-1]] = v
         elif re.fullmatch(re.escape(prefix) + r"\[\d+\]", k):
-            items.append((int(k[len(prefix) + 1:-1]), v))
+            items.append((int(k[len(prefix) + 1 : -1]), v))
     if items:
         return [v for _, v in sorted(items)]  # type: ignore[return-value]
     return obj
@@ -209,8 +231,10 @@ def _param(req: Request, name: str):
         if not raw.startswith(("(", "List(")):
             return raw
         if not _restli2(req):
-            raise BadRequest(f"Invalid value for param {name}; wrong type or other syntax error: {raw} is "
-                             "Rest.li 2.0 syntax, which needs the header X-RestLi-Protocol-Version: 2.0.0")
+            raise BadRequest(
+                f"Invalid value for param {name}; wrong type or other syntax error: {raw} is "
+                "Rest.li 2.0 syntax, which needs the header X-RestLi-Protocol-Version: 2.0.0"
+            )
         return restli(raw)
     dotted = _dotted(req.query, name)
     return dotted or None
@@ -225,7 +249,7 @@ class LinkedInApp(App):
     def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, today: date | None = None):
         world_dir = Path(world_dir)
         self.token = token
-        self.today = today   # the clock for LinkedIn-Version; None: today's UTC date, read per request
+        self.today = today  # the clock for LinkedIn-Version; None: today's UTC date, read per request
         truths_path = world_dir / "truths.json"
         truths = json.loads(truths_path.read_text()) if truths_path.exists() else {}
         self.as_of = date.fromisoformat(truths.get("spec", {}).get("as_of", "2100-01-01"))
@@ -253,7 +277,7 @@ class LinkedInApp(App):
         for g in self.groups:
             for c in g["campaigns"]:
                 self.campaigns[c["campaign_id"]] = {**c, "group": g}
-        self.analytics: dict[str, list[dict]] = defaultdict(list)   # by campaign, in date order
+        self.analytics: dict[str, list[dict]] = defaultdict(list)  # by campaign, in date order
         for r in _jsonl(ads_dir / "analytics_daily.jsonl"):
             self.analytics[r["campaign_id"]].append(r)
         self.calls: dict[str, int] = defaultdict(int)
@@ -265,7 +289,9 @@ class LinkedInApp(App):
             return row
         out = dict(row)
         for k in COUNT_STATS:
-            out[k] = restatement.restated_int(row[k], day, self.as_of, PAGE_WINDOW, self.epoch, k + row["organization_id"])
+            out[k] = restatement.restated_int(
+                row[k], day, self.as_of, PAGE_WINDOW, self.epoch, k + row["organization_id"]
+            )
         out["engagement"] = _engagement(out)
         return out
 
@@ -292,8 +318,9 @@ class LinkedInApp(App):
 
     def network_size(self, org_urn: str) -> int:
         org = self.orgs[org_urn]
-        return org["followers_before"] + sum(g["organicFollowerGain"] + g["paidFollowerGain"]
-                                             for g in self.gain_days.get(org_urn, []))
+        return org["followers_before"] + sum(
+            g["organicFollowerGain"] + g["paidFollowerGain"] for g in self.gain_days.get(org_urn, [])
+        )
 
     # ---- HTTP ---------------------------------------------------------------------------
     def server_error(self, status: int) -> Response:
@@ -304,11 +331,12 @@ class LinkedInApp(App):
         """LinkedIn's throttle: a daily quota, no Retry-After. The body has `serviceErrorCode` 101 and
         no `code` (recorded in Automattic/wp-calypso#32007; the APPLICATION DAY wording is the one
         quoted from the /rest API in 2026)."""
-        return _error(429, None, "Resource level throttle APPLICATION DAY limit for calls to this resource is "
-                                 "reached.", 101)
+        return _error(
+            429, None, "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.", 101
+        )
 
     def version_today(self) -> date:
-        return self.today or datetime.now(timezone.utc).date()
+        return self.today or datetime.now(UTC).date()
 
     def handle(self, req: Request) -> Response:
         resp = self._handle(req)
@@ -342,8 +370,9 @@ class LinkedInApp(App):
             if path == "/rest/adAnalytics":
                 return self._analytics(req)
             if path == "/rest/adAccounts":
-                return self._list(req, "adAccounts", [self._account(a) for _, a in sorted(self.accounts.items())],
-                                  bad=BAD_ACCOUNT)
+                return self._list(
+                    req, "adAccounts", [self._account(a) for _, a in sorted(self.accounts.items())], bad=BAD_ACCOUNT
+                )
             m = re.fullmatch(r"/rest/adAccounts/(\d+)(?:/(adCampaignGroups|adCampaigns))?", path)
             if m:
                 return self._account_edge(req, m.group(1), m.group(2))
@@ -354,7 +383,9 @@ class LinkedInApp(App):
     # ---- organic ----------------------------------------------------------------------
     def _org(self, req: Request, resource: str) -> str:
         if req.query.get("q") != "organizationalEntity":
-            raise BadRequest(f"Invalid query parameters passed to request: q must be organizationalEntity for {resource}")
+            raise BadRequest(
+                f"Invalid query parameters passed to request: q must be organizationalEntity for {resource}"
+            )
         urn = unquote(req.query.get("organizationalEntity") or "")
         if urn not in self.orgs:
             raise _Denied(f"Not enough permissions to access: {resource}.GET.20250301")
@@ -369,7 +400,9 @@ class LinkedInApp(App):
             start = int(ti["timeRange"]["start"])
             end = int(ti["timeRange"].get("end", ms(self.as_of) + DAY_MS))
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise BadRequest("Invalid timeIntervals: expected (timeRange:(start:<ms>,end:<ms>),timeGranularityType:DAY)")
+            raise BadRequest(
+                "Invalid timeIntervals: expected (timeRange:(start:<ms>,end:<ms>),timeGranularityType:DAY)"
+            ) from None
         if gran != "DAY":
             raise BadRequest(f"This fake serves timeGranularityType DAY only, not {gran}")
         if end <= start:
@@ -396,17 +429,29 @@ class LinkedInApp(App):
                 if p is None or p["author"] != urn:
                     continue
                 stats = {k: p[k] for k in COUNT_STATS}
-                elements.append({"organizationalEntity": urn, key: p_urn,
-                                 "totalShareStatistics": {**stats, "engagement": _engagement(stats)}})
+                elements.append(
+                    {
+                        "organizationalEntity": urn,
+                        key: p_urn,
+                        "totalShareStatistics": {**stats, "engagement": _engagement(stats)},
+                    }
+                )
         elif interval is None:
             rows = self.current_share_days(urn)
             stats = {k: sum(r[k] for r in rows) for k in COUNT_STATS}
-            elements = [{"organizationalEntity": urn, "totalShareStatistics": {**stats, "engagement": _engagement(stats)}}]
+            elements = [
+                {"organizationalEntity": urn, "totalShareStatistics": {**stats, "engagement": _engagement(stats)}}
+            ]
         else:
-            elements = [{"organizationalEntity": urn, "timeRange": {"start": ms(d), "end": ms(d) + DAY_MS},
-                         "totalShareStatistics": {k: r[k] for k in SHARE_STATS}}
-                        for r in self.current_share_days(urn)
-                        if interval[0] <= ms(d := date.fromisoformat(r["date"])) < interval[1]]
+            elements = [
+                {
+                    "organizationalEntity": urn,
+                    "timeRange": {"start": ms(d), "end": ms(d) + DAY_MS},
+                    "totalShareStatistics": {k: r[k] for k in SHARE_STATS},
+                }
+                for r in self.current_share_days(urn)
+                if interval[0] <= ms(d := date.fromisoformat(r["date"])) < interval[1]
+            ]
         return self._collection(elements)
 
     def _follower_stats(self, req: Request) -> Response:
@@ -419,16 +464,30 @@ class LinkedInApp(App):
         if interval is None:
             el: dict = {"organizationalEntity": urn}
             for facet, rows in self.facets.get(urn, {}).items():
-                el[facet] = [{r["item_key"]: r["value"], "followerCounts": {
-                    "organicFollowerCount": r["organicFollowerCount"], "paidFollowerCount": r["paidFollowerCount"]}}
-                    for r in rows]
+                el[facet] = [
+                    {
+                        r["item_key"]: r["value"],
+                        "followerCounts": {
+                            "organicFollowerCount": r["organicFollowerCount"],
+                            "paidFollowerCount": r["paidFollowerCount"],
+                        },
+                    }
+                    for r in rows
+                ]
             elements = [el]
         else:
-            elements = [{"organizationalEntity": urn, "timeRange": {"start": ms(d), "end": ms(d) + DAY_MS},
-                         "followerGains": {"organicFollowerGain": r["organicFollowerGain"],
-                                           "paidFollowerGain": r["paidFollowerGain"]}}
-                        for r in self.gain_days.get(urn, [])
-                        if interval[0] <= ms(d := date.fromisoformat(r["date"])) < interval[1]]
+            elements = [
+                {
+                    "organizationalEntity": urn,
+                    "timeRange": {"start": ms(d), "end": ms(d) + DAY_MS},
+                    "followerGains": {
+                        "organicFollowerGain": r["organicFollowerGain"],
+                        "paidFollowerGain": r["paidFollowerGain"],
+                    },
+                }
+                for r in self.gain_days.get(urn, [])
+                if interval[0] <= ms(d := date.fromisoformat(r["date"])) < interval[1]
+            ]
         return self._collection(elements)
 
     def _network_size(self, req: Request, urn: str) -> Response:
@@ -451,21 +510,44 @@ class LinkedInApp(App):
     def _post(self, p: dict) -> dict:
         link = f"https://lumora.example/{p['topic'].replace('_', '-')}"
         if p["utm_campaign"]:
-            link += "?" + urlencode({"utm_source": "linkedin", "utm_medium": "social", "utm_campaign": p["utm_campaign"]})
-        return {"id": p["id"], "author": p["author"], "commentary": f"{p['topic'].replace('_', ' ').title()} at Lumora",
-                "visibility": "PUBLIC", "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": False,
-                "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
-                                 "thirdPartyDistributionChannels": []},
-                "content": {"article": {"source": link, "title": p["topic"].replace("_", " ").title()}},
-                "createdAt": p["createdAt"], "publishedAt": p["publishedAt"], "lastModifiedAt": p["lastModifiedAt"]}
+            link += "?" + urlencode(
+                {"utm_source": "linkedin", "utm_medium": "social", "utm_campaign": p["utm_campaign"]}
+            )
+        return {
+            "id": p["id"],
+            "author": p["author"],
+            "commentary": f"{p['topic'].replace('_', ' ').title()} at Lumora",
+            "visibility": "PUBLIC",
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "content": {"article": {"source": link, "title": p["topic"].replace("_", " ").title()}},
+            "createdAt": p["createdAt"],
+            "publishedAt": p["publishedAt"],
+            "lastModifiedAt": p["lastModifiedAt"],
+        }
 
     # ---- ads --------------------------------------------------------------------------
     def _account(self, a: dict) -> dict:
-        return {"id": int(a["account_id"]), "name": a["name"], "currency": a["currency"], "status": "ACTIVE",
-                "type": "BUSINESS", "test": False, "reference": next(iter(self.orgs), None),
-                "notifiedOnCampaignOptimization": False, "notifiedOnCreativeApproval": False,
-                "notifiedOnCreativeRejection": False, "notifiedOnEndOfCampaign": False,
-                "servingStatuses": ["RUNNABLE"], "version": {"versionTag": "2"}}
+        return {
+            "id": int(a["account_id"]),
+            "name": a["name"],
+            "currency": a["currency"],
+            "status": "ACTIVE",
+            "type": "BUSINESS",
+            "test": False,
+            "reference": next(iter(self.orgs), None),
+            "notifiedOnCampaignOptimization": False,
+            "notifiedOnCreativeApproval": False,
+            "notifiedOnCreativeRejection": False,
+            "notifiedOnEndOfCampaign": False,
+            "servingStatuses": ["RUNNABLE"],
+            "version": {"versionTag": "2"},
+        }
 
     def _status(self, end_ms: int) -> str:
         return "COMPLETED" if end_ms < ms(self.as_of) else "ACTIVE"
@@ -480,24 +562,43 @@ class LinkedInApp(App):
             raise BadRequest("Invalid query parameters passed to request: q must be search")
         acc_urn = f"urn:li:sponsoredAccount:{account_id}"
         if edge == "adCampaignGroups":
-            els = [{"id": int(g["campaign_group_id"]), "name": g["name"], "account": acc_urn,
-                    "status": self._status(g["end"]), "runSchedule": {"start": g["start"], "end": g["end"]},
-                    "test": False, "servingStatuses": ["RUNNABLE"]}
-                   for g in self.groups if any(c["account_id"] == account_id for c in g["campaigns"])]
+            els = [
+                {
+                    "id": int(g["campaign_group_id"]),
+                    "name": g["name"],
+                    "account": acc_urn,
+                    "status": self._status(g["end"]),
+                    "runSchedule": {"start": g["start"], "end": g["end"]},
+                    "test": False,
+                    "servingStatuses": ["RUNNABLE"],
+                }
+                for g in self.groups
+                if any(c["account_id"] == account_id for c in g["campaigns"])
+            ]
         else:
             els = []
             for cid, c in sorted(self.campaigns.items()):
                 if c["account_id"] != account_id:
                     continue
                 g = c["group"]
-                els.append({"id": int(cid), "name": c["name"], "account": acc_urn,
-                            "campaignGroup": f"urn:li:sponsoredCampaignGroup:{g['campaign_group_id']}",
-                            "status": self._status(g["end"]), "type": "SPONSORED_UPDATES", "costType": "CPC",
-                            "objectiveType": "LEAD_GENERATION", "format": "SINGLE_IMAGE",
-                            "dailyBudget": {"amount": c["daily_budget"], "currencyCode": c["currency"]},
-                            "runSchedule": {"start": g["start"], "end": g["end"]},
-                            "locale": {"country": "US", "language": "en"}, "test": False,
-                            "servingStatuses": ["RUNNABLE"]})
+                els.append(
+                    {
+                        "id": int(cid),
+                        "name": c["name"],
+                        "account": acc_urn,
+                        "campaignGroup": f"urn:li:sponsoredCampaignGroup:{g['campaign_group_id']}",
+                        "status": self._status(g["end"]),
+                        "type": "SPONSORED_UPDATES",
+                        "costType": "CPC",
+                        "objectiveType": "LEAD_GENERATION",
+                        "format": "SINGLE_IMAGE",
+                        "dailyBudget": {"amount": c["daily_budget"], "currencyCode": c["currency"]},
+                        "runSchedule": {"start": g["start"], "end": g["end"]},
+                        "locale": {"country": "US", "language": "en"},
+                        "test": False,
+                        "servingStatuses": ["RUNNABLE"],
+                    }
+                )
         return self._list(req, edge, els)
 
     def _analytics(self, req: Request) -> Response:
@@ -510,10 +611,16 @@ class LinkedInApp(App):
         if gran not in ("DAILY", "MONTHLY", "ALL"):
             raise BadRequest(f"Invalid value for param timeGranularity: {gran}")
         fields_raw = req.query.get("fields")
-        fields = [f for f in (fields_raw or "").split(",") if f] or ["dateRange", "pivotValues", "impressions", "clicks"]
+        fields = [f for f in (fields_raw or "").split(",") if f] or [
+            "dateRange",
+            "pivotValues",
+            "impressions",
+            "clicks",
+        ]
         if len(fields) > self.max_fields:
-            raise BadRequest(f"Too many fields requested ({len(fields)}). A request may ask for at most "
-                             f"{self.max_fields} fields.")
+            raise BadRequest(
+                f"Too many fields requested ({len(fields)}). A request may ask for at most {self.max_fields} fields."
+            )
         bad = [f for f in fields if f not in ANALYTICS_FIELDS or f in self.faults.retired_metrics]
         if bad:
             raise BadRequest(f"Invalid field(s) in projection: {', '.join(bad)}")
@@ -524,7 +631,9 @@ class LinkedInApp(App):
             e = dr.get("end")
             end = date(int(e["year"]), int(e["month"]), int(e["day"])) if e else self.as_of
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise BadRequest("Invalid or missing dateRange: expected (start:(year:..,month:..,day:..),end:(...))")
+            raise BadRequest(
+                "Invalid or missing dateRange: expected (start:(year:..,month:..,day:..),end:(...))"
+            ) from None
         campaign_ids = self._facet_campaigns(req)
         if self.restate_on_pull:
             self.restate()
@@ -554,63 +663,86 @@ class LinkedInApp(App):
                 for m in MONEY_METRICS:
                     agg[m] += Decimal(r[m])
         if len(groups) > self.max_elements:
-            raise BadRequest(f"Request would return {len(groups)} elements, more than the maximum of "
-                             f"{self.max_elements}. Please narrow the date range or the list of entities.")
+            raise BadRequest(
+                f"Request would return {len(groups)} elements, more than the maximum of "
+                f"{self.max_elements}. Please narrow the date range or the list of entities."
+            )
         elements = []
         for (period, pv), agg in sorted(groups.items()):
             el = {"dateRange": {"start": _ymd(period[0]), "end": _ymd(period[1])}, "pivotValues": [prefix + pv]}
             el.update({m: agg[m] for m in INT_METRICS})
             el.update({m: str(agg[m]) for m in MONEY_METRICS})
             elements.append({f: el[f] for f in fields})
-        return Response.json(200, {"paging": {"start": 0, "count": 10, "links": []},
-                                   "elements": self.decorate(elements)})
+        return Response.json(
+            200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": self.decorate(elements)}
+        )
 
     def _facet_campaigns(self, req: Request) -> list[str]:
         found = False
         ids: set[str] = set()
-        for name, prefix, pick in (("campaigns", "urn:li:sponsoredCampaign:", lambda v: [v]),
-                                   ("campaignGroups", "urn:li:sponsoredCampaignGroup:",
-                                    lambda v: [c for c, x in self.campaigns.items() if x["group"]["campaign_group_id"] == v]),
-                                   ("accounts", "urn:li:sponsoredAccount:",
-                                    lambda v: [c for c, x in self.campaigns.items() if x["account_id"] == v])):
+        for name, prefix, pick in (
+            ("campaigns", "urn:li:sponsoredCampaign:", lambda v: [v]),
+            (
+                "campaignGroups",
+                "urn:li:sponsoredCampaignGroup:",
+                lambda v: [c for c, x in self.campaigns.items() if x["group"]["campaign_group_id"] == v],
+            ),
+            (
+                "accounts",
+                "urn:li:sponsoredAccount:",
+                lambda v: [c for c, x in self.campaigns.items() if x["account_id"] == v],
+            ),
+        ):
             val = _param(req, name)
             if val is None:
                 continue
             found = True
-            for urn in ([val] if isinstance(val, str) else list(val)):
+            for urn in [val] if isinstance(val, str) else list(val):
                 if not str(urn).startswith(prefix):
                     raise BadRequest(f"Invalid URN in {name}: {urn}")
-                ids.update(c for c in pick(str(urn)[len(prefix):]) if c in self.campaigns)
+                ids.update(c for c in pick(str(urn)[len(prefix) :]) if c in self.campaigns)
         if not found:
             raise BadRequest("At least one of campaigns, campaignGroups, accounts, creatives must be provided")
         return sorted(ids)
 
     # ---- helpers ----------------------------------------------------------------------
     def _collection(self, elements: list[dict]) -> Response:
-        return Response.json(200, {"paging": {"count": 10, "start": 0, "links": []},
-                                   "elements": self.decorate(elements)})
+        return Response.json(
+            200, {"paging": {"count": 10, "start": 0, "links": []}, "elements": self.decorate(elements)}
+        )
 
     def _list(self, req: Request, resource: str, elements: list[dict], bad: tuple[str, str] | None = None) -> Response:
         try:
             offset = max(0, int(req.query.get("start", "0")))
             count = max(1, min(int(req.query.get("count", str(self.default_count))), 1000))
         except ValueError:
-            raise BadRequest("start and count must be integers")
+            raise BadRequest("start and count must be integers") from None
         first, nxt = self.page_window(offset, count)
-        page = self.decorate(elements[first:first + count])
+        page = self.decorate(elements[first : first + count])
         if bad:
             page = self.inject_bad(page, *bad)
         links = []
         base = {k: v for k, v in req.query.items() if k not in ("start", "count")}
         path = unquote(req.path)
         if first > 0:
-            links.append({"type": "application/json", "rel": "prev",
-                          "href": f"{path}?{urlencode({**base, 'start': max(0, first - count), 'count': count})}"})
+            links.append(
+                {
+                    "type": "application/json",
+                    "rel": "prev",
+                    "href": f"{path}?{urlencode({**base, 'start': max(0, first - count), 'count': count})}",
+                }
+            )
         if nxt < len(elements):
-            links.append({"type": "application/json", "rel": "next",
-                          "href": f"{path}?{urlencode({**base, 'start': nxt, 'count': count})}"})
-        return Response.json(200, {"paging": {"start": first, "count": count, "total": len(elements), "links": links},
-                                   "elements": page})
+            links.append(
+                {
+                    "type": "application/json",
+                    "rel": "next",
+                    "href": f"{path}?{urlencode({**base, 'start': nxt, 'count': count})}",
+                }
+            )
+        return Response.json(
+            200, {"paging": {"start": first, "count": count, "total": len(elements), "links": links}, "elements": page}
+        )
 
 
 # The bad-record fault (`App.inject_bad`) is served in the ad account search only: a copy
@@ -656,6 +788,9 @@ def make_app(world_dir: Path) -> LinkedInApp:
 def env(url: str, app: LinkedInApp) -> dict[str, str]:
     """Where the fake is and what it serves. No LINKEDIN_VERSION: the version is the client's own
     setting, and the client's default is what a run against the fake should send, as a real run does."""
-    return {"LINKEDIN_BASE_URL": url, "LINKEDIN_TOKEN": app.token,
-            "LINKEDIN_ORGANIZATION_IDS": ",".join(sorted(o["organization_id"] for o in app.orgs.values())),
-            "LINKEDIN_AD_ACCOUNT_IDS": ",".join(sorted(app.accounts))}
+    return {
+        "LINKEDIN_BASE_URL": url,
+        "LINKEDIN_TOKEN": app.token,
+        "LINKEDIN_ORGANIZATION_IDS": ",".join(sorted(o["organization_id"] for o in app.orgs.values())),
+        "LINKEDIN_AD_ACCOUNT_IDS": ",".join(sorted(app.accounts)),
+    }

@@ -28,7 +28,7 @@ import bisect
 import json
 import threading
 from array import array
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sampleworld.fakes.base import App, Request, Response
@@ -47,10 +47,10 @@ def _epoch_ms(value: str) -> int:
     v = value.strip()
     if len(v) == 10:
         d = date.fromisoformat(v)
-        dt = datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+        dt = datetime(d.year, d.month, d.day, tzinfo=UTC)
     else:
         dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
-        dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+        dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
     return int(dt.timestamp() * 1000)
 
 
@@ -81,8 +81,8 @@ class ListeningApp(App):
         with open(self.path, "rb") as f:
             pos = 0
             for line in f:
-                qid = line[line.index(b'"query_id":"') + 12:].split(b'"', 1)[0].decode()
-                ts = line[line.index(b'"published_at":"') + 16:].split(b'"', 1)[0].decode()
+                qid = line[line.index(b'"query_id":"') + 12 :].split(b'"', 1)[0].decode()
+                ts = line[line.index(b'"published_at":"') + 16 :].split(b'"', 1)[0].decode()
                 self.times[qid].append(_epoch_ms(ts))
                 self.offsets[qid].append(pos)
                 pos += len(line)
@@ -120,9 +120,11 @@ class ListeningApp(App):
         return _error(status, "Internal server error" if status == 500 else "Service temporarily unavailable")
 
     def rate_limited(self, retry_after_s: int) -> Response:
-        return _error(429, "Rate limit exceeded: 30 requests per 10 minutes",
-                      {"Retry-After": str(retry_after_s), "X-RateLimit-Limit": str(RATE_LIMIT),
-                       "X-RateLimit-Remaining": "0"})
+        return _error(
+            429,
+            "Rate limit exceeded: 30 requests per 10 minutes",
+            {"Retry-After": str(retry_after_s), "X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": "0"},
+        )
 
     def handle(self, req: Request) -> Response:
         if req.bearer() != self.token:
@@ -132,9 +134,23 @@ class ListeningApp(App):
             remaining = RATE_LIMIT - 1 - (self._calls - 1) % RATE_LIMIT
         headers = {"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": str(remaining)}
         if req.path == "/api/v1/queries":
-            return Response.json(200, {"resultsTotal": len(self.queries), "results": [
-                {"id": q["id"], "name": q["name"], "type": q["type"], "entity": q["entity"],
-                 "boolean_query": q["boolean"]} for q in self.queries]}, headers)
+            return Response.json(
+                200,
+                {
+                    "resultsTotal": len(self.queries),
+                    "results": [
+                        {
+                            "id": q["id"],
+                            "name": q["name"],
+                            "type": q["type"],
+                            "entity": q["entity"],
+                            "boolean_query": q["boolean"],
+                        }
+                        for q in self.queries
+                    ],
+                },
+                headers,
+            )
         if req.path != "/api/v1/mentions":
             return _error(404, f"No endpoint {req.method} {req.path}")
         qid = req.param("query_id")
@@ -159,19 +175,23 @@ class ListeningApp(App):
         lo, hi = self._range(qid, start_ms, end_ms)
         total = hi - lo
         first, nxt = self.page_window(offset, limit)
-        window = self.offsets[qid][lo + first: lo + min(total, first + limit)]
+        window = self.offsets[qid][lo + first : lo + min(total, first + limit)]
         if not (self.faults.extra_field_rate or self.faults.bad_record_rate):
             # nothing to change in the records: splice the stored lines into the body as they
             # are, so serving costs the fake next to nothing and a benchmark measures the client
             head = json.dumps({"resultsTotal": total, "resultsPageSize": limit}, separators=(",", ":"))
             tail = f',"nextCursor":"{_cursor(nxt, key)}"' if nxt < total else ""
-            body = b"".join([head[:-1].encode(), b',"results":[', b",".join(self._read_raw(window)), b"]",
-                             tail.encode(), b"}"])
+            body = b"".join(
+                [head[:-1].encode(), b',"results":[', b",".join(self._read_raw(window)), b"]", tail.encode(), b"}"]
+            )
             return Response(200, body, {"Content-Type": "application/json; charset=UTF-8", **headers})
         page = self._read(window)
         # bad-record fault: one malformed copy of a mention (no `id`, or an unreadable `published_at`)
-        body = {"resultsTotal": total, "resultsPageSize": limit,
-                "results": self.inject_bad(self.decorate(page), "id", "published_at")}
+        body = {
+            "resultsTotal": total,
+            "resultsPageSize": limit,
+            "results": self.inject_bad(self.decorate(page), "id", "published_at"),
+        }
         if nxt < total:
             body["nextCursor"] = _cursor(nxt, key)
         return Response.json(200, body, headers)
@@ -182,5 +202,8 @@ def make_app(world_dir: Path) -> ListeningApp:
 
 
 def env(url: str, app: ListeningApp) -> dict[str, str]:
-    return {"LISTENING_BASE_URL": url, "LISTENING_TOKEN": app.token,
-            "LISTENING_QUERY_IDS": ",".join(q["id"] for q in app.queries)}
+    return {
+        "LISTENING_BASE_URL": url,
+        "LISTENING_TOKEN": app.token,
+        "LISTENING_QUERY_IDS": ",".join(q["id"] for q in app.queries),
+    }

@@ -87,7 +87,7 @@ import json
 import re
 import threading
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
@@ -105,24 +105,50 @@ WINDOW = restatement.WINDOWS["meta"]
 MAX_LIMIT = 100
 
 # Retired by Meta: always refused, whatever the FaultConfig says.
-ALWAYS_RETIRED = frozenset({"post_impressions", "page_impressions", "page_fans", "page_engaged_users",
-                            "post_engaged_users", "impressions", "plays", "video_views",
-                            "post_impressions_unique", "page_impressions_unique"})
+ALWAYS_RETIRED = frozenset(
+    {
+        "post_impressions",
+        "page_impressions",
+        "page_fans",
+        "page_engaged_users",
+        "post_engaged_users",
+        "impressions",
+        "plays",
+        "video_views",
+        "post_impressions_unique",
+        "page_impressions_unique",
+    }
+)
 INVALID_METRIC = "(#100) The value must be a valid insights metric"
 
 POST_METRICS = {
-    "post_reactions_by_type_total": ("Lifetime Total post Reactions by Type.", "Lifetime: Total post reactions by type."),
-    "post_clicks": ("Lifetime Post Clicks", "Lifetime: The number of times people clicked on anywhere in your posts without generating an activity."),
-    "post_clicks_by_type": ("Lifetime Post Clicks by Type", "Lifetime: The number of clicks anywhere in the post, by type."),
+    "post_reactions_by_type_total": (
+        "Lifetime Total post Reactions by Type.",
+        "Lifetime: Total post reactions by type.",
+    ),
+    "post_clicks": (
+        "Lifetime Post Clicks",
+        "Lifetime: The number of times people clicked on anywhere in your posts without generating an activity.",
+    ),
+    "post_clicks_by_type": (
+        "Lifetime Post Clicks by Type",
+        "Lifetime: The number of clicks anywhere in the post, by type.",
+    ),
     "post_media_view": ("Lifetime Post Media Views", "Lifetime: The number of times your post was on screen."),
-    "post_total_media_view_unique": ("Lifetime Post Total Media Viewers", "Lifetime: The number of people who saw your post at least once."),
+    "post_total_media_view_unique": (
+        "Lifetime Post Total Media Viewers",
+        "Lifetime: The number of people who saw your post at least once.",
+    ),
 }
 PAGE_METRICS = {
     "page_follows": ("Page Follows", "Daily: The total number of people who follow your Page."),
     "page_daily_follows_unique": ("Daily New Follows", "Daily: The number of new follows of your Page."),
     "page_daily_unfollows_unique": ("Daily Unfollows", "Daily: The number of unfollows of your Page."),
     "page_media_view": ("Daily Page Media Views", "Daily: The number of times your Page's content was on screen."),
-    "page_post_engagements": ("Daily Post Engagements", "Daily: The number of times people have engaged with your posts through reactions, comments, shares and more."),
+    "page_post_engagements": (
+        "Daily Post Engagements",
+        "Daily: The number of times people have engaged with your posts through reactions, comments, shares and more.",
+    ),
 }
 RESTATED_PAGE = {"page_media_view", "page_post_engagements"}
 # `period` of Page insights: the values Meta's parameter takes (any other is refused with code
@@ -139,9 +165,13 @@ PERIOD_WORD = {"day": "Daily", "week": "Weekly", "days_28": "28 Days"}
 # is served for `day` only, and so are the page_daily_* follow counts, which Meta names and
 # describes as daily. (Meta's metric table could not be read from the stored copies; this is
 # the reading of its names and descriptions.)
-PAGE_PERIODS = {"page_follows": ("day",), "page_daily_follows_unique": ("day",),
-                "page_daily_unfollows_unique": ("day",), "page_media_view": ("day", "week", "days_28"),
-                "page_post_engagements": ("day", "week", "days_28")}
+PAGE_PERIODS = {
+    "page_follows": ("day",),
+    "page_daily_follows_unique": ("day",),
+    "page_daily_unfollows_unique": ("day",),
+    "page_media_view": ("day", "week", "days_28"),
+    "page_post_engagements": ("day", "week", "days_28"),
+}
 MEDIA_METRICS = {
     "reach": ("Accounts reached", "The number of unique accounts that have seen your media, at least once."),
     "views": ("Views", "The number of times your media was played or displayed."),
@@ -150,8 +180,14 @@ MEDIA_METRICS = {
     "saved": ("Saved", "The number of saves of your media."),
     "shares": ("Shares", "The number of shares of your media."),
     "replies": ("Replies", "The number of replies to your story."),
-    "total_interactions": ("Interactions", "The number of likes, saves, comments and shares on your media, minus unlikes, unsaves and deleted comments."),
-    "profile_activity": ("Profile activity", "The number of actions people take when they engage with your profile after engaging with this media."),
+    "total_interactions": (
+        "Interactions",
+        "The number of likes, saves, comments and shares on your media, minus unlikes, unsaves and deleted comments.",
+    ),
+    "profile_activity": (
+        "Profile activity",
+        "The number of actions people take when they engage with your profile after engaging with this media.",
+    ),
 }
 # Media insights metrics each kind of media supports, by (media_type, media_product_type); any
 # other metric fails the whole request with `(#100) The Media Insights API does not support the
@@ -168,40 +204,107 @@ MEDIA_METRICS = {
 # `impressions`, `plays` and `video_views` are gone for every media (ALWAYS_RETIRED).
 _STORY = frozenset({"reach", "views", "replies", "shares", "total_interactions"})
 MEDIA_SUPPORTED = {
-    ("IMAGE", "FEED"): frozenset({"reach", "views", "likes", "comments", "saved", "total_interactions",
-                                  "profile_activity"}),
-    ("CAROUSEL_ALBUM", "FEED"): frozenset({"reach", "likes", "comments", "saved", "shares", "total_interactions",
-                                           "profile_activity"}),
+    ("IMAGE", "FEED"): frozenset(
+        {"reach", "views", "likes", "comments", "saved", "total_interactions", "profile_activity"}
+    ),
+    ("CAROUSEL_ALBUM", "FEED"): frozenset(
+        {"reach", "likes", "comments", "saved", "shares", "total_interactions", "profile_activity"}
+    ),
     ("VIDEO", "FEED"): frozenset({"reach", "saved"}),
     ("VIDEO", "REELS"): frozenset({"reach", "views", "likes", "comments", "saved", "shares", "total_interactions"}),
-    ("IMAGE", "STORY"): _STORY, ("VIDEO", "STORY"): _STORY,
+    ("IMAGE", "STORY"): _STORY,
+    ("VIDEO", "STORY"): _STORY,
 }
-USER_DAY = {"reach": ("Accounts reached", "The number of unique accounts that have seen your content, at least once."),
-            "follower_count": ("Follower count", "Total number of new followers each day.")}
-USER_TOTAL_ONLY = {"views": ("Views", "The number of times your content was played or displayed."),
-                   "accounts_engaged": ("Accounts engaged", "The number of accounts that have interacted with your content."),
-                   "total_interactions": ("Content interactions", "The total number of post interactions, story interactions, reels interactions, video interactions and live video interactions.")}
+USER_DAY = {
+    "reach": ("Accounts reached", "The number of unique accounts that have seen your content, at least once."),
+    "follower_count": ("Follower count", "Total number of new followers each day."),
+}
+USER_TOTAL_ONLY = {
+    "views": ("Views", "The number of times your content was played or displayed."),
+    "accounts_engaged": ("Accounts engaged", "The number of accounts that have interacted with your content."),
+    "total_interactions": (
+        "Content interactions",
+        "The total number of post interactions, story interactions, reels interactions, video interactions and live video interactions.",
+    ),
+}
 RESTATED_USER = {"reach", "views", "accounts_engaged", "total_interactions"}
-DEMOGRAPHICS = ("Follower demographics", "The demographic characteristics of followers, including countries, cities and gender distribution.")
+DEMOGRAPHICS = (
+    "Follower demographics",
+    "The demographic characteristics of followers, including countries, cities and gender distribution.",
+)
 REACH_PRODUCT = (("POST", 0.45), ("REEL", 0.35), ("STORY", 0.12), ("CAROUSEL_CONTAINER", 0.08))
 REACH_FOLLOW = (("FOLLOWER", 0.4), ("NON_FOLLOWER", 0.6))
 
-POST_FIELDS = {"id", "created_time", "updated_time", "message", "permalink_url", "status_type", "full_picture",
-               "is_published", "from", "shares", "reactions", "comments"}
+POST_FIELDS = {
+    "id",
+    "created_time",
+    "updated_time",
+    "message",
+    "permalink_url",
+    "status_type",
+    "full_picture",
+    "is_published",
+    "from",
+    "shares",
+    "reactions",
+    "comments",
+}
 POST_DEFAULT = ["created_time", "message", "id"]
-FB_COMMENT_FIELDS = {"id", "message", "created_time", "from", "parent", "comment_count", "like_count",
-                     "permalink_url", "can_comment", "is_hidden"}
+FB_COMMENT_FIELDS = {
+    "id",
+    "message",
+    "created_time",
+    "from",
+    "parent",
+    "comment_count",
+    "like_count",
+    "permalink_url",
+    "can_comment",
+    "is_hidden",
+}
 FB_COMMENT_DEFAULT = ["created_time", "from", "message", "id"]
-MEDIA_FIELDS = {"id", "caption", "media_type", "media_product_type", "timestamp", "permalink", "shortcode",
-                "like_count", "comments_count", "media_url", "thumbnail_url", "username", "owner",
-                "is_comment_enabled", "children"}
+MEDIA_FIELDS = {
+    "id",
+    "caption",
+    "media_type",
+    "media_product_type",
+    "timestamp",
+    "permalink",
+    "shortcode",
+    "like_count",
+    "comments_count",
+    "media_url",
+    "thumbnail_url",
+    "username",
+    "owner",
+    "is_comment_enabled",
+    "children",
+}
 CHILD_FIELDS = {"id", "media_type", "media_url", "permalink", "shortcode", "thumbnail_url", "timestamp"}
-IG_COMMENT_FIELDS = {"id", "text", "timestamp", "username", "from", "like_count", "parent_id", "hidden",
-                     "media", "replies"}
+IG_COMMENT_FIELDS = {
+    "id",
+    "text",
+    "timestamp",
+    "username",
+    "from",
+    "like_count",
+    "parent_id",
+    "hidden",
+    "media",
+    "replies",
+}
 IG_COMMENT_DEFAULT = ["timestamp", "text", "id"]
 PAGE_FIELDS = {"id", "name", "followers_count", "fan_count", "access_token", "link", "category", "username"}
-CONVERSATION_FIELDS = {"id", "updated_time", "message_count", "participants", "senders", "snippet", "can_reply",
-                       "messages"}
+CONVERSATION_FIELDS = {
+    "id",
+    "updated_time",
+    "message_count",
+    "participants",
+    "senders",
+    "snippet",
+    "can_reply",
+    "messages",
+}
 CONVERSATION_DEFAULT = ["id", "updated_time"]
 MESSAGE_FIELDS = {"id", "created_time", "message", "from", "to"}
 MESSAGE_DEFAULT = ["id", "created_time"]
@@ -213,10 +316,23 @@ OBJECT_ID = r"[0-9_]+|conv_[0-9a-f]+|m_[A-Za-z0-9_-]+|aWdf[A-Za-z0-9_-]+"
 # TIMESTAMPTZ, BIGINT) and that the extractor does not filter on, so the malformed copy reaches
 # the loader and is rejected there. Messages are left out: their only typed field is
 # `created_time`, the day the extractor keeps them by (a bad one is dropped before loading).
-BAD_RECORD = {"post": ("id", "updated_time"), "comment": ("id", "like_count"),
-              "conversation": ("id", "message_count"), "media": ("id", "like_count")}
-IG_USER_FIELDS = {"id", "username", "name", "followers_count", "follows_count", "media_count", "biography",
-                  "profile_picture_url", "website"}
+BAD_RECORD = {
+    "post": ("id", "updated_time"),
+    "comment": ("id", "like_count"),
+    "conversation": ("id", "message_count"),
+    "media": ("id", "like_count"),
+}
+IG_USER_FIELDS = {
+    "id",
+    "username",
+    "name",
+    "followers_count",
+    "follows_count",
+    "media_count",
+    "biography",
+    "profile_picture_url",
+    "website",
+}
 
 
 class GraphError(Exception):
@@ -273,8 +389,8 @@ def parse_fields(spec: str | None) -> list[tuple[str, str, str | None]]:
             continue
         m = re.match(r"[A-Za-z_]+", item)
         if not m:
-            raise GraphError(400, f"(#100) Syntax error \"Expected end of string instead of \"{item[:1]}\".\"", 100)
-        name, rest = m.group(0), item[m.end():]
+            raise GraphError(400, f'(#100) Syntax error "Expected end of string instead of "{item[:1]}"."', 100)
+        name, rest = m.group(0), item[m.end() :]
         sub = None
         if rest.startswith("{") and rest.endswith("}"):
             sub, rest = rest[1:-1], ""
@@ -282,8 +398,7 @@ def parse_fields(spec: str | None) -> list[tuple[str, str, str | None]]:
     return out
 
 
-def select(full: dict, specs, allowed: set[str], node_type: str, default: list[str],
-           nested=None) -> dict:
+def select(full: dict, specs, allowed: set[str], node_type: str, default: list[str], nested=None) -> dict:
     """The record as the API writes it for these field specs (fields it lacks stay absent)."""
     specs = specs or [(f, "", None) for f in default]
     out = {}
@@ -325,7 +440,7 @@ def _read_blocks(path: Path, key: str) -> dict[str, tuple[int, int, int]]:
     with open(path, "rb") as f:
         for line in f:
             if line.startswith(prefix):
-                owner = line[len(prefix): line.index(b'"', len(prefix))].decode()
+                owner = line[len(prefix) : line.index(b'"', len(prefix))].decode()
             else:
                 owner = json.loads(line)[key]
             if owner != cur:
@@ -341,23 +456,26 @@ def _read_blocks(path: Path, key: str) -> dict[str, tuple[int, int, int]]:
 
 def _since_until(req: Request, default_days: int, max_days: int, as_of: date) -> tuple[date, date]:
     """Days served: since <= day < until. Unix seconds or YYYY-MM-DD (unix read on UTC)."""
+
     def parse(v: str | None) -> date | None:
         if v in (None, ""):
             return None
         if re.fullmatch(r"\d+", v):
-            return datetime.fromtimestamp(int(v), timezone.utc).date()
+            return datetime.fromtimestamp(int(v), UTC).date()
         try:
             return date.fromisoformat(v[:10])
         except ValueError:
             raise GraphError(400, f"(#100) The parameter since/until is not a valid date: {v}", 100) from None
+
     since, until = parse(req.param("since")), parse(req.param("until"))
     if until is None:
         until = as_of if since is None else min(as_of, since + timedelta(days=default_days))
     if since is None:
         since = until - timedelta(days=default_days)
     if (until - since).days > max_days:
-        raise GraphError(400, f"(#100) There cannot be more than {max_days} days ({max_days * 86400} s) "
-                         "between since and until", 100)
+        raise GraphError(
+            400, f"(#100) There cannot be more than {max_days} days ({max_days * 86400} s) between since and until", 100
+        )
     return since, until
 
 
@@ -368,8 +486,9 @@ def _unix(d: date) -> int:
 class MetaGraphApp(App):
     name = NAME
 
-    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, as_of: date | None = None,
-                 business_since: str | None = None):
+    def __init__(
+        self, world_dir: Path, token: str = DEFAULT_TOKEN, as_of: date | None = None, business_since: str | None = None
+    ):
         world = Path(world_dir)
         self.token = token
         # Media posted before the account became a business account has no insights
@@ -384,8 +503,11 @@ class MetaGraphApp(App):
         self.calls: dict[str, int] = defaultdict(int)
         fb, ig = world / "facebook", world / "instagram"
         # -- Facebook -----------------------------------------------------------------
-        self.pages = {p["page_id"]: p for p in json.loads((fb / "pages.json").read_text())} \
-            if (fb / "pages.json").exists() else {}
+        self.pages = (
+            {p["page_id"]: p for p in json.loads((fb / "pages.json").read_text())}
+            if (fb / "pages.json").exists()
+            else {}
+        )
         self.posts: dict[str, dict] = {}
         self.posts_by_page: dict[str, list[dict]] = {pid: [] for pid in self.pages}
         for post in _jsonl(fb / "posts.jsonl"):
@@ -400,8 +522,11 @@ class MetaGraphApp(App):
         self._fb_comments_path = fb / "comments.jsonl"
         self._fb_blocks = _read_blocks(self._fb_comments_path, "post_id")
         # -- Instagram ----------------------------------------------------------------
-        self.ig_users = {a["ig_user_id"]: a for a in json.loads((ig / "accounts.json").read_text())} \
-            if (ig / "accounts.json").exists() else {}
+        self.ig_users = (
+            {a["ig_user_id"]: a for a in json.loads((ig / "accounts.json").read_text())}
+            if (ig / "accounts.json").exists()
+            else {}
+        )
         self.media: dict[str, dict] = {}
         self.media_by_user: dict[str, list[dict]] = {u: [] for u in self.ig_users}
         self.stories_by_user: dict[str, list[dict]] = {u: [] for u in self.ig_users}
@@ -409,7 +534,9 @@ class MetaGraphApp(App):
         for m in _jsonl(ig / "media.jsonl"):
             m["_at"] = parse_ts(m["timestamp"])
             self.media[m["id"]] = m
-            (self.stories_by_user if m["media_product_type"] == "STORY" else self.media_by_user)[m["ig_user_id"]].append(m)
+            (self.stories_by_user if m["media_product_type"] == "STORY" else self.media_by_user)[
+                m["ig_user_id"]
+            ].append(m)
             if m.get("comment_ids"):
                 ranges.append((int(m["comment_ids"][0]), int(m["comment_ids"][1]), m["id"]))
         for rows in (*self.media_by_user.values(), *self.stories_by_user.values()):
@@ -441,9 +568,11 @@ class MetaGraphApp(App):
 
     # -- raw comment blocks -----------------------------------------------------------------
     def _read_block(self, which: str, owner: str) -> tuple[dict, ...]:
-        path, blocks = {"fb": (self._fb_comments_path, self._fb_blocks),
-                        "ig": (self._ig_comments_path, self._ig_blocks),
-                        "dm": (self._dm_path, self._dm_blocks)}[which]
+        path, blocks = {
+            "fb": (self._fb_comments_path, self._fb_blocks),
+            "ig": (self._ig_comments_path, self._ig_blocks),
+            "dm": (self._dm_path, self._dm_blocks),
+        }[which]
         if owner not in blocks:
             return ()
         off, length, _ = blocks[owner]
@@ -464,14 +593,18 @@ class MetaGraphApp(App):
         post = self.posts[post_id]
         f = post["final"]
         reactions = {k: self._now_value(v, post, f"reactions:{k}") for k, v in f["reactions"].items()}
-        clicks = {"link clicks": self._now_value(f["link_clicks"], post, "link_clicks"),
-                  "other clicks": self._now_value(f["other_clicks"], post, "other_clicks"),
-                  "photo view": self._now_value(f["photo_views"], post, "photo_views")}
-        return {"post_reactions_by_type_total": {k: v for k, v in reactions.items() if v},
-                "post_clicks": sum(clicks.values()),
-                "post_clicks_by_type": {k: v for k, v in clicks.items() if v},
-                "post_media_view": self._now_value(f["media_view"], post, "media_view"),
-                "post_total_media_view_unique": self._now_value(f["media_view_unique"], post, "media_view_unique")}
+        clicks = {
+            "link clicks": self._now_value(f["link_clicks"], post, "link_clicks"),
+            "other clicks": self._now_value(f["other_clicks"], post, "other_clicks"),
+            "photo view": self._now_value(f["photo_views"], post, "photo_views"),
+        }
+        return {
+            "post_reactions_by_type_total": {k: v for k, v in reactions.items() if v},
+            "post_clicks": sum(clicks.values()),
+            "post_clicks_by_type": {k: v for k, v in clicks.items() if v},
+            "post_media_view": self._now_value(f["media_view"], post, "media_view"),
+            "post_total_media_view_unique": self._now_value(f["media_view_unique"], post, "media_view_unique"),
+        }
 
     def _post_full(self, post: dict) -> dict:
         page = self.pages[post["page_id"]]
@@ -480,11 +613,19 @@ class MetaGraphApp(App):
         out = {"id": post["id"], "created_time": post["created_time"], "updated_time": post["updated_time"]}
         if "message" in post:
             out["message"] = post["message"]
-        out.update({"permalink_url": post["permalink_url"], "status_type": post["status_type"],
-                    "is_published": True, "from": {"name": page["name"], "id": page["page_id"]},
-                    "reactions": {"data": [], "summary": {"total_count": reactions, "viewer_reaction": "NONE"}},
-                    "comments": {"data": [], "summary": {"order": "ranked", "total_count": post["comments_toplevel"],
-                                                         "can_comment": True}}})
+        out.update(
+            {
+                "permalink_url": post["permalink_url"],
+                "status_type": post["status_type"],
+                "is_published": True,
+                "from": {"name": page["name"], "id": page["page_id"]},
+                "reactions": {"data": [], "summary": {"total_count": reactions, "viewer_reaction": "NONE"}},
+                "comments": {
+                    "data": [],
+                    "summary": {"order": "ranked", "total_count": post["comments_toplevel"], "can_comment": True},
+                },
+            }
+        )
         if post["content_type"] in ("image", "video", "reel", "link"):
             out["full_picture"] = f"https://cdn.lumora.example/fb/{post['id']}.jpg"
         if shares:
@@ -495,7 +636,10 @@ class MetaGraphApp(App):
         full = self._post_full(post)
         for name, mods, _ in specs or ():
             if name == "reactions" and "summary(true)" not in mods:
-                full["reactions"] = {"data": [], "summary": {"total_count": full["reactions"]["summary"]["total_count"]}}
+                full["reactions"] = {
+                    "data": [],
+                    "summary": {"total_count": full["reactions"]["summary"]["total_count"]},
+                }
         return select(full, specs, POST_FIELDS, "PagePost", POST_DEFAULT)
 
     def current_posts(self, page_id: str, fields: str | None = None) -> list[dict]:
@@ -503,26 +647,33 @@ class MetaGraphApp(App):
         specs = parse_fields(fields or ",".join(sorted(POST_FIELDS)))
         return [self._post_served(p, specs) for p in self.posts_by_page[page_id]]
 
-    def page_snapshot(self, page_id: str) -> dict:
-        p = self.pages[page_id]
-        return {"followers_count": p["followers_count"], "fan_count": p["fan_count"]}
-
     def current_page_insights(self, page_id: str) -> dict[str, dict[str, int]]:
         """{date: {metric: value}} as /{page_id}/insights?period=day serves them now."""
-        return {d: {m: self._page_value(page_id, row, m) for m in PAGE_METRICS}
-                for d, row in sorted(self.page_days[page_id].items())}
+        return {
+            d: {m: self._page_value(page_id, row, m) for m in PAGE_METRICS}
+            for d, row in sorted(self.page_days[page_id].items())
+        }
 
     def _page_value(self, page_id: str, row: dict, metric: str) -> int:
         v = row[metric]
         if metric in RESTATED_PAGE:
-            v = restatement.restated_int(v, date.fromisoformat(row["date"]), self.as_of, WINDOW, self.epoch,
-                                         f"{page_id}:{metric}")
+            v = restatement.restated_int(
+                v, date.fromisoformat(row["date"]), self.as_of, WINDOW, self.epoch, f"{page_id}:{metric}"
+            )
         return v
 
     def _fb_comment_full(self, rec: dict) -> dict:
-        out = {"id": rec["id"], "created_time": rec["created_time"], "message": rec["message"], "from": rec["from"],
-               "comment_count": rec["comment_count"], "like_count": rec["like_count"],
-               "permalink_url": rec["permalink_url"], "can_comment": "parent_id" not in rec, "is_hidden": False}
+        out = {
+            "id": rec["id"],
+            "created_time": rec["created_time"],
+            "message": rec["message"],
+            "from": rec["from"],
+            "comment_count": rec["comment_count"],
+            "like_count": rec["like_count"],
+            "permalink_url": rec["permalink_url"],
+            "can_comment": "parent_id" not in rec,
+            "is_hidden": False,
+        }
         if "parent_id" in rec:
             out["parent"] = {"id": rec["parent_id"]}
         return out
@@ -545,8 +696,9 @@ class MetaGraphApp(App):
         if "comments" in f:
             out["comments"] = f["comments"]
         out["total_interactions"] = sum(out.get(k, 0) for k in ("likes", "saved", "shares", "comments", "replies"))
-        out["profile_activity"] = {k: self._now_value(v, m, f"profile_activity:{k}")
-                                   for k, v in f.get("profile_activity", {}).items()}
+        out["profile_activity"] = {
+            k: self._now_value(v, m, f"profile_activity:{k}") for k, v in f.get("profile_activity", {}).items()
+        }
         supported = self.media_supported(media_id)
         return {k: v for k, v in out.items() if k in supported}
 
@@ -560,10 +712,18 @@ class MetaGraphApp(App):
         out = {"id": m["id"]}
         if "caption" in m:
             out["caption"] = m["caption"]
-        out.update({"media_type": m["media_type"], "media_product_type": m["media_product_type"],
-                    "timestamp": m["timestamp"], "permalink": m["permalink"], "shortcode": m["shortcode"],
-                    "username": user["username"], "owner": {"id": m["ig_user_id"]},
-                    "media_url": f"https://cdn.lumora.example/ig/{m['id']}.{'mp4' if m['media_type'] == 'VIDEO' else 'jpg'}"})
+        out.update(
+            {
+                "media_type": m["media_type"],
+                "media_product_type": m["media_product_type"],
+                "timestamp": m["timestamp"],
+                "permalink": m["permalink"],
+                "shortcode": m["shortcode"],
+                "username": user["username"],
+                "owner": {"id": m["ig_user_id"]},
+                "media_url": f"https://cdn.lumora.example/ig/{m['id']}.{'mp4' if m['media_type'] == 'VIDEO' else 'jpg'}",
+            }
+        )
         if m["media_type"] == "VIDEO":
             out["thumbnail_url"] = f"https://cdn.lumora.example/ig/{m['id']}_thumb.jpg"
         if m["media_product_type"] != "STORY":
@@ -578,23 +738,35 @@ class MetaGraphApp(App):
         keys = [n for n, _, _ in parse_fields(sub)] if sub else ["id"]
         for k in keys:
             if k not in CHILD_FIELDS:
-                raise GraphError(400, f"(#100) Tried accessing nonexisting field ({k}) on node type (ShadowIGMedia)", 100)
+                raise GraphError(
+                    400, f"(#100) Tried accessing nonexisting field ({k}) on node type (ShadowIGMedia)", 100
+                )
         data = []
         for i in range(m["children"]):
             cid = str(int(m["id"]) + i + 1)
             video = i == m["children"] - 1 and i % 2 == 1
-            full = {"id": cid, "media_type": "VIDEO" if video else "IMAGE",
-                    "media_url": f"https://cdn.lumora.example/ig/{cid}.{'mp4' if video else 'jpg'}",
-                    "permalink": f"https://www.instagram.com/p/{m['shortcode']}{i + 1}/",
-                    "shortcode": f"{m['shortcode']}{i + 1}", "timestamp": m["timestamp"]}
+            full = {
+                "id": cid,
+                "media_type": "VIDEO" if video else "IMAGE",
+                "media_url": f"https://cdn.lumora.example/ig/{cid}.{'mp4' if video else 'jpg'}",
+                "permalink": f"https://www.instagram.com/p/{m['shortcode']}{i + 1}/",
+                "shortcode": f"{m['shortcode']}{i + 1}",
+                "timestamp": m["timestamp"],
+            }
             if video:
                 full["thumbnail_url"] = f"https://cdn.lumora.example/ig/{cid}_thumb.jpg"
             data.append({k: full[k] for k in keys if k in full})
         return {"data": data}
 
     def _media_served(self, m: dict, specs) -> dict:
-        return select(self._media_full(m), specs, MEDIA_FIELDS, "IGMedia", ["id"],
-                      nested={"children": lambda sub: self._children(m, sub)})
+        return select(
+            self._media_full(m),
+            specs,
+            MEDIA_FIELDS,
+            "IGMedia",
+            ["id"],
+            nested={"children": lambda sub: self._children(m, sub)},
+        )
 
     def current_media(self, ig_user_id: str, fields: str | None = None) -> list[dict]:
         """Feed posts and reels as /{ig_user_id}/media serves them (newest first)."""
@@ -609,21 +781,19 @@ class MetaGraphApp(App):
         return [self._media_served(m, specs) for m in self.live_stories(ig_user_id)]
 
     def _ig_comment_full(self, rec: dict) -> dict:
-        out = {"id": rec["id"], "timestamp": rec["timestamp"], "text": rec["text"], "username": rec["username"],
-               "from": rec["from"], "like_count": rec["like_count"], "hidden": False, "media": {"id": rec["media_id"]}}
+        out = {
+            "id": rec["id"],
+            "timestamp": rec["timestamp"],
+            "text": rec["text"],
+            "username": rec["username"],
+            "from": rec["from"],
+            "like_count": rec["like_count"],
+            "hidden": False,
+            "media": {"id": rec["media_id"]},
+        }
         if "parent_id" in rec:
             out["parent_id"] = rec["parent_id"]
         return out
-
-    def current_ig_comments(self, media_id: str) -> list[dict]:
-        """Top-level comments (all plain fields) as /{media_id}/comments serves them."""
-        return [self._ig_comment_full(r) for r in self._block("ig", media_id) if "parent_id" not in r]
-
-    def current_ig_replies(self, comment_id: str) -> list[dict]:
-        media_id = self.media_of_comment(comment_id)
-        if media_id is None:
-            return []
-        return [self._ig_comment_full(r) for r in self._block("ig", media_id) if r.get("parent_id") == comment_id]
 
     def media_of_comment(self, comment_id: str) -> str | None:
         if not comment_id.isdigit():
@@ -636,14 +806,17 @@ class MetaGraphApp(App):
 
     def current_ig_insights(self, ig_user_id: str) -> dict[str, dict[str, int]]:
         """{date: {metric: value}} of the account's day metrics as served now."""
-        return {d: {m: self._ig_value(ig_user_id, row, m) for m in (*USER_DAY, *USER_TOTAL_ONLY)}
-                for d, row in sorted(self.ig_days[ig_user_id].items())}
+        return {
+            d: {m: self._ig_value(ig_user_id, row, m) for m in (*USER_DAY, *USER_TOTAL_ONLY)}
+            for d, row in sorted(self.ig_days[ig_user_id].items())
+        }
 
     def _ig_value(self, uid: str, row: dict, metric: str) -> int:
         v = row[metric]
         if metric in RESTATED_USER:
-            v = restatement.restated_int(v, date.fromisoformat(row["date"]), self.as_of, WINDOW, self.epoch,
-                                         f"{uid}:{metric}")
+            v = restatement.restated_int(
+                v, date.fromisoformat(row["date"]), self.as_of, WINDOW, self.epoch, f"{uid}:{metric}"
+            )
         return v
 
     def current_demographics(self, ig_user_id: str) -> dict[str, dict[str, int]]:
@@ -653,19 +826,41 @@ class MetaGraphApp(App):
     def _headers(self, owner: str | None = None, kind: str = "pages") -> dict[str, str]:
         n = next(self._calls)
         pct = 1 + n % 17
-        return {"X-App-Usage": json.dumps({"call_count": pct, "total_cputime": max(1, pct // 2), "total_time": pct}),
-                "X-Business-Use-Case-Usage": json.dumps({owner or "0": [{
-                    "type": kind, "call_count": pct, "total_cputime": max(1, pct // 2), "total_time": pct,
-                    "estimated_time_to_regain_access": 0}]}),
-                "facebook-api-version": VERSION, "x-fb-trace-id": _fbtrace(str(n))[:11]}
+        return {
+            "X-App-Usage": json.dumps({"call_count": pct, "total_cputime": max(1, pct // 2), "total_time": pct}),
+            "X-Business-Use-Case-Usage": json.dumps(
+                {
+                    owner or "0": [
+                        {
+                            "type": kind,
+                            "call_count": pct,
+                            "total_cputime": max(1, pct // 2),
+                            "total_time": pct,
+                            "estimated_time_to_regain_access": 0,
+                        }
+                    ]
+                }
+            ),
+            "facebook-api-version": VERSION,
+            "x-fb-trace-id": _fbtrace(str(n))[:11],
+        }
 
     def _error(self, e: GraphError, path: str = "") -> Response:
-        return Response.json(e.status, error_body(e.message, e.code, e.subcode, trace_seed=path, **e.extra),
-                             self._headers())
+        return Response.json(
+            e.status, error_body(e.message, e.code, e.subcode, trace_seed=path, **e.extra), self._headers()
+        )
 
     def server_error(self, status: int) -> Response:
-        return Response.json(status, error_body("An unexpected error has occurred. Please retry your request later.",
-                                                2, trace_seed=str(status), is_transient=True), self._headers())
+        return Response.json(
+            status,
+            error_body(
+                "An unexpected error has occurred. Please retry your request later.",
+                2,
+                trace_seed=str(status),
+                is_transient=True,
+            ),
+            self._headers(),
+        )
 
     def rate_limited(self, retry_after_s: int) -> Response:
         n = next(self._calls)
@@ -680,16 +875,26 @@ class MetaGraphApp(App):
         if not token:
             return self._error(GraphError(400, "An access token is required to request this resource.", 104), req.path)
         if token.startswith("EXPIRED"):
-            return self._error(GraphError(400, "Error validating access token: Session has expired on Monday, "
-                                          f"{self.as_of - timedelta(days=61):%d-%b-%y} 06:29:46 PDT. The current time is "
-                                          f"{self.as_of:%A, %d-%b-%y} 02:11:32 PDT.", 190, 463), req.path)
+            return self._error(
+                GraphError(
+                    400,
+                    "Error validating access token: Session has expired on Monday, "
+                    f"{self.as_of - timedelta(days=61):%d-%b-%y} 06:29:46 PDT. The current time is "
+                    f"{self.as_of:%A, %d-%b-%y} 02:11:32 PDT.",
+                    190,
+                    463,
+                ),
+                req.path,
+            )
         if token != self.token:
             return self._error(GraphError(400, "Invalid OAuth access token - Cannot parse access token", 190), req.path)
         m = re.fullmatch(rf"/{VERSION}/({OBJECT_ID})(?:/([a-z_]+))?/?", req.path)
         if not m:
             return self._error(GraphError(400, f"Unknown path components: {req.path}", 2500), req.path)
         if req.method != "GET":
-            return self._error(GraphError(400, "(#3) Application does not have the capability to make this API call.", 3))
+            return self._error(
+                GraphError(400, "(#3) Application does not have the capability to make this API call.", 3)
+            )
         obj, edge = m.group(1), m.group(2)
         try:
             return self._route(req, obj, edge)
@@ -714,8 +919,10 @@ class MetaGraphApp(App):
             self.calls[f"post/{edge}"] += 1
             hdr = self._headers(self.posts[obj]["page_id"])
             if edge is None:
-                body = self._post_served(self.posts[obj], [x for x in specs if x[0] != "insights"] or
-                                         (None if not specs else [("id", "", None)]))
+                body = self._post_served(
+                    self.posts[obj],
+                    [x for x in specs if x[0] != "insights"] or (None if not specs else [("id", "", None)]),
+                )
                 if any(n == "insights" for n, _, _ in specs):
                     body["insights"] = self._insights_field(req, specs, obj, self._post_insights)
                     body.setdefault("id", obj)
@@ -734,8 +941,9 @@ class MetaGraphApp(App):
                 return Response.json(200, self._ig_media_list(req, obj, specs), hdr)
             if edge == "stories":
                 rows = self.live_stories(obj)
-                return Response.json(200, self._paged(req, rows, f"{obj}/stories",
-                                                      serve=lambda x: self._media_served(x, specs)), hdr)
+                return Response.json(
+                    200, self._paged(req, rows, f"{obj}/stories", serve=lambda x: self._media_served(x, specs)), hdr
+                )
             if edge == "insights":
                 return Response.json(200, self._ig_user_insights(req, obj), hdr)
             raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (IGUser)", 100)
@@ -743,16 +951,22 @@ class MetaGraphApp(App):
             self.calls[f"media/{edge}"] += 1
             media = self.media[obj]
             hdr = self._headers(media["ig_user_id"], "instagram")
-            if media["media_product_type"] == "STORY" and \
-                    not any(s["id"] == obj for s in self.live_stories(media["ig_user_id"])):
+            if media["media_product_type"] == "STORY" and not any(
+                s["id"] == obj for s in self.live_stories(media["ig_user_id"])
+            ):
                 raise _missing(obj)  # stories and their insights are gone after 24 hours
             if edge is None:
                 return Response.json(200, self._media_served(media, specs), hdr)
             if edge == "insights":
                 return Response.json(200, self._media_insights(req, obj), hdr)
             if edge == "comments":
-                return Response.json(200, self._ig_comment_list(req, [r for r in self._block("ig", obj) if "parent_id" not in r],
-                                                                f"{obj}/comments", specs), hdr)
+                return Response.json(
+                    200,
+                    self._ig_comment_list(
+                        req, [r for r in self._block("ig", obj) if "parent_id" not in r], f"{obj}/comments", specs
+                    ),
+                    hdr,
+                )
             raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (IGMedia)", 100)
         media_id = self.media_of_comment(obj)
         if media_id is not None:
@@ -763,8 +977,13 @@ class MetaGraphApp(App):
                 rec = next(r for r in recs if r["id"] == obj)
                 return Response.json(200, self._ig_comment_served(rec, specs, recs), hdr)
             if edge == "replies":
-                return Response.json(200, self._ig_comment_list(req, [r for r in recs if r.get("parent_id") == obj],
-                                                                f"{obj}/replies", specs, recs), hdr)
+                return Response.json(
+                    200,
+                    self._ig_comment_list(
+                        req, [r for r in recs if r.get("parent_id") == obj], f"{obj}/replies", specs, recs
+                    ),
+                    hdr,
+                )
             raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (IGComment)", 100)
         if obj in self.conversations:
             self.calls[f"conversation/{edge}"] += 1
@@ -774,24 +993,42 @@ class MetaGraphApp(App):
                 return Response.json(200, self._conversation_served(req, conv, specs), hdr)
             if edge == "messages":
                 _check(specs, MESSAGE_FIELDS, "Message")
-                return Response.json(200, self._paged(req, self._messages_newest_first(obj), f"{obj}/messages",
-                                                      serve=lambda r: self._message_served(r, specs)), hdr)
-            raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (UnifiedThread)",
-                             100)
+                return Response.json(
+                    200,
+                    self._paged(
+                        req,
+                        self._messages_newest_first(obj),
+                        f"{obj}/messages",
+                        serve=lambda r: self._message_served(r, specs),
+                    ),
+                    hdr,
+                )
+            raise GraphError(
+                400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (UnifiedThread)", 100
+            )
         conv_id = conversation_of_message(obj)
         if conv_id in self.conversations:
             rec = next((r for r in self._block("dm", conv_id) if r["id"] == obj), None)
             if rec is not None and edge is None:
                 self.calls["message/None"] += 1
-                return Response.json(200, self._message_served(rec, specs),
-                                     self._headers(self.conversations[conv_id]["page_id"]))
+                return Response.json(
+                    200, self._message_served(rec, specs), self._headers(self.conversations[conv_id]["page_id"])
+                )
             if rec is not None:
                 raise GraphError(400, f"(#100) Tried accessing nonexisting field ({edge}) on node type (Message)", 100)
         raise _missing(obj)
 
     # -- paging ------------------------------------------------------------------------------
-    def _paged(self, req: Request, rows: list, path: str, extra: dict | None = None, serve=None,
-               bad: tuple[str, str] | None = None, specs=None) -> dict:
+    def _paged(
+        self,
+        req: Request,
+        rows: list,
+        path: str,
+        extra: dict | None = None,
+        serve=None,
+        bad: tuple[str, str] | None = None,
+        specs=None,
+    ) -> dict:
         """One page of `rows` (raw records; `serve` turns the page's slice into API records).
 
         `bad` = (key field, typed field): with the bad-record fault the page carries one
@@ -806,7 +1043,7 @@ class MetaGraphApp(App):
         if req.param("before") and not req.param("after"):
             offset = max(0, _offset(req.param("before")) - limit)
         start, nxt = self.page_window(offset, limit)
-        page = rows[start:start + limit]
+        page = rows[start : start + limit]
         page = self.decorate([serve(r) for r in page] if serve else page)
         if bad and bad[1] in {name for name, _, _ in specs or ()}:
             page = self.inject_bad(page, *bad)
@@ -835,11 +1072,24 @@ class MetaGraphApp(App):
 
     def _page_node(self, req: Request, pid: str, specs) -> dict:
         p = self.pages[pid]
-        full = {"id": pid, "name": p["name"], "followers_count": p["followers_count"], "fan_count": p["fan_count"],
-                "access_token": self.token, "link": f"https://www.facebook.com/{pid}", "category": "Health/Beauty",
-                "username": "lumora" if p["name"] == "Lumora" else p["name"].lower().replace(" ", "")}
-        out = select(full, specs, PAGE_FIELDS | {"insights"}, "Page", ["name", "id"],
-                     nested={"insights": lambda _sub: self._insights_field(req, specs, pid, self._page_insights)})
+        full = {
+            "id": pid,
+            "name": p["name"],
+            "followers_count": p["followers_count"],
+            "fan_count": p["fan_count"],
+            "access_token": self.token,
+            "link": f"https://www.facebook.com/{pid}",
+            "category": "Health/Beauty",
+            "username": "lumora" if p["name"] == "Lumora" else p["name"].lower().replace(" ", ""),
+        }
+        out = select(
+            full,
+            specs,
+            PAGE_FIELDS | {"insights"},
+            "Page",
+            ["name", "id"],
+            nested={"insights": lambda _sub: self._insights_field(req, specs, pid, self._page_insights)},
+        )
         out.setdefault("id", pid)
         return out
 
@@ -850,9 +1100,14 @@ class MetaGraphApp(App):
         if since or until:
             lo = _to_ts(since) if since else None
             hi = _to_ts(until) if until else None
-            rows = [p for p in rows if (lo is None or p["_at"].timestamp() >= lo) and (hi is None or p["_at"].timestamp() < hi)]
-        return self._paged(req, rows, f"{pid}/{edge}", serve=lambda p: self._post_served(p, specs),
-                           bad=BAD_RECORD["post"], specs=specs)
+            rows = [
+                p
+                for p in rows
+                if (lo is None or p["_at"].timestamp() >= lo) and (hi is None or p["_at"].timestamp() < hi)
+            ]
+        return self._paged(
+            req, rows, f"{pid}/{edge}", serve=lambda p: self._post_served(p, specs), bad=BAD_RECORD["post"], specs=specs
+        )
 
     def _metrics(self, req: Request, known) -> list[str]:
         metrics = [x.strip() for x in (req.param("metric") or "").split(",") if x.strip()]
@@ -873,16 +1128,26 @@ class MetaGraphApp(App):
         if period == "lifetime":
             for name in metrics:
                 title, desc = POST_METRICS[name]
-                data.append({"name": name, "period": "lifetime", "values": [{"value": values[name]}],
-                             "title": title, "description": desc, "id": f"{post_id}/insights/{name}/lifetime"})
+                data.append(
+                    {
+                        "name": name,
+                        "period": "lifetime",
+                        "values": [{"value": values[name]}],
+                        "title": title,
+                        "description": desc,
+                        "id": f"{post_id}/insights/{name}/lifetime",
+                    }
+                )
         return {"data": data}
 
     def _window_paging(self, req: Request, path: str, since: date, until: date) -> dict:
         span = until - since
         query = {k: v for k, v in req.query.items() if k not in ("since", "until", "access_token")}
         query["access_token"] = self.token
-        return {"previous": f"{req.base_url}/{VERSION}/{path}?{urlencode({**query, 'since': _unix(since - span), 'until': _unix(since)})}",
-                "next": f"{req.base_url}/{VERSION}/{path}?{urlencode({**query, 'since': _unix(until), 'until': _unix(until + span)})}"}
+        return {
+            "previous": f"{req.base_url}/{VERSION}/{path}?{urlencode({**query, 'since': _unix(since - span), 'until': _unix(since)})}",
+            "next": f"{req.base_url}/{VERSION}/{path}?{urlencode({**query, 'since': _unix(until), 'until': _unix(until + span)})}",
+        }
 
     def _page_insights(self, req: Request, pid: str) -> dict:
         """One entry per metric and period: every period the metric has (PAGE_PERIODS) when
@@ -900,10 +1165,18 @@ class MetaGraphApp(App):
                     continue
                 title, desc = page_metric_title(name, p)
                 values = self.page_period_values(pid, name, p, days)
-                data.append({"name": name, "period": p,
-                             "values": [{"value": values[d], "end_time": pacific_day_end(date.fromisoformat(d))}
-                                        for d in days],
-                             "title": title, "description": desc, "id": f"{pid}/insights/{name}/{p}"})
+                data.append(
+                    {
+                        "name": name,
+                        "period": p,
+                        "values": [
+                            {"value": values[d], "end_time": pacific_day_end(date.fromisoformat(d))} for d in days
+                        ],
+                        "title": title,
+                        "description": desc,
+                        "id": f"{pid}/insights/{name}/{p}",
+                    }
+                )
         return {"data": data, "paging": self._window_paging(req, f"{pid}/insights", since, until)}
 
     def page_period_values(self, pid: str, metric: str, period: str, days: list[str]) -> dict[str, int]:
@@ -924,7 +1197,9 @@ class MetaGraphApp(App):
             raise GraphError(400, "(#100) param filter must be one of {toplevel, stream}", 100)
         order = req.param("order", "chronological")
         if order not in ("chronological", "reverse_chronological", "ranked"):
-            raise GraphError(400, "(#100) param order must be one of {chronological, reverse_chronological, ranked}", 100)
+            raise GraphError(
+                400, "(#100) param order must be one of {chronological, reverse_chronological, ranked}", 100
+            )
         _check(specs, FB_COMMENT_FIELDS, "Comment")
         rows = [r for r in self._block("fb", post_id) if flt == "stream" or "parent_id" not in r]
         total = len(rows)
@@ -934,17 +1209,26 @@ class MetaGraphApp(App):
             for v in bounds:
                 if v and not v.isdigit():
                     raise GraphError(400, f"(#100) The parameter since/until is not a valid unix time: {v}", 100)
-            lo, hi = (datetime.fromtimestamp(int(v), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000") if v else None
-                      for v in bounds)
-            rows = [r for r in rows if (lo is None or r["created_time"] >= lo) and (hi is None or r["created_time"] < hi)]
+            lo, hi = (
+                datetime.fromtimestamp(int(v), UTC).strftime("%Y-%m-%dT%H:%M:%S+0000") if v else None for v in bounds
+            )
+            rows = [
+                r for r in rows if (lo is None or r["created_time"] >= lo) and (hi is None or r["created_time"] < hi)
+            ]
         if order == "reverse_chronological":
             rows = rows[::-1]
         extra = None
         if (req.param("summary") or "").lower() in ("true", "1", "total_count"):
             extra = {"summary": {"order": order, "total_count": total, "can_comment": True}}
-        return self._paged(req, rows, f"{post_id}/comments", extra, serve=lambda r: select(
-            self._fb_comment_full(r), specs, FB_COMMENT_FIELDS, "Comment", FB_COMMENT_DEFAULT),
-            bad=BAD_RECORD["comment"], specs=specs)
+        return self._paged(
+            req,
+            rows,
+            f"{post_id}/comments",
+            extra,
+            serve=lambda r: select(self._fb_comment_full(r), specs, FB_COMMENT_FIELDS, "Comment", FB_COMMENT_DEFAULT),
+            bad=BAD_RECORD["comment"],
+            specs=specs,
+        )
 
     # -- Direct messages -------------------------------------------------------------------
     def _messages_newest_first(self, conv_id: str) -> list[dict]:
@@ -952,17 +1236,28 @@ class MetaGraphApp(App):
 
     @staticmethod
     def _message_full(rec: dict) -> dict:
-        return {"id": rec["id"], "created_time": rec["created_time"], "message": rec["message"],
-                "from": rec["from"], "to": rec["to"]}
+        return {
+            "id": rec["id"],
+            "created_time": rec["created_time"],
+            "message": rec["message"],
+            "from": rec["from"],
+            "to": rec["to"],
+        }
 
     def _message_served(self, rec: dict, specs) -> dict:
         return select(self._message_full(rec), specs, MESSAGE_FIELDS, "Message", MESSAGE_DEFAULT)
 
     def _conversation_full(self, conv: dict) -> dict:
         people = {"data": [conv["customer"], conv["brand"]]}
-        return {"id": conv["id"], "updated_time": conv["updated_time"], "message_count": conv["message_count"],
-                "participants": people, "senders": people, "snippet": conv["snippet"],
-                "can_reply": self.now - conv["_last_customer_at"] < timedelta(hours=24)}
+        return {
+            "id": conv["id"],
+            "updated_time": conv["updated_time"],
+            "message_count": conv["message_count"],
+            "participants": people,
+            "senders": people,
+            "snippet": conv["snippet"],
+            "can_reply": self.now - conv["_last_customer_at"] < timedelta(hours=24),
+        }
 
     def _nested_messages(self, req: Request, conv: dict, mods: str, sub: str | None) -> dict:
         """`messages{...}` / `messages.limit(n){...}` inside a conversation: the first page."""
@@ -978,16 +1273,26 @@ class MetaGraphApp(App):
         if body["data"]:
             paging: dict = {"cursors": {"before": _cursor(0), "after": _cursor(limit)}}
             if limit < len(rows):
-                query = {"fields": sub or ",".join(MESSAGE_DEFAULT), "limit": str(limit),
-                         "access_token": self.token, "after": _cursor(limit)}
+                query = {
+                    "fields": sub or ",".join(MESSAGE_DEFAULT),
+                    "limit": str(limit),
+                    "access_token": self.token,
+                    "after": _cursor(limit),
+                }
                 paging["next"] = f"{req.base_url}/{VERSION}/{conv['id']}/messages?{urlencode(query)}"
             body["paging"] = paging
         return body
 
     def _conversation_served(self, req: Request, conv: dict, specs) -> dict:
         mods, sub = next(((m, s) for n, m, s in specs or () if n == "messages"), ("", None))
-        out = select(self._conversation_full(conv), specs, CONVERSATION_FIELDS, "UnifiedThread", CONVERSATION_DEFAULT,
-                     nested={"messages": lambda _sub: self._nested_messages(req, conv, mods, sub)})
+        out = select(
+            self._conversation_full(conv),
+            specs,
+            CONVERSATION_FIELDS,
+            "UnifiedThread",
+            CONVERSATION_DEFAULT,
+            nested={"messages": lambda _sub: self._nested_messages(req, conv, mods, sub)},
+        )
         return out
 
     def _conversations(self, req: Request, pid: str, specs) -> dict:
@@ -999,8 +1304,14 @@ class MetaGraphApp(App):
         user = req.param("user_id")
         if user:
             rows = [c for c in rows if c["customer"]["id"] == user]
-        return self._paged(req, rows, f"{pid}/conversations", serve=lambda c: self._conversation_served(req, c, specs),
-                           bad=BAD_RECORD["conversation"], specs=specs)
+        return self._paged(
+            req,
+            rows,
+            f"{pid}/conversations",
+            serve=lambda c: self._conversation_served(req, c, specs),
+            bad=BAD_RECORD["conversation"],
+            specs=specs,
+        )
 
     def current_conversations(self, page_id: str, platform: str = "messenger", fields: str | None = None) -> list[dict]:
         """The Page's conversations on `platform` as /{page_id}/conversations serves them (newest first)."""
@@ -1016,10 +1327,17 @@ class MetaGraphApp(App):
     # -- Instagram endpoints ---------------------------------------------------------------
     def _ig_user_node(self, uid: str, specs) -> dict:
         a = self.ig_users[uid]
-        full = {"id": uid, "username": a["username"], "name": a["name"], "followers_count": a["followers_count"],
-                "follows_count": 312, "media_count": a["media_count"], "biography": "Skincare that cares. Made in Berlin.",
-                "profile_picture_url": f"https://cdn.lumora.example/ig/{uid}_profile.jpg",
-                "website": "https://lumora.example"}
+        full = {
+            "id": uid,
+            "username": a["username"],
+            "name": a["name"],
+            "followers_count": a["followers_count"],
+            "follows_count": 312,
+            "media_count": a["media_count"],
+            "biography": "Skincare that cares. Made in Berlin.",
+            "profile_picture_url": f"https://cdn.lumora.example/ig/{uid}_profile.jpg",
+            "website": "https://lumora.example",
+        }
         out = select(full, specs, IG_USER_FIELDS, "IGUser", ["id"])
         out.setdefault("id", uid)
         return out
@@ -1031,26 +1349,51 @@ class MetaGraphApp(App):
         if since or until:
             lo = _to_ts(since) if since else None
             hi = _to_ts(until) if until else None
-            rows = [m for m in rows if (lo is None or m["_at"].timestamp() >= lo) and (hi is None or m["_at"].timestamp() < hi)]
-        return self._paged(req, rows, f"{uid}/media", serve=lambda m: self._media_served(m, specs),
-                           bad=BAD_RECORD["media"], specs=specs)
+            rows = [
+                m
+                for m in rows
+                if (lo is None or m["_at"].timestamp() >= lo) and (hi is None or m["_at"].timestamp() < hi)
+            ]
+        return self._paged(
+            req,
+            rows,
+            f"{uid}/media",
+            serve=lambda m: self._media_served(m, specs),
+            bad=BAD_RECORD["media"],
+            specs=specs,
+        )
 
     def _media_insights(self, req: Request, media_id: str) -> dict:
         metrics = self._metrics(req, MEDIA_METRICS)
         m = self.media[media_id]
         if self.business_since and self._media_full(m)["timestamp"] < self.business_since:
-            raise GraphError(400, "Invalid parameter", 100, 2108006, error_data={"blame_field_specs": [[""]]},
-                             is_transient=False, error_user_title="Media posted before business account conversion",
-                             error_user_msg="The media was posted before the most recent time that the user's "
-                                            "account was converted to a business account from a personal account.")
+            raise GraphError(
+                400,
+                "Invalid parameter",
+                100,
+                2108006,
+                error_data={"blame_field_specs": [[""]]},
+                is_transient=False,
+                error_user_title="Media posted before business account conversion",
+                error_user_msg="The media was posted before the most recent time that the user's "
+                "account was converted to a business account from a personal account.",
+            )
         refused = [name for name in metrics if name not in self.media_supported(media_id)]
         if refused:
-            raise GraphError(400, f"(#100) The Media Insights API does not support the {', '.join(refused)} metric "
-                             "for this media product type.", 100)
+            raise GraphError(
+                400,
+                f"(#100) The Media Insights API does not support the {', '.join(refused)} metric "
+                "for this media product type.",
+                100,
+            )
         breakdown = req.param("breakdown")
         if breakdown and (breakdown != "action_type" or metrics != ["profile_activity"]):
-            raise GraphError(400, "(#100) Incompatible breakdowns. The breakdown action_type is only supported "
-                             "for the profile_activity metric", 100)
+            raise GraphError(
+                400,
+                "(#100) Incompatible breakdowns. The breakdown action_type is only supported "
+                "for the profile_activity metric",
+                100,
+            )
         values = self.current_media_insights(media_id)
         data = []
         for name in metrics:
@@ -1062,8 +1405,12 @@ class MetaGraphApp(App):
                 item.update(values=[{"value": total}], title=title, description=desc)
                 tv: dict = {"value": total}
                 if breakdown:
-                    tv["breakdowns"] = [{"dimension_keys": ["action_type"],
-                                         "results": [{"dimension_values": [k], "value": v} for k, v in sorted(acts.items())]}]
+                    tv["breakdowns"] = [
+                        {
+                            "dimension_keys": ["action_type"],
+                            "results": [{"dimension_values": [k], "value": v} for k, v in sorted(acts.items())],
+                        }
+                    ]
                 item["total_value"] = tv
             else:
                 item.update(values=[{"value": values[name]}], title=title, description=desc)
@@ -1076,27 +1423,57 @@ class MetaGraphApp(App):
         metric_type = req.param("metric_type")
         breakdown = [b for b in (req.param("breakdown") or "").split(",") if b]
         if "follower_demographics" in metrics:
-            if metrics != ["follower_demographics"] or metric_type != "total_value" or len(breakdown) != 1 \
-                    or breakdown[0] not in ("country", "age", "gender"):
-                raise GraphError(400, "(#100) follower_demographics is only supported with period=lifetime, "
-                                 "metric_type=total_value and one breakdown of country, age, gender", 100)
+            if (
+                metrics != ["follower_demographics"]
+                or metric_type != "total_value"
+                or len(breakdown) != 1
+                or breakdown[0] not in ("country", "age", "gender")
+            ):
+                raise GraphError(
+                    400,
+                    "(#100) follower_demographics is only supported with period=lifetime, "
+                    "metric_type=total_value and one breakdown of country, age, gender",
+                    100,
+                )
             dim = breakdown[0]
-            return {"data": [{"name": "follower_demographics", "period": "lifetime", "title": DEMOGRAPHICS[0],
-                              "description": DEMOGRAPHICS[1], "total_value": {"breakdowns": [{
-                                  "dimension_keys": [dim],
-                                  "results": [{"dimension_values": [v], "value": n}
-                                              for v, n in self.demographics[uid][dim]]}]},
-                              "id": f"{uid}/insights/follower_demographics/lifetime"}]}
+            return {
+                "data": [
+                    {
+                        "name": "follower_demographics",
+                        "period": "lifetime",
+                        "title": DEMOGRAPHICS[0],
+                        "description": DEMOGRAPHICS[1],
+                        "total_value": {
+                            "breakdowns": [
+                                {
+                                    "dimension_keys": [dim],
+                                    "results": [
+                                        {"dimension_values": [v], "value": n} for v, n in self.demographics[uid][dim]
+                                    ],
+                                }
+                            ]
+                        },
+                        "id": f"{uid}/insights/follower_demographics/lifetime",
+                    }
+                ]
+            }
         if req.param("period", "day") != "day":
             raise GraphError(400, "(#100) Incorrect period for these metrics: use period=day", 100)
         need_total = [x for x in metrics if x in USER_TOTAL_ONLY]
         if need_total and metric_type != "total_value":
-            raise GraphError(400, f"(#100) The following metrics ({', '.join(need_total)}) should be specified "
-                             "with parameter metric_type=total_value", 100)
+            raise GraphError(
+                400,
+                f"(#100) The following metrics ({', '.join(need_total)}) should be specified "
+                "with parameter metric_type=total_value",
+                100,
+            )
         if metric_type == "total_value" and "follower_count" in metrics:
             raise GraphError(400, "(#100) follower_count does not support metric_type=total_value", 100)
-        if breakdown and (metric_type != "total_value" or metrics != ["reach"]
-                          or not set(breakdown) <= {"media_product_type", "follow_type"}):
+        if breakdown and (
+            metric_type != "total_value"
+            or metrics != ["reach"]
+            or not set(breakdown) <= {"media_product_type", "follow_type"}
+        ):
             raise GraphError(400, "(#100) Incompatible breakdowns for the requested metrics", 100)
         since, until = _since_until(req, 2, 30, self.as_of)
         rows = [r for d, r in sorted(self.ig_days[uid].items()) if since.isoformat() <= d < until.isoformat()]
@@ -1111,9 +1488,17 @@ class MetaGraphApp(App):
                     tv["breakdowns"] = [{"dimension_keys": breakdown, "results": _reach_breakdown(total, breakdown)}]
                 item.update(title=title, description=desc, total_value=tv)
             else:
-                item.update(values=[{"value": self._ig_value(uid, r, name),
-                                     "end_time": pacific_day_end(date.fromisoformat(r["date"]))} for r in rows],
-                            title=title, description=desc)
+                item.update(
+                    values=[
+                        {
+                            "value": self._ig_value(uid, r, name),
+                            "end_time": pacific_day_end(date.fromisoformat(r["date"])),
+                        }
+                        for r in rows
+                    ],
+                    title=title,
+                    description=desc,
+                )
             item["id"] = f"{uid}/insights/{name}/day"
             data.append(item)
         return {"data": data, "paging": self._window_paging(req, f"{uid}/insights", since, until)}
@@ -1124,10 +1509,20 @@ class MetaGraphApp(App):
             if not rs:
                 return None
             sub_specs = parse_fields(sub) if sub else None
-            return {"data": [select(r, sub_specs, IG_COMMENT_FIELDS - {"replies"}, "IGComment", IG_COMMENT_DEFAULT)
-                             for r in rs]}
-        return select(self._ig_comment_full(rec), specs, IG_COMMENT_FIELDS, "IGComment", IG_COMMENT_DEFAULT,
-                      nested={"replies": replies})
+            return {
+                "data": [
+                    select(r, sub_specs, IG_COMMENT_FIELDS - {"replies"}, "IGComment", IG_COMMENT_DEFAULT) for r in rs
+                ]
+            }
+
+        return select(
+            self._ig_comment_full(rec),
+            specs,
+            IG_COMMENT_FIELDS,
+            "IGComment",
+            IG_COMMENT_DEFAULT,
+            nested={"replies": replies},
+        )
 
     def _ig_comment_list(self, req: Request, recs: list[dict], path: str, specs, block=None) -> dict:
         _check(specs, IG_COMMENT_FIELDS, "IGComment")
@@ -1143,14 +1538,19 @@ def page_metric_title(metric: str, period: str) -> tuple[str, str]:
     if period == "day":
         return title, desc
     word = PERIOD_WORD[period]
-    return (re.sub(r"^Daily\b", word, title) if title.startswith("Daily") else f"{word} {title}",
-            re.sub(r"^Daily:", f"{word}:", desc))
+    return (
+        re.sub(r"^Daily\b", word, title) if title.startswith("Daily") else f"{word} {title}",
+        re.sub(r"^Daily:", f"{word}:", desc),
+    )
 
 
 def _reach_breakdown(total: int, dims: list[str]) -> list[dict]:
     axes = [REACH_PRODUCT if d == "media_product_type" else REACH_FOLLOW for d in dims]
-    combos = [((a,), w) for a, w in axes[0]] if len(axes) == 1 else \
-        [((a, b), wa * wb) for a, wa in axes[0] for b, wb in axes[1]]
+    combos = (
+        [((a,), w) for a, w in axes[0]]
+        if len(axes) == 1
+        else [((a, b), wa * wb) for a, wa in axes[0] for b, wb in axes[1]]
+    )
     counts = _split(total, [w for _, w in combos])
     return [{"dimension_values": list(vals), "value": n} for (vals, _), n in zip(combos, counts)]
 
@@ -1163,9 +1563,14 @@ def _check(specs, allowed: set[str], node_type: str) -> None:
 
 
 def _missing(obj: str) -> GraphError:
-    return GraphError(400, f"Unsupported get request. Object with ID '{obj}' does not exist, cannot be loaded due "
-                      "to missing permissions, or does not support this operation. Please read the Graph API "
-                      "documentation at https://developers.facebook.com/docs/graph-api", 100, 33)
+    return GraphError(
+        400,
+        f"Unsupported get request. Object with ID '{obj}' does not exist, cannot be loaded due "
+        "to missing permissions, or does not support this operation. Please read the Graph API "
+        "documentation at https://developers.facebook.com/docs/graph-api",
+        100,
+        33,
+    )
 
 
 def _to_ts(v: str) -> float:
@@ -1191,6 +1596,9 @@ def make_app(world_dir: Path) -> MetaGraphApp:
 
 
 def env(url: str, app: MetaGraphApp) -> dict[str, str]:
-    return {"META_GRAPH_BASE_URL": url, "META_PAGE_TOKEN": app.token,
-            "FACEBOOK_PAGE_IDS": ",".join(sorted(app.pages)),
-            "INSTAGRAM_USER_IDS": ",".join(sorted(app.ig_users))}
+    return {
+        "META_GRAPH_BASE_URL": url,
+        "META_PAGE_TOKEN": app.token,
+        "FACEBOOK_PAGE_IDS": ",".join(sorted(app.pages)),
+        "INSTAGRAM_USER_IDS": ",".join(sorted(app.ig_users)),
+    }

@@ -22,14 +22,14 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sampleworld.fakes.base import App, Request, Response
 from sampleworld.jsonl import read_jsonl
 
 NAME = "survey"
-DOMAINS = ("csat",)
+DOMAINS = ("survey",)
 TOKEN = "tfp_sample_survey_token"
 
 
@@ -39,8 +39,8 @@ def _error(status: int, code: str, description: str, headers: dict | None = None
 
 def _norm(ts: str) -> str:
     dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class SurveyApp(App):
@@ -48,31 +48,54 @@ class SurveyApp(App):
 
     def __init__(self, world_dir: Path, token: str = TOKEN):
         self.token = token
-        d = Path(world_dir) / "csat"
+        d = Path(world_dir) / "survey"
         self.form = json.loads((d / "form.json").read_text())
         self.fields = {f["ref"]: f for f in self.form["fields"]}
-        # Prepared once: items newest first (as Typeform sorts), index by token.
         # Prepared once: items oldest first with their sort keys; served newest first by slicing.
-        self.asc = sorted((self._item(r) for r in read_jsonl(d / "responses.jsonl")),
-                          key=lambda i: (i["submitted_at"], i["token"]))
+        self.asc = sorted(
+            (self._item(r) for r in read_jsonl(d / "responses.jsonl")), key=lambda i: (i["submitted_at"], i["token"])
+        )
         self.keys = [(i["submitted_at"], i["token"]) for i in self.asc]
         self.index = {it["token"]: n for n, it in enumerate(self.asc)}
 
     def _item(self, r: dict) -> dict:
-        answers = [{"field": {"id": self.fields["csat_score"]["id"], "type": "rating", "ref": "csat_score"},
-                    "type": "number", "number": r["score"]}]
+        answers = [
+            {
+                "field": {"id": self.fields["csat_score"]["id"], "type": "rating", "ref": "csat_score"},
+                "type": "number",
+                "number": r["score"],
+            }
+        ]
         if "comment" in r:
-            answers.append({"field": {"id": self.fields["csat_comment"]["id"], "type": "long_text",
-                                      "ref": "csat_comment"}, "type": "text", "text": r["comment"]})
-        return {"landing_id": r["token"], "token": r["token"], "response_id": r["response_id"],
-                "landed_at": r["landed_at"], "submitted_at": r["responded_at"],
-                "metadata": {"user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)",
-                             "platform": "mobile" if r["channel"].startswith("social") else "other",
-                             "referer": f"https://lumora.typeform.com/to/{r['form_id']}#channel={r['channel']}",
-                             "network_id": r["token"][:10], "browser": "default"},
-                "hidden": {"channel": r["channel"], "platform": r["platform"] or "", "ticket_id": r["ticket_id"],
-                           "conversation_id": r["conversation_id"]},
-                "calculated": {"score": 0}, "answers": answers}
+            answers.append(
+                {
+                    "field": {"id": self.fields["csat_comment"]["id"], "type": "long_text", "ref": "csat_comment"},
+                    "type": "text",
+                    "text": r["comment"],
+                }
+            )
+        return {
+            "landing_id": r["token"],
+            "token": r["token"],
+            "response_id": r["response_id"],
+            "landed_at": r["landed_at"],
+            "submitted_at": r["responded_at"],
+            "metadata": {
+                "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)",
+                "platform": "mobile" if r["channel"].startswith("social") else "other",
+                "referer": f"https://lumora.typeform.com/to/{r['form_id']}#channel={r['channel']}",
+                "network_id": r["token"][:10],
+                "browser": "default",
+            },
+            "hidden": {
+                "channel": r["channel"],
+                "platform": r["platform"] or "",
+                "ticket_id": r["ticket_id"],
+                "conversation_id": r["conversation_id"],
+            },
+            "calculated": {"score": 0},
+            "answers": answers,
+        }
 
     def current_items(self, since: str | None = None, until: str | None = None) -> list[dict]:
         """The responses the API serves for the range, newest first (what a full walk returns)."""
@@ -85,12 +108,16 @@ class SurveyApp(App):
         return lo, max(lo, hi)
 
     def server_error(self, status: int) -> Response:
-        return _error(status, "INTERNAL_SERVER_ERROR" if status == 500 else "SERVICE_UNAVAILABLE",
-                      "Something went wrong, please try again later")
+        return _error(
+            status,
+            "INTERNAL_SERVER_ERROR" if status == 500 else "SERVICE_UNAVAILABLE",
+            "Something went wrong, please try again later",
+        )
 
     def rate_limited(self, retry_after_s: int) -> Response:
-        return _error(429, "RATE_LIMIT_EXCEEDED", "Too many requests, please slow down",
-                      {"Retry-After": str(retry_after_s)})
+        return _error(
+            429, "RATE_LIMIT_EXCEEDED", "Too many requests, please slow down", {"Retry-After": str(retry_after_s)}
+        )
 
     def handle(self, req: Request) -> Response:
         if req.bearer() != self.token:
@@ -118,15 +145,21 @@ class SurveyApp(App):
         if before:
             if before not in self.index:
                 return _error(400, "VALIDATION_ERROR", f"The token {before} is not valid")
-            offset = max(0, hi - min(hi, self.index[before]))   # items at or after the token, in range
+            offset = max(0, hi - min(hi, self.index[before]))  # items at or after the token, in range
         first, _ = self.page_window(offset, size)
-        top = hi - first                      # newest first: asc index top-1 downwards
-        page = self.asc[max(lo, top - size):max(lo, top)][::-1]
+        top = hi - first  # newest first: asc index top-1 downwards
+        page = self.asc[max(lo, top - size) : max(lo, top)][::-1]
         total = hi - lo
-        return Response.json(200, {"total_items": total, "page_count": math.ceil(total / size) if total else 0,
-                                   # bad-record fault: one malformed copy of a response (no `token`,
-                                   # or an unreadable `submitted_at`)
-                                   "items": self.inject_bad(self.decorate(page), "token", "submitted_at")})
+        return Response.json(
+            200,
+            {
+                "total_items": total,
+                "page_count": math.ceil(total / size) if total else 0,
+                # bad-record fault: one malformed copy of a response (no `token`,
+                # or an unreadable `submitted_at`)
+                "items": self.inject_bad(self.decorate(page), "token", "submitted_at"),
+            },
+        )
 
 
 def make_app(world_dir: Path) -> SurveyApp:

@@ -50,7 +50,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sampleworld import restatement
@@ -64,15 +64,50 @@ APP_TOKEN = "sample-x-app-only-bearer"
 USER_TOKEN = "sample-x-user-context-token"
 TIMELINE_CAP = 3200
 RESTATE_DAYS = restatement.WINDOWS["x"]  # posts from the last two days before as_of are provisional
-PRIVATE_DAYS = 30         # non-public/organic metrics exist for posts younger than this
+PRIVATE_DAYS = 30  # non-public/organic metrics exist for posts younger than this
 METRIC_GROUPS = ("public_metrics", "non_public_metrics", "organic_metrics")
-TWEET_FIELDS = frozenset({"attachments", "author_id", "context_annotations", "conversation_id", "created_at",
-                          "edit_controls", "edit_history_tweet_ids", "entities", "geo", "id", "in_reply_to_user_id",
-                          "lang", "non_public_metrics", "organic_metrics", "possibly_sensitive",
-                          "promoted_metrics", "public_metrics", "referenced_tweets", "reply_settings", "source",
-                          "text", "withheld", "note_tweet"})
-USER_FIELDS = frozenset({"created_at", "description", "id", "name", "public_metrics", "username", "verified",
-                         "location", "profile_image_url", "protected", "url"})
+TWEET_FIELDS = frozenset(
+    {
+        "attachments",
+        "author_id",
+        "context_annotations",
+        "conversation_id",
+        "created_at",
+        "edit_controls",
+        "edit_history_tweet_ids",
+        "entities",
+        "geo",
+        "id",
+        "in_reply_to_user_id",
+        "lang",
+        "non_public_metrics",
+        "organic_metrics",
+        "possibly_sensitive",
+        "promoted_metrics",
+        "public_metrics",
+        "referenced_tweets",
+        "reply_settings",
+        "source",
+        "text",
+        "withheld",
+        "note_tweet",
+    }
+)
+USER_FIELDS = frozenset(
+    {
+        "created_at",
+        "description",
+        "id",
+        "name",
+        "public_metrics",
+        "username",
+        "verified",
+        "location",
+        "profile_image_url",
+        "protected",
+        "url",
+    }
+)
 LIMITS = {"timeline": (900, 1500), "search": (180, 450), "counts": (300, 300), "users": (900, 300)}
 # The query parameters each endpoint accepts (X API v2 reference), in the order X lists them in
 # its 400 for any other one: "The query parameter [foo] is not one of [...]" (path parameters
@@ -80,29 +115,64 @@ LIMITS = {"timeline": (900, 1500), "search": (180, 450), "counts": (300, 300), "
 # `pagination_token` only; recent search and counts take `next_token` and `pagination_token`.
 _EXPANSIONS = ("expansions", "tweet.fields", "media.fields", "poll.fields", "place.fields", "user.fields")
 ACCEPTED_PARAMETERS = {
-    "timeline": ("id", "since_id", "until_id", "max_results", "pagination_token", "exclude", "start_time",
-                 "end_time", *_EXPANSIONS),
-    "search": ("query", "start_time", "end_time", "since_id", "until_id", "max_results", "next_token",
-               "pagination_token", "sort_order", *_EXPANSIONS),
-    "counts": ("query", "start_time", "end_time", "since_id", "until_id", "next_token", "pagination_token",
-               "granularity", "search_count.fields"),
+    "timeline": (
+        "id",
+        "since_id",
+        "until_id",
+        "max_results",
+        "pagination_token",
+        "exclude",
+        "start_time",
+        "end_time",
+        *_EXPANSIONS,
+    ),
+    "search": (
+        "query",
+        "start_time",
+        "end_time",
+        "since_id",
+        "until_id",
+        "max_results",
+        "next_token",
+        "pagination_token",
+        "sort_order",
+        *_EXPANSIONS,
+    ),
+    "counts": (
+        "query",
+        "start_time",
+        "end_time",
+        "since_id",
+        "until_id",
+        "next_token",
+        "pagination_token",
+        "granularity",
+        "search_count.fields",
+    ),
     "user": ("id", "expansions", "tweet.fields", "user.fields"),
     "user_by_username": ("username", "expansions", "tweet.fields", "user.fields"),
 }
-LIMITED = {"timeline": "timeline", "search": "search", "counts": "counts", "user": "users",
-           "user_by_username": "users"}   # endpoint -> its rate-limit bucket in LIMITS
-ENTITY_TERMS = {BRAND["handle"]: {BRAND["handle"], BRAND["name"].lower()},
-                **{c["handle"]: {c["handle"], c["name"].lower()} for c in COMPETITORS}}
+LIMITED = {
+    "timeline": "timeline",
+    "search": "search",
+    "counts": "counts",
+    "user": "users",
+    "user_by_username": "users",
+}  # endpoint -> its rate-limit bucket in LIMITS
+ENTITY_TERMS = {
+    BRAND["handle"]: {BRAND["handle"], BRAND["name"].lower()},
+    **{c["handle"]: {c["handle"], c["name"].lower()} for c in COMPETITORS},
+}
 
 
 def parse_ts(value: str) -> datetime:
     v = value.strip().replace("Z", "+00:00")
     dt = datetime.fromisoformat(v)
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def fmt_ts(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def problem(status: int, title: str, detail: str | None = None, type_: str = "about:blank", **extra) -> dict:
@@ -110,9 +180,15 @@ def problem(status: int, title: str, detail: str | None = None, type_: str = "ab
 
 
 def invalid_request(errors: list[dict]) -> Response:
-    return Response.json(400, {"errors": errors, "title": "Invalid Request",
-                               "detail": "One or more parameters to your request was invalid.",
-                               "type": "https://api.twitter.com/2/problems/invalid-request"})
+    return Response.json(
+        400,
+        {
+            "errors": errors,
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        },
+    )
 
 
 def _token(offset: int, key: str) -> str:
@@ -137,15 +213,21 @@ def query_entities(query: str) -> set[str]:
 class XApp(App):
     name = "x"
 
-    def __init__(self, world_dir: Path, app_token: str = APP_TOKEN, user_token: str = USER_TOKEN,
-                 timeline_cap: int = TIMELINE_CAP, partial_error_rate: float = 0.0):
+    def __init__(
+        self,
+        world_dir: Path,
+        app_token: str = APP_TOKEN,
+        user_token: str = USER_TOKEN,
+        timeline_cap: int = TIMELINE_CAP,
+        partial_error_rate: float = 0.0,
+    ):
         world_dir = Path(world_dir)
         self.app_token, self.user_token = app_token, user_token
         self.timeline_cap = timeline_cap
         self.partial_error_rate = partial_error_rate
         truths = json.loads((world_dir / "truths.json").read_text())
         self.as_of = date.fromisoformat(truths["spec"]["as_of"])
-        self.now = datetime(self.as_of.year, self.as_of.month, self.as_of.day, tzinfo=timezone.utc)
+        self.now = datetime(self.as_of.year, self.as_of.month, self.as_of.day, tzinfo=UTC)
         self.window_start = self.now - timedelta(days=7)
         self.users = {u["id"]: u for u in json.loads((world_dir / "x" / "accounts.json").read_text())}
         self.by_username = {u["username"].lower(): u for u in self.users.values()}
@@ -156,10 +238,10 @@ class XApp(App):
         self.timelines = {k: sorted(v, key=lambda r: int(r["id"]), reverse=True) for k, v in timelines.items()}
         for uid in self.users:
             self.timelines.setdefault(uid, [])
-        mentions = [r for r in read_jsonl(world_dir / "x" / "mentions.jsonl")
-                    if parse_ts(r["created_at"]) >= self.window_start]
+        mentions = [
+            r for r in read_jsonl(world_dir / "x" / "mentions.jsonl") if parse_ts(r["created_at"]) >= self.window_start
+        ]
         self.mentions = sorted(mentions, key=lambda r: int(r["id"]), reverse=True)
-        self.mention_times = sorted(parse_ts(r["created_at"]) for r in self.mentions)
         self._by_entity_times: dict[str, list[datetime]] = defaultdict(list)
         for r in self.mentions:
             self._by_entity_times[r["_meta"]["about"]].append(parse_ts(r["created_at"]))
@@ -180,8 +262,10 @@ class XApp(App):
             if (self.as_of - day).days >= RESTATE_DAYS:
                 out[group] = rec[group]
             else:
-                out[group] = {k: restatement.restated_int(v, day, self.as_of, RESTATE_DAYS, self.epoch, rec["id"] + k)
-                              for k, v in rec[group].items()}
+                out[group] = {
+                    k: restatement.restated_int(v, day, self.as_of, RESTATE_DAYS, self.epoch, rec["id"] + k)
+                    for k, v in rec[group].items()
+                }
         return out
 
     def private_ok(self, rec: dict) -> bool:
@@ -204,8 +288,14 @@ class XApp(App):
         """The posts reachable on a user's timeline: the most recent `timeline_cap`."""
         return self.timelines.get(user_id, [])[: self.timeline_cap]
 
-    def current_posts(self, user_id: str, fields=("created_at", "public_metrics"), user_context: bool = True,
-                      start_time: str | None = None, end_time: str | None = None) -> list[dict]:
+    def current_posts(
+        self,
+        user_id: str,
+        fields=("created_at", "public_metrics"),
+        user_context: bool = True,
+        start_time: str | None = None,
+        end_time: str | None = None,
+    ) -> list[dict]:
         recs = self._filter_time(self.timeline(user_id), start_time, end_time)
         return [self.served(r, set(fields), user_context) for r in recs]
 
@@ -213,10 +303,12 @@ class XApp(App):
         ents = query_entities(query)
         return [self.served(r, set(fields)) for r in self.mentions if r["_meta"]["about"] in ents]
 
-    def current_counts(self, query: str, granularity: str = "hour", start: datetime | None = None,
-                       end: datetime | None = None) -> list[dict]:
-        return self._counts(query_entities(query), granularity, start or self.window_start,
-                            end or self.now - timedelta(seconds=30))
+    def current_counts(
+        self, query: str, granularity: str = "hour", start: datetime | None = None, end: datetime | None = None
+    ) -> list[dict]:
+        return self._counts(
+            query_entities(query), granularity, start or self.window_start, end or self.now - timedelta(seconds=30)
+        )
 
     # -- HTTP ---------------------------------------------------------------------------------
     def _headers(self, endpoint: str, token: str, count: bool = True) -> dict[str, str]:
@@ -226,17 +318,26 @@ class XApp(App):
             self._calls[(endpoint, token)] += count
             used = self._calls[(endpoint, token)]
         reset = (int(time.time()) // 900 + 1) * 900
-        return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(max(0, limit - used % limit)),
-                "x-rate-limit-reset": str(reset)}
+        return {
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": str(max(0, limit - used % limit)),
+            "x-rate-limit-reset": str(reset),
+        }
 
     def server_error(self, status: int) -> Response:
         titles = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
         return Response.json(status, problem(status, titles.get(status, "Service Unavailable")))
 
     def rate_limited(self, retry_after_s: int) -> Response:
-        return Response.json(429, problem(429, "Too Many Requests"),
-                             {"x-rate-limit-limit": "900", "x-rate-limit-remaining": "0",
-                              "x-rate-limit-reset": str(int(time.time()) + retry_after_s)})
+        return Response.json(
+            429,
+            problem(429, "Too Many Requests"),
+            {
+                "x-rate-limit-limit": "900",
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(int(time.time()) + retry_after_s),
+            },
+        )
 
     def handle(self, req: Request) -> Response:
         token = req.bearer()
@@ -293,20 +394,34 @@ class XApp(App):
         errors = []
         for name, value in req.query.items():
             if name in path_params:
-                errors.append({"parameters": {name: [path_params[name], value]},
-                               "message": f"Duplicate parameters are not allowed: the `{name}` query parameter"})
+                errors.append(
+                    {
+                        "parameters": {name: [path_params[name], value]},
+                        "message": f"Duplicate parameters are not allowed: the `{name}` query parameter",
+                    }
+                )
             elif name not in accepted:
-                errors.append({"parameters": {name: [value]},
-                               "message": f"The query parameter [{name}] is not one of [{','.join(accepted)}]"})
+                errors.append(
+                    {
+                        "parameters": {name: [value]},
+                        "message": f"The query parameter [{name}] is not one of [{','.join(accepted)}]",
+                    }
+                )
         return invalid_request(errors) if errors else None
 
     def _fields(self, req: Request, name: str, allowed: frozenset) -> tuple[set[str], Response | None]:
         fields = [f for f in (req.param(name) or "").split(",") if f]
         bad = [f for f in fields if f not in allowed or f in self.faults.retired_metrics]
         if bad:
-            return set(), invalid_request([{"parameters": {name: [",".join(fields)]},
-                                            "message": f"The `{name}` query parameter value [{bad[0]}] is not one of "
-                                                       f"[{','.join(sorted(allowed - set(self.faults.retired_metrics)))}]"}])
+            return set(), invalid_request(
+                [
+                    {
+                        "parameters": {name: [",".join(fields)]},
+                        "message": f"The `{name}` query parameter value [{bad[0]}] is not one of "
+                        f"[{','.join(sorted(allowed - set(self.faults.retired_metrics)))}]",
+                    }
+                ]
+            )
         return set(fields), None
 
     def _max_results(self, req: Request, low: int, high: int, default: int) -> tuple[int, Response | None]:
@@ -316,9 +431,14 @@ class XApp(App):
         except ValueError:
             n = -1
         if not low <= n <= high:
-            return 0, invalid_request([{"parameters": {"max_results": [str(raw)]},
-                                        "message": f"The `max_results` query parameter value [{raw}] is not between "
-                                                   f"{low} and {high}"}])
+            return 0, invalid_request(
+                [
+                    {
+                        "parameters": {"max_results": [str(raw)]},
+                        "message": f"The `max_results` query parameter value [{raw}] is not between {low} and {high}",
+                    }
+                ]
+            )
         return n, None
 
     def _times(self, req: Request, recent: bool) -> tuple[datetime | None, datetime | None, Response | None]:
@@ -331,27 +451,67 @@ class XApp(App):
             try:
                 out.append(parse_ts(raw))
             except ValueError:
-                return None, None, invalid_request([{"parameters": {name: [raw]},
-                                                     "message": f"Invalid '{name}':'{raw}'. '{name}' must be a "
-                                                                "valid RFC3339 date-time."}])
+                return (
+                    None,
+                    None,
+                    invalid_request(
+                        [
+                            {
+                                "parameters": {name: [raw]},
+                                "message": f"Invalid '{name}':'{raw}'. '{name}' must be a valid RFC3339 date-time.",
+                            }
+                        ]
+                    ),
+                )
         start, end = out
         if recent:
             earliest = self.window_start
             if start is not None and start < earliest:
-                return None, None, invalid_request([{"parameters": {"start_time": [req.param("start_time")]},
-                                                     "message": f"Invalid 'start_time':'{req.param('start_time')}'. "
-                                                                f"'start_time' must be on or after {fmt_ts(earliest)}"}])
+                return (
+                    None,
+                    None,
+                    invalid_request(
+                        [
+                            {
+                                "parameters": {"start_time": [req.param("start_time")]},
+                                "message": f"Invalid 'start_time':'{req.param('start_time')}'. "
+                                f"'start_time' must be on or after {fmt_ts(earliest)}",
+                            }
+                        ]
+                    ),
+                )
             latest = self.now - timedelta(seconds=10)
             if end is not None and end > latest:
-                return None, None, invalid_request([{"parameters": {"end_time": [req.param("end_time")]},
-                                                     "message": f"Invalid 'end_time':'{req.param('end_time')}'. "
-                                                                "'end_time' must be a minimum of 10 seconds prior to "
-                                                                "the request time."}])
+                return (
+                    None,
+                    None,
+                    invalid_request(
+                        [
+                            {
+                                "parameters": {"end_time": [req.param("end_time")]},
+                                "message": f"Invalid 'end_time':'{req.param('end_time')}'. "
+                                "'end_time' must be a minimum of 10 seconds prior to "
+                                "the request time.",
+                            }
+                        ]
+                    ),
+                )
         if start is not None and end is not None and start >= end:
-            return None, None, invalid_request([{"parameters": {"start_time": [req.param("start_time")],
-                                                                "end_time": [req.param("end_time")]},
-                                                 "message": "Invalid 'start_time' and 'end_time'. 'start_time' must be "
-                                                            "before 'end_time'."}])
+            return (
+                None,
+                None,
+                invalid_request(
+                    [
+                        {
+                            "parameters": {
+                                "start_time": [req.param("start_time")],
+                                "end_time": [req.param("end_time")],
+                            },
+                            "message": "Invalid 'start_time' and 'end_time'. 'start_time' must be before 'end_time'.",
+                        }
+                    ]
+                ),
+            )
         return start, end, None
 
     @staticmethod
@@ -362,8 +522,14 @@ class XApp(App):
             if raw is None:
                 continue
             if not raw.isdigit():
-                return recs, invalid_request([{"parameters": {name: [raw]}, "message":
-                                               f"The `{name}` query parameter value [{raw}] is not valid"}])
+                return recs, invalid_request(
+                    [
+                        {
+                            "parameters": {name: [raw]},
+                            "message": f"The `{name}` query parameter value [{raw}] is not valid",
+                        }
+                    ]
+                )
             recs = [r for r in recs if keep(r, int(raw))]
         return recs, None
 
@@ -375,11 +541,24 @@ class XApp(App):
             end = parse_ts(end)
         if start is None and end is None:
             return recs
-        return [r for r in recs if (start is None or parse_ts(r["created_at"]) >= start)
-                and (end is None or parse_ts(r["created_at"]) < end)]
+        return [
+            r
+            for r in recs
+            if (start is None or parse_ts(r["created_at"]) >= start)
+            and (end is None or parse_ts(r["created_at"]) < end)
+        ]
 
-    def _page(self, req: Request, recs: list[dict], fields: set[str], user_context: bool, limit: int,
-              token_params: tuple[str, ...], key: str, extra_meta: dict | None = None) -> dict:
+    def _page(
+        self,
+        req: Request,
+        recs: list[dict],
+        fields: set[str],
+        user_context: bool,
+        limit: int,
+        token_params: tuple[str, ...],
+        key: str,
+        extra_meta: dict | None = None,
+    ) -> dict:
         # the first of `token_params` is the endpoint's own; recent search also takes the other
         token_param = next((t for t in token_params if req.param(t)), token_params[0])
         raw = req.param(token_param)
@@ -388,11 +567,18 @@ class XApp(App):
             parsed = _untoken(raw)
             offset = parsed[0] if parsed and parsed[1] == key else -1
         if offset < 0:
-            return {"_error": invalid_request([{"parameters": {token_param: [raw]},
-                                                "message": f"The `{token_param}` query parameter value [{raw}] is "
-                                                           "not valid"}])}
+            return {
+                "_error": invalid_request(
+                    [
+                        {
+                            "parameters": {token_param: [raw]},
+                            "message": f"The `{token_param}` query parameter value [{raw}] is not valid",
+                        }
+                    ]
+                )
+            }
         start, nxt = self.page_window(offset, limit)
-        page_recs = recs[start:start + limit]
+        page_recs = recs[start : start + limit]
         if not page_recs:
             return {"meta": {"result_count": 0}}
         data = [self.served(r, fields, user_context) for r in page_recs]
@@ -401,17 +587,32 @@ class XApp(App):
             for r in page_recs:
                 if not self.private_ok(r):
                     for f in sorted(fields & {"non_public_metrics", "organic_metrics"}):
-                        errors.append({"value": r["id"], "detail": f"Sorry, you are not authorized to access "
-                                       f"'{f}' on this Tweet.", "title": "Field Authorization Error",
-                                       "resource_type": "tweet", "parameter": f, "resource_id": r["id"],
-                                       "type": "https://api.twitter.com/2/problems/not-authorized-for-field"})
+                        errors.append(
+                            {
+                                "value": r["id"],
+                                "detail": f"Sorry, you are not authorized to access '{f}' on this Tweet.",
+                                "title": "Field Authorization Error",
+                                "resource_type": "tweet",
+                                "parameter": f,
+                                "resource_id": r["id"],
+                                "type": "https://api.twitter.com/2/problems/not-authorized-for-field",
+                            }
+                        )
         partial = self._chance(self.partial_error_rate)
         if partial:
             i = self._rng.randrange(len(data)) if hasattr(self, "_rng") else 0
             lost = data.pop(i)
-            errors.append({"value": lost["id"], "detail": f"Could not find tweet with id: [{lost['id']}].",
-                           "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
-                           "resource_id": lost["id"], "type": "https://api.twitter.com/2/problems/resource-not-found"})
+            errors.append(
+                {
+                    "value": lost["id"],
+                    "detail": f"Could not find tweet with id: [{lost['id']}].",
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                    "parameter": "id",
+                    "resource_id": lost["id"],
+                    "type": "https://api.twitter.com/2/problems/resource-not-found",
+                }
+            )
         body: dict = {}
         if data:
             data = self.decorate(data)
@@ -433,21 +634,39 @@ class XApp(App):
     def _timeline(self, req: Request, user_id: str, token: str) -> Response:
         headers = self._headers("timeline", token)
         if user_id not in self.users:
-            return Response.json(200, {"errors": [{"value": user_id, "detail": f"Could not find user with id: "
-                                                   f"[{user_id}].", "title": "Not Found Error", "resource_type": "user",
-                                                   "parameter": "id", "resource_id": user_id,
-                                                   "type": "https://api.twitter.com/2/problems/resource-not-found"}]},
-                                 headers)
+            return Response.json(
+                200,
+                {
+                    "errors": [
+                        {
+                            "value": user_id,
+                            "detail": f"Could not find user with id: [{user_id}].",
+                            "title": "Not Found Error",
+                            "resource_type": "user",
+                            "parameter": "id",
+                            "resource_id": user_id,
+                            "type": "https://api.twitter.com/2/problems/resource-not-found",
+                        }
+                    ]
+                },
+                headers,
+            )
         fields, err = self._fields(req, "tweet.fields", TWEET_FIELDS)
         if err:
             return err
         user_context = token == self.user_token
         if fields & {"non_public_metrics", "organic_metrics", "promoted_metrics"} and not user_context:
-            return Response.json(403, problem(
-                403, "Unsupported Authentication",
-                "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
-                "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
-                "https://api.twitter.com/2/problems/unsupported-authentication"), headers)
+            return Response.json(
+                403,
+                problem(
+                    403,
+                    "Unsupported Authentication",
+                    "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
+                    "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                    "https://api.twitter.com/2/problems/unsupported-authentication",
+                ),
+                headers,
+            )
         limit, err = self._max_results(req, 5, 100, 10)
         if err:
             return err
@@ -473,10 +692,12 @@ class XApp(App):
         headers = self._headers("search", token)
         query = req.param("query")
         if not query:
-            return invalid_request([{"parameters": {"query": []}, "message": "The `query` query parameter can not be "
-                                     "empty"}])
-        fields, err = self._fields(req, "tweet.fields", TWEET_FIELDS - {"non_public_metrics", "organic_metrics",
-                                                                         "promoted_metrics"})
+            return invalid_request(
+                [{"parameters": {"query": []}, "message": "The `query` query parameter can not be empty"}]
+            )
+        fields, err = self._fields(
+            req, "tweet.fields", TWEET_FIELDS - {"non_public_metrics", "organic_metrics", "promoted_metrics"}
+        )
         if err:
             return err
         ufields, err = self._fields(req, "user.fields", USER_FIELDS)
@@ -490,17 +711,24 @@ class XApp(App):
             return err
         sort_order = req.param("sort_order", "recency")
         if sort_order not in ("recency", "relevancy"):
-            return invalid_request([{"parameters": {"sort_order": [sort_order]},
-                                     "message": f"The `sort_order` query parameter value [{sort_order}] is not one "
-                                                "of [recency,relevancy]"}])
+            return invalid_request(
+                [
+                    {
+                        "parameters": {"sort_order": [sort_order]},
+                        "message": f"The `sort_order` query parameter value [{sort_order}] is not one "
+                        "of [recency,relevancy]",
+                    }
+                ]
+            )
         ents = query_entities(query)
         recs = [r for r in self.mentions if r["_meta"]["about"] in ents]
         recs = self._filter_time(recs, start, end)
         recs, err = self._between_ids(req, recs)
         if err:
             return err
-        body = self._page(req, recs, fields, True, limit, ("next_token", "pagination_token"),
-                          "s" + ",".join(sorted(ents)))
+        body = self._page(
+            req, recs, fields, True, limit, ("next_token", "pagination_token"), "s" + ",".join(sorted(ents))
+        )
         if "_error" in body:
             return body["_error"]
         if "data" in body and "author_id" in (req.param("expansions") or "").split(","):
@@ -514,14 +742,23 @@ class XApp(App):
                 a = self.mention_users[uid]
                 u = {"id": uid, "name": a["name"], "username": a["username"]}
                 if "public_metrics" in ufields:
-                    u["public_metrics"] = {"followers_count": a["followers_count"], "following_count": 180,
-                                           "tweet_count": 900, "listed_count": 2}
+                    u["public_metrics"] = {
+                        "followers_count": a["followers_count"],
+                        "following_count": 180,
+                        "tweet_count": 900,
+                        "listed_count": 2,
+                    }
                 users.append(u)
-            body = {"data": body["data"], "includes": {"users": users}, **{k: v for k, v in body.items() if k != "data"}}
+            body = {
+                "data": body["data"],
+                "includes": {"users": users},
+                **{k: v for k, v in body.items() if k != "data"},
+            }
         return Response.json(200, body, headers)
 
-    def _counts(self, ents: set[str], granularity: str, start: datetime, end: datetime,
-                only: list[dict] | None = None) -> list[dict]:
+    def _counts(
+        self, ents: set[str], granularity: str, start: datetime, end: datetime, only: list[dict] | None = None
+    ) -> list[dict]:
         """Buckets over [start, end); `only` (posts left after since_id/until_id) narrows the count."""
         step = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}[granularity]
         if only is None:
@@ -532,7 +769,7 @@ class XApp(App):
         lo = start
         while lo < end:
             if granularity == "day":
-                nb = datetime(lo.year, lo.month, lo.day, tzinfo=timezone.utc) + step
+                nb = datetime(lo.year, lo.month, lo.day, tzinfo=UTC) + step
             elif granularity == "hour":
                 nb = lo.replace(minute=0, second=0, microsecond=0) + step
             else:
@@ -547,13 +784,20 @@ class XApp(App):
         headers = self._headers("counts", token)
         query = req.param("query")
         if not query:
-            return invalid_request([{"parameters": {"query": []}, "message": "The `query` query parameter can not be "
-                                     "empty"}])
+            return invalid_request(
+                [{"parameters": {"query": []}, "message": "The `query` query parameter can not be empty"}]
+            )
         granularity = req.param("granularity", "hour")
         if granularity not in ("minute", "hour", "day"):
-            return invalid_request([{"parameters": {"granularity": [granularity]},
-                                     "message": f"The `granularity` query parameter value [{granularity}] is not one "
-                                                "of [minute,hour,day]"}])
+            return invalid_request(
+                [
+                    {
+                        "parameters": {"granularity": [granularity]},
+                        "message": f"The `granularity` query parameter value [{granularity}] is not one "
+                        "of [minute,hour,day]",
+                    }
+                ]
+            )
         start, end, err = self._times(req, recent=True)
         if err:
             return err
@@ -562,8 +806,9 @@ class XApp(App):
             only, err = self._between_ids(req, [r for r in self.mentions if r["_meta"]["about"] in ents])
             if err:
                 return err
-        data = self._counts(ents, granularity, start or self.window_start, end or self.now - timedelta(seconds=30),
-                            only)
+        data = self._counts(
+            ents, granularity, start or self.window_start, end or self.now - timedelta(seconds=30), only
+        )
         total = sum(b["tweet_count"] for b in data)
         if start is not None:
             # A bad-record fault: one malformed copy of a bucket (no `start`, or an unreadable
@@ -581,11 +826,23 @@ class XApp(App):
         if u is None:
             value = user_id or username
             kind = "id" if user_id else "username"
-            return Response.json(200, {"errors": [{"value": value, "detail": f"Could not find user with {kind}: "
-                                                   f"[{value}].", "title": "Not Found Error", "resource_type": "user",
-                                                   "parameter": kind, "resource_id": value,
-                                                   "type": "https://api.twitter.com/2/problems/resource-not-found"}]},
-                                 headers)
+            return Response.json(
+                200,
+                {
+                    "errors": [
+                        {
+                            "value": value,
+                            "detail": f"Could not find user with {kind}: [{value}].",
+                            "title": "Not Found Error",
+                            "resource_type": "user",
+                            "parameter": kind,
+                            "resource_id": value,
+                            "type": "https://api.twitter.com/2/problems/resource-not-found",
+                        }
+                    ]
+                },
+                headers,
+            )
         data = {"id": u["id"], "name": u["name"], "username": u["username"]}
         for f in sorted(fields):
             if f in u and f not in data:
@@ -598,6 +855,10 @@ def make_app(world_dir: Path) -> XApp:
 
 
 def env(url: str, app: XApp) -> dict[str, str]:
-    return {"X_BASE_URL": url, "X_BEARER_TOKEN": app.app_token, "X_USER_ACCESS_TOKEN": app.user_token,
-            "X_USER_IDS": ",".join(sorted(app.users)),
-            "X_LISTENING_QUERY": f"({BRAND['name']} OR @{BRAND['handle']}) -is:retweet"}
+    return {
+        "X_BASE_URL": url,
+        "X_BEARER_TOKEN": app.app_token,
+        "X_USER_ACCESS_TOKEN": app.user_token,
+        "X_USER_IDS": ",".join(sorted(app.users)),
+        "X_LISTENING_QUERY": f"({BRAND['name']} OR @{BRAND['handle']}) -is:retweet",
+    }

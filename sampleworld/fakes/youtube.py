@@ -50,19 +50,34 @@ QUOTA_LIMIT = 10_000
 VIDEO_METRICS = ("views", "likes", "comments", "estimatedMinutesWatched", "subscribersGained", "subscribersLost")
 KNOWN_METRICS = frozenset(VIDEO_METRICS + ("viewerPercentage",))
 INTEGER_METRICS = frozenset(VIDEO_METRICS)
-DIMENSION_SETS = {("day",), ("video",), ("day", "video"), ("ageGroup", "gender"), ("ageGroup",), ("gender",),
-                  ("country",), ()}
+DIMENSION_SETS = {
+    ("day",),
+    ("video",),
+    ("day", "video"),
+    ("ageGroup", "gender"),
+    ("ageGroup",),
+    ("gender",),
+    ("country",),
+    (),
+}
 UNITS = {"channels": 1, "playlistItems": 1, "videos": 1, "search": 100}
 # Bad-record fault on report rows, by dimensions: (the key column left empty, the typed column
 # made unreadable). Other dimension sets: the first dimension and the first metric.
-REPORT_BAD_FIELDS = {("day", "video"): ("video", "day"), ("day",): ("day", "day"),
-                     ("ageGroup", "gender"): ("ageGroup", "viewerPercentage")}
+REPORT_BAD_FIELDS = {
+    ("day", "video"): ("video", "day"),
+    ("day",): ("day", "day"),
+    ("ageGroup", "gender"): ("ageGroup", "viewerPercentage"),
+}
 
 
-def google_error(code: int, message: str, reason: str, domain: str = "global", status: str | None = None,
-                 **extra) -> Response:
-    err = {"code": code, "message": message,
-           "errors": [{"message": message, "domain": domain, "reason": reason, **extra}]}
+def google_error(
+    code: int, message: str, reason: str, domain: str = "global", status: str | None = None, **extra
+) -> Response:
+    err = {
+        "code": code,
+        "message": message,
+        "errors": [{"message": message, "domain": domain, "reason": reason, **extra}],
+    }
     if status:
         err["status"] = status
     return Response.json(code, {"error": err})
@@ -70,7 +85,10 @@ def google_error(code: int, message: str, reason: str, domain: str = "global", s
 
 def _etag(*parts) -> str:
     import hashlib
-    return base64.urlsafe_b64encode(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:20]).decode().rstrip("=")
+
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:20]).decode().rstrip("=")
+    )
 
 
 def _page_token(offset: int) -> str:
@@ -89,7 +107,7 @@ def three_significant(n: int) -> int:
     if n < 1000:
         return n
     digits = len(str(n)) - 3
-    return (n // 10 ** digits) * 10 ** digits
+    return (n // 10**digits) * 10**digits
 
 
 class YouTubeApp(App):
@@ -105,11 +123,14 @@ class YouTubeApp(App):
         self.channels = json.loads((world_dir / "channels.json").read_text())
         self.channel_by_id = {c["id"]: c for c in self.channels}
         self.demographics = {d["channel_id"]: d for d in json.loads((world_dir / "demographics.json").read_text())}
-        self.videos = sorted((v for v in read_jsonl(world_dir / "videos.jsonl")),
-                             key=lambda v: (v["snippet"]["publishedAt"], v["id"]), reverse=True)
+        self.videos = sorted(
+            (v for v in read_jsonl(world_dir / "videos.jsonl")),
+            key=lambda v: (v["snippet"]["publishedAt"], v["id"]),
+            reverse=True,
+        )
         self.video_by_id = {v["id"]: v for v in self.videos}
         self.uploads = {"UU" + c["id"][2:]: c["id"] for c in self.channels}
-        self.video_days: dict[str, list[dict]] = defaultdict(list)   # channel -> rows by (day, video)
+        self.video_days: dict[str, list[dict]] = defaultdict(list)  # channel -> rows by (day, video)
         for r in read_jsonl(world_dir / "video_daily.jsonl"):
             self.video_days[r["channel_id"]].append(r)
         for rows in self.video_days.values():
@@ -127,14 +148,26 @@ class YouTubeApp(App):
         win = restatement.WINDOWS["youtube"]
         if (self.as_of - day).days >= win:
             return row
-        return {**row, **{m: restatement.restated_int(row[m], day, self.as_of, win, self.epoch, row["video_id"] + m)
-                          for m in VIDEO_METRICS}}
+        return {
+            **row,
+            **{
+                m: restatement.restated_int(row[m], day, self.as_of, win, self.epoch, row["video_id"] + m)
+                for m in VIDEO_METRICS
+            },
+        }
 
-    def current_rows(self, channel_id: str, start: str, end: str, dimensions: tuple[str, ...],
-                     metrics: tuple[str, ...], video: str | None = None) -> list[list]:
+    def current_rows(
+        self,
+        channel_id: str,
+        start: str,
+        end: str,
+        dimensions: tuple[str, ...],
+        metrics: tuple[str, ...],
+        video: str | None = None,
+    ) -> list[list]:
         """The report rows the Analytics API serves now (before paging)."""
         dates = self.video_dates.get(channel_id, [])
-        days = self.video_days.get(channel_id, [])[bisect.bisect_left(dates, start):bisect.bisect_right(dates, end)]
+        days = self.video_days.get(channel_id, [])[bisect.bisect_left(dates, start) : bisect.bisect_right(dates, end)]
         rows = [self.restated_row(r) for r in days if video is None or r["video_id"] == video]
         if dimensions == ("day", "video"):
             return [[r["date"], r["video_id"], *[r[m] for m in metrics]] for r in rows]
@@ -169,52 +202,73 @@ class YouTubeApp(App):
     def channel_resource(self, c: dict, parts: set[str]) -> dict:
         out = {"kind": "youtube#channel", "etag": _etag("channel", c["id"]), "id": c["id"]}
         if "snippet" in parts:
-            out["snippet"] = {"title": c["title"], "description": c["description"], "customUrl": c["customUrl"],
-                              "publishedAt": c["publishedAt"], "country": c["country"],
-                              "localized": {"title": c["title"], "description": c["description"]}}
+            out["snippet"] = {
+                "title": c["title"],
+                "description": c["description"],
+                "customUrl": c["customUrl"],
+                "publishedAt": c["publishedAt"],
+                "country": c["country"],
+                "localized": {"title": c["title"], "description": c["description"]},
+            }
         if "statistics" in parts:
             days = self.channel_days.get(c["id"], [])
             vids = [v for v in self.videos if v["snippet"]["channelId"] == c["id"]]
-            out["statistics"] = {"viewCount": str(sum(int(v["statistics"]["viewCount"]) for v in vids)),
-                                 "subscriberCount": str(three_significant(days[-1]["subscriberCount"] if days else 0)),
-                                 "hiddenSubscriberCount": False, "videoCount": str(len(vids))}
+            out["statistics"] = {
+                "viewCount": str(sum(int(v["statistics"]["viewCount"]) for v in vids)),
+                "subscriberCount": str(three_significant(days[-1]["subscriberCount"] if days else 0)),
+                "hiddenSubscriberCount": False,
+                "videoCount": str(len(vids)),
+            }
         if "contentDetails" in parts:
             out["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": "UU" + c["id"][2:]}}
         return out
 
     # -- HTTP ---------------------------------------------------------------------------------
     def server_error(self, status: int) -> Response:
-        msgs = {500: ("Internal error encountered.", "backendError", "INTERNAL"),
-                502: ("Bad Gateway", "backendError", "UNAVAILABLE"),
-                503: ("The service is currently unavailable.", "backendError", "UNAVAILABLE")}
+        msgs = {
+            500: ("Internal error encountered.", "backendError", "INTERNAL"),
+            502: ("Bad Gateway", "backendError", "UNAVAILABLE"),
+            503: ("The service is currently unavailable.", "backendError", "UNAVAILABLE"),
+        }
         msg, reason, st = msgs.get(status, msgs[503])
         return google_error(status, msg, reason, status=st)
 
     def rate_limited(self, retry_after_s: int) -> Response:
-        r = google_error(429, "The request cannot be completed because you have exceeded your quota for this "
-                         "interval. Retry later.", "rateLimitExceeded", "youtube.quota", "RESOURCE_EXHAUSTED")
+        r = google_error(
+            429,
+            "The request cannot be completed because you have exceeded your quota for this interval. Retry later.",
+            "rateLimitExceeded",
+            "youtube.quota",
+            "RESOURCE_EXHAUSTED",
+        )
         r.headers["Retry-After"] = str(retry_after_s)
         return r
-
-    def reset_quota(self) -> None:
-        self.quota_used = 0
 
     def _spend(self, units: int) -> Response | None:
         with self._lock:
             if self.quota_used + units > self.quota_limit:
-                return google_error(403, "The request cannot be completed because you have exceeded your "
-                                    '<a href="/youtube/v3/getting-started#quota">quota</a>.', "quotaExceeded",
-                                    "youtube.quota")
+                return google_error(
+                    403,
+                    "The request cannot be completed because you have exceeded your "
+                    '<a href="/youtube/v3/getting-started#quota">quota</a>.',
+                    "quotaExceeded",
+                    "youtube.quota",
+                )
             self.quota_used += units
         return None
 
     def handle(self, req: Request) -> Response:
         if req.bearer() != self.token:
-            return google_error(401, "Request had invalid authentication credentials. Expected OAuth 2 access "
-                                "token, login cookie or other valid authentication credential. See "
-                                "https://developers.google.com/identity/sign-in/web/devconsole-project.",
-                                "authError", status="UNAUTHENTICATED", location="Authorization",
-                                locationType="header")
+            return google_error(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access "
+                "token, login cookie or other valid authentication credential. See "
+                "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+                "authError",
+                status="UNAUTHENTICATED",
+                location="Authorization",
+                locationType="header",
+            )
         if req.path == "/v2/reports":
             return self._report(req)
         if req.path.startswith("/youtube/v3/"):
@@ -230,12 +284,19 @@ class YouTubeApp(App):
     def _parts(self, req: Request, allowed: set[str]) -> tuple[set[str], Response | None]:
         parts = {p for p in (req.param("part") or "").split(",") if p}
         if not parts:
-            return set(), google_error(400, "No filter selected. Expected one of: id, mine, ...", "missingRequiredParameter",
-                                       "youtube.parameter", location="part", locationType="parameter")
+            return set(), google_error(
+                400,
+                "No filter selected. Expected one of: id, mine, ...",
+                "missingRequiredParameter",
+                "youtube.parameter",
+                location="part",
+                locationType="parameter",
+            )
         bad = parts - allowed
         if bad:
-            return set(), google_error(400, f"'{sorted(bad)[0]}'", "unknownPart", "youtube.part",
-                                       location="part", locationType="parameter")
+            return set(), google_error(
+                400, f"'{sorted(bad)[0]}'", "unknownPart", "youtube.part", location="part", locationType="parameter"
+            )
         return parts, None
 
     def _paged(self, req: Request, items: list, kind: str, default: int = 5) -> dict:
@@ -245,8 +306,16 @@ class YouTubeApp(App):
             limit = default
         offset = _page_offset(req.param("pageToken")) if req.param("pageToken") else 0
         if offset is None:
-            return {"_error": google_error(400, "The request specifies an invalid page token.", "invalidPageToken",
-                                           "youtube.parameter", location="pageToken", locationType="parameter")}
+            return {
+                "_error": google_error(
+                    400,
+                    "The request specifies an invalid page token.",
+                    "invalidPageToken",
+                    "youtube.parameter",
+                    location="pageToken",
+                    locationType="parameter",
+                )
+            }
         start, nxt = self.page_window(offset, limit)
         body = {"kind": kind, "etag": _etag(kind, start, len(items))}
         if nxt < len(items) and limit:
@@ -254,7 +323,7 @@ class YouTubeApp(App):
         if start > 0:
             body["prevPageToken"] = _page_token(max(0, start - limit))
         body["pageInfo"] = {"totalResults": len(items), "resultsPerPage": limit}
-        body["items"] = self.decorate(items[start:start + limit])
+        body["items"] = self.decorate(items[start : start + limit])
         return body
 
     def _channels(self, req: Request) -> Response:
@@ -266,13 +335,25 @@ class YouTubeApp(App):
         elif req.param("id"):
             chans = [self.channel_by_id[i] for i in req.param("id").split(",") if i in self.channel_by_id]
         else:
-            return google_error(400, "No filter selected. Expected one of: forUsername, managedByMe, id, mine, "
-                                "forHandle, mySubscribers, categoryId, hl", "missingRequiredParameter",
-                                "youtube.parameter", location="parameters.", locationType="other")
+            return google_error(
+                400,
+                "No filter selected. Expected one of: forUsername, managedByMe, id, mine, "
+                "forHandle, mySubscribers, categoryId, hl",
+                "missingRequiredParameter",
+                "youtube.parameter",
+                location="parameters.",
+                locationType="other",
+            )
         items = [self.channel_resource(c, parts) for c in chans]
-        return Response.json(200, {"kind": "youtube#channelListResponse", "etag": _etag("channels", len(items)),
-                                   "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
-                                   "items": items})
+        return Response.json(
+            200,
+            {
+                "kind": "youtube#channelListResponse",
+                "etag": _etag("channels", len(items)),
+                "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
+                "items": items,
+            },
+        )
 
     def _playlistItems(self, req: Request) -> Response:
         parts, err = self._parts(req, {"snippet", "contentDetails", "id", "status"})
@@ -280,21 +361,36 @@ class YouTubeApp(App):
             return err
         channel = self.uploads.get(req.param("playlistId") or "")
         if channel is None:
-            return google_error(404, "The playlist identified with the request's <code>playlistId</code> parameter "
-                                "cannot be found.", "playlistNotFound", "youtube.playlistItem",
-                                location="playlistId", locationType="parameter")
+            return google_error(
+                404,
+                "The playlist identified with the request's <code>playlistId</code> parameter cannot be found.",
+                "playlistNotFound",
+                "youtube.playlistItem",
+                location="playlistId",
+                locationType="parameter",
+            )
         vids = [v for v in self.videos if v["snippet"]["channelId"] == channel]
         items = []
         for pos, v in enumerate(vids):
-            it = {"kind": "youtube#playlistItem", "etag": _etag("pli", v["id"]),
-                  "id": base64.urlsafe_b64encode(f"UU{channel}.{v['id']}".encode()).decode().rstrip("=")}
+            it = {
+                "kind": "youtube#playlistItem",
+                "etag": _etag("pli", v["id"]),
+                "id": base64.urlsafe_b64encode(f"UU{channel}.{v['id']}".encode()).decode().rstrip("="),
+            }
             if "snippet" in parts:
                 s = v["snippet"]
-                it["snippet"] = {"publishedAt": s["publishedAt"], "channelId": channel, "title": s["title"],
-                                 "description": s["description"], "channelTitle": s["channelTitle"],
-                                 "playlistId": req.param("playlistId"), "position": pos,
-                                 "resourceId": {"kind": "youtube#video", "videoId": v["id"]},
-                                 "videoOwnerChannelTitle": s["channelTitle"], "videoOwnerChannelId": channel}
+                it["snippet"] = {
+                    "publishedAt": s["publishedAt"],
+                    "channelId": channel,
+                    "title": s["title"],
+                    "description": s["description"],
+                    "channelTitle": s["channelTitle"],
+                    "playlistId": req.param("playlistId"),
+                    "position": pos,
+                    "resourceId": {"kind": "youtube#video", "videoId": v["id"]},
+                    "videoOwnerChannelTitle": s["channelTitle"],
+                    "videoOwnerChannelId": channel,
+                }
             if "contentDetails" in parts:
                 it["contentDetails"] = {"videoId": v["id"], "videoPublishedAt": v["snippet"]["publishedAt"]}
             items.append(it)
@@ -309,20 +405,33 @@ class YouTubeApp(App):
             return google_error(400, "this fake searches videos only", "invalidSearchFilter", "youtube.search")
         channel = req.param("channelId")
         after, before = req.param("publishedAfter"), req.param("publishedBefore")
-        vids = [v for v in self.videos if (channel is None or v["snippet"]["channelId"] == channel)
-                and (after is None or v["snippet"]["publishedAt"] >= after.replace(".000Z", "Z"))
-                and (before is None or v["snippet"]["publishedAt"] < before.replace(".000Z", "Z"))]
+        vids = [
+            v
+            for v in self.videos
+            if (channel is None or v["snippet"]["channelId"] == channel)
+            and (after is None or v["snippet"]["publishedAt"] >= after.replace(".000Z", "Z"))
+            and (before is None or v["snippet"]["publishedAt"] < before.replace(".000Z", "Z"))
+        ]
         if req.param("order", "relevance") not in ("date", "relevance"):
             return google_error(400, "Invalid value for order", "invalidParameter", "youtube.parameter")
         items = []
         for v in vids:
-            it = {"kind": "youtube#searchResult", "etag": _etag("sr", v["id"]),
-                  "id": {"kind": "youtube#video", "videoId": v["id"]}}
+            it = {
+                "kind": "youtube#searchResult",
+                "etag": _etag("sr", v["id"]),
+                "id": {"kind": "youtube#video", "videoId": v["id"]},
+            }
             if "snippet" in parts:
                 s = v["snippet"]
-                it["snippet"] = {"publishedAt": s["publishedAt"], "channelId": s["channelId"], "title": s["title"],
-                                 "description": s["description"][:160], "channelTitle": s["channelTitle"],
-                                 "liveBroadcastContent": "none", "publishTime": s["publishedAt"]}
+                it["snippet"] = {
+                    "publishedAt": s["publishedAt"],
+                    "channelId": s["channelId"],
+                    "title": s["title"],
+                    "description": s["description"][:160],
+                    "channelTitle": s["channelTitle"],
+                    "liveBroadcastContent": "none",
+                    "publishTime": s["publishedAt"],
+                }
             items.append(it)
         body = self._paged(req, items, "youtube#searchListResponse")
         if "_error" in body:
@@ -336,20 +445,28 @@ class YouTubeApp(App):
             return err
         ids = [i for i in (req.param("id") or "").split(",") if i]
         if len(ids) > 50:
-            return google_error(400, "The request specifies an invalid filter parameter.", "invalidFilters",
-                                "youtube.parameter")
+            return google_error(
+                400, "The request specifies an invalid filter parameter.", "invalidFilters", "youtube.parameter"
+            )
         items = [self.video_resource(self.video_by_id[i], parts) for i in ids if i in self.video_by_id]
-        return Response.json(200, {"kind": "youtube#videoListResponse", "etag": _etag("videos", *ids),
-                                   "items": self.decorate(items),
-                                   "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)}})
+        return Response.json(
+            200,
+            {
+                "kind": "youtube#videoListResponse",
+                "etag": _etag("videos", *ids),
+                "items": self.decorate(items),
+                "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
+            },
+        )
 
     def _report(self, req: Request) -> Response:
         def bad(message: str) -> Response:
             return google_error(400, message, "badRequest")
+
         ids = req.param("ids") or ""
         if not ids.startswith("channel=="):
             return bad("Required parameter: ids")
-        channel = ids[len("channel=="):]
+        channel = ids[len("channel==") :]
         channel = self.channels[0]["id"] if channel == "MINE" else channel
         if channel not in self.channel_by_id:
             return google_error(403, "Forbidden", "forbidden")
@@ -367,14 +484,19 @@ class YouTubeApp(App):
             for d in dims:
                 if d not in ("day", "video", "ageGroup", "gender", "country"):
                     return bad(f"Unknown identifier ({d}) given in field parameters.dimensions.")
-            return bad("The query is not supported. Check the documentation at "
-                       "https://developers.google.com/youtube/analytics/v2/available_reports for a list of supported queries.")
-        if ("viewerPercentage" in metrics) != (dims[:1] in (("ageGroup",), ("gender",))) or \
-                (dims[:1] in (("ageGroup",), ("gender",)) and metrics != ("viewerPercentage",)):
-            return bad("The query is not supported. Check the documentation at "
-                       "https://developers.google.com/youtube/analytics/v2/available_reports for a list of supported queries.")
+            return bad(
+                "The query is not supported. Check the documentation at "
+                "https://developers.google.com/youtube/analytics/v2/available_reports for a list of supported queries."
+            )
+        if ("viewerPercentage" in metrics) != (dims[:1] in (("ageGroup",), ("gender",))) or (
+            dims[:1] in (("ageGroup",), ("gender",)) and metrics != ("viewerPercentage",)
+        ):
+            return bad(
+                "The query is not supported. Check the documentation at "
+                "https://developers.google.com/youtube/analytics/v2/available_reports for a list of supported queries."
+            )
         filters = req.param("filters") or ""
-        video = filters[len("video=="):] if filters.startswith("video==") else None
+        video = filters[len("video==") :] if filters.startswith("video==") else None
         if self.restate_on_pull and req.param("startIndex", "1") == "1":
             self.restate()
         rows = self.current_rows(channel, start, end, dims, metrics, video)
@@ -384,10 +506,11 @@ class YouTubeApp(App):
         except ValueError:
             return bad("Invalid value for startIndex or maxResults")
         first, _ = self.page_window(start_index - 1, limit)
-        page = rows[first:first + limit]
-        headers = [{"name": d, "columnType": "DIMENSION", "dataType": "STRING"} for d in dims] + \
-                  [{"name": m, "columnType": "METRIC", "dataType": "INTEGER" if m in INTEGER_METRICS else "FLOAT"}
-                   for m in metrics]
+        page = rows[first : first + limit]
+        headers = [{"name": d, "columnType": "DIMENSION", "dataType": "STRING"} for d in dims] + [
+            {"name": m, "columnType": "METRIC", "dataType": "INTEGER" if m in INTEGER_METRICS else "FLOAT"}
+            for m in metrics
+        ]
         body = {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers}
         if page and len(page) < limit:
             page = self._inject_bad_row(page, [h["name"] for h in headers], dims, metrics)
@@ -395,8 +518,9 @@ class YouTubeApp(App):
             body["rows"] = page
         return Response.json(200, body)
 
-    def _inject_bad_row(self, page: list[list], names: list[str], dims: tuple[str, ...],
-                        metrics: tuple[str, ...]) -> list[list]:
+    def _inject_bad_row(
+        self, page: list[list], names: list[str], dims: tuple[str, ...], metrics: tuple[str, ...]
+    ) -> list[list]:
         """The bad-record fault on positional report rows, at the level a client turns into
         records: the rows are named by their headers, `inject_bad` adds one malformed copy (its
         key dimension left empty, or its typed column unreadable), and the copy goes back as a
@@ -408,7 +532,7 @@ class YouTubeApp(App):
         would make it skip a real row."""
         key, typed = REPORT_BAD_FIELDS.get(dims, (dims[0] if dims else None, metrics[0]))
         if key is None:
-            return page   # no dimension: nothing keys the rows
+            return page  # no dimension: nothing keys the rows
         records = [dict(zip(names, row)) for row in page]
         with self._lock:
             before = len(getattr(self, "injected_bad", ()))
@@ -425,5 +549,9 @@ def make_app(world_dir: Path) -> YouTubeApp:
 
 
 def env(url: str, app: YouTubeApp) -> dict[str, str]:
-    return {"YOUTUBE_BASE_URL": url, "YOUTUBE_ANALYTICS_BASE_URL": url, "YOUTUBE_ACCESS_TOKEN": app.token,
-            "YOUTUBE_CHANNEL_IDS": ",".join(c["id"] for c in app.channels)}
+    return {
+        "YOUTUBE_BASE_URL": url,
+        "YOUTUBE_ANALYTICS_BASE_URL": url,
+        "YOUTUBE_ACCESS_TOKEN": app.token,
+        "YOUTUBE_CHANNEL_IDS": ",".join(c["id"] for c in app.channels),
+    }

@@ -42,10 +42,13 @@ from sampleworld.funnel import funnel
 from sampleworld.jsonl import JsonlWriter, write_json
 
 DOMAIN = "ga4"
-PROPERTY = {"property_id": "412345678", "display_name": "Lumora Web", "time_zone": BRAND["timezone"],
-            "currency_code": BRAND["reporting_currency"]}
-DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName", "landingPage",
-              "sessionManualAdContent")
+PROPERTY = {
+    "property_id": "412345678",
+    "display_name": "Lumora Web",
+    "time_zone": BRAND["timezone"],
+    "currency_code": BRAND["reporting_currency"],
+}
+DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName", "landingPage", "sessionManualAdContent")
 METRICS = ("sessions", "engagedSessions", "keyEvents", "ecommercePurchases", "totalRevenue")
 NOT_SET = "(not set)"
 # GA4's sessionCampaignName for sessions without a campaign: the kind of traffic.
@@ -54,23 +57,48 @@ _NO_CAMPAIGN_LABEL = {"organic_search": ORGANIC, "direct": DIRECT}
 
 # Where an untagged organic social session says it came from (one host per channel, and per
 # platform for the creators).
-REFERRAL_SOURCE = {"facebook_organic": "m.facebook.com", "instagram_organic": "instagram.com",
-                   "x_organic": "t.co", "linkedin_organic": "lnkd.in", "youtube_organic": "m.youtube.com",
-                   "employee": "linkedin.com"}
+REFERRAL_SOURCE = {
+    "facebook_organic": "m.facebook.com",
+    "instagram_organic": "instagram.com",
+    "x_organic": "t.co",
+    "linkedin_organic": "lnkd.in",
+    "youtube_organic": "m.youtube.com",
+    "employee": "linkedin.com",
+}
 INFLUENCER_REFERRAL_SOURCE = {"instagram": "l.instagram.com", "youtube": "youtube.com"}
-_CHANNEL_BY_SOURCE_MEDIUM = {**{(c.source, c.medium): k for k, c in CHANNEL_BY_KEY.items() if c.source},
-                             **{(p, CHANNEL_BY_KEY["influencer"].medium): "influencer" for p in INFLUENCER_PLATFORMS},
-                             **{(host, "referral"): k for k, host in REFERRAL_SOURCE.items()},
-                             **{(host, "referral"): "influencer" for host in INFLUENCER_REFERRAL_SOURCE.values()}}
+_CHANNEL_BY_SOURCE_MEDIUM = {
+    **{(c.source, c.medium): k for k, c in CHANNEL_BY_KEY.items() if c.source},
+    **{(p, CHANNEL_BY_KEY["influencer"].medium): "influencer" for p in INFLUENCER_PLATFORMS},
+    **{(host, "referral"): k for k, host in REFERRAL_SOURCE.items()},
+    **{(host, "referral"): "influencer" for host in INFLUENCER_REFERRAL_SOURCE.values()},
+}
 
 # Landing page preferences: a base weight per page, some channels and campaigns lean on pages.
-_BASE_PAGE_WEIGHT = {"/": 6, "/pricing": 2, "/product": 3, "/product/serum": 2, "/product/cream": 2,
-                     "/blog/how-to": 2, "/blog/sustainability": 1, "/summer": 0.3, "/signup": 1, "/about": 0.7}
-_CHANNEL_PAGE_BOOST = {"google_cpc": {"/pricing": 3, "/product": 2}, "organic_search": {"/blog/how-to": 3,
-                       "/blog/sustainability": 2}, "email": {"/product/serum": 2, "/product/cream": 2},
-                       "linkedin_paid": {"/about": 4, "/signup": 2}, "employee": {"/about": 5}}
-_CAMPAIGN_PAGE_BOOST = {"summer_launch": {"/summer": 25}, "lead_magnet": {"/signup": 12},
-                        "holiday": {"/product": 4, "/product/cream": 4}, "retargeting": {"/pricing": 5}}
+_BASE_PAGE_WEIGHT = {
+    "/": 6,
+    "/pricing": 2,
+    "/product": 3,
+    "/product/serum": 2,
+    "/product/cream": 2,
+    "/blog/how-to": 2,
+    "/blog/sustainability": 1,
+    "/summer": 0.3,
+    "/signup": 1,
+    "/about": 0.7,
+}
+_CHANNEL_PAGE_BOOST = {
+    "google_cpc": {"/pricing": 3, "/product": 2},
+    "organic_search": {"/blog/how-to": 3, "/blog/sustainability": 2},
+    "email": {"/product/serum": 2, "/product/cream": 2},
+    "linkedin_paid": {"/about": 4, "/signup": 2},
+    "employee": {"/about": 5},
+}
+_CAMPAIGN_PAGE_BOOST = {
+    "summer_launch": {"/summer": 25},
+    "lead_magnet": {"/signup": 12},
+    "holiday": {"/product": 4, "/product/cream": 4},
+    "retargeting": {"/pricing": 5},
+}
 
 
 def channel_of(source: str, medium: str) -> str | None:
@@ -133,18 +161,32 @@ def generate(spec, ents: Entities, out: Path) -> dict:
     write_json(out / "properties.json", [PROPERTY])
     pages = LANDING_PAGES
     n_pages = len(pages)
-    totals = {"rows": 0, "sessions": 0, "engagedSessions": 0, "keyEvents": 0, "ecommercePurchases": 0,
-              "totalRevenue": Decimal(0)}
+    totals = {
+        "rows": 0,
+        "sessions": 0,
+        "engagedSessions": 0,
+        "keyEvents": 0,
+        "ecommercePurchases": 0,
+        "totalRevenue": Decimal(0),
+    }
     per_channel: dict[str, dict] = {}
     cum_cache: dict[tuple[str, str], list[float]] = {}
-    day_rows: dict[tuple, list] = {}   # one day's rows by their dimensions (GA4 merges equal keys)
+    day_rows: dict[tuple, list] = {}  # one day's rows by their dimensions (GA4 merges equal keys)
     current_day = None
 
     def flush(w: JsonlWriter) -> None:
         for dims, (sessions, engaged, key_events, purchases, revenue) in day_rows.items():
-            w.write({"property_id": PROPERTY["property_id"], **dict(zip(DIMENSIONS, dims)), "sessions": sessions,
-                     "engagedSessions": engaged, "keyEvents": key_events, "ecommercePurchases": purchases,
-                     "totalRevenue": _money(revenue)})
+            w.write(
+                {
+                    "property_id": PROPERTY["property_id"],
+                    **dict(zip(DIMENSIONS, dims)),
+                    "sessions": sessions,
+                    "engagedSessions": engaged,
+                    "keyEvents": key_events,
+                    "ecommercePurchases": purchases,
+                    "totalRevenue": _money(revenue),
+                }
+            )
             totals["rows"] += 1
         day_rows.clear()
 
@@ -169,33 +211,54 @@ def generate(spec, ents: Entities, out: Path) -> dict:
             amounts = split_cents(r.revenue_eur, [rng.uniform(35, 160) for _ in range(r.new_customers)])
             date = r.day.strftime("%Y%m%d")
             tagged_dims = (r.utm_source, r.utm_medium, campaign_name(r, False))
-            untagged_dims = ((referral_source(r.channel, r.utm_source), "referral", REFERRAL)
-                             if r.sessions_untagged else None)
-            t = per_channel.setdefault(r.channel, {"sessions": 0, "engagedSessions": 0, "keyEvents": 0,
-                                                   "ecommercePurchases": 0, "totalRevenue": Decimal(0)})
+            untagged_dims = (
+                (referral_source(r.channel, r.utm_source), "referral", REFERRAL) if r.sessions_untagged else None
+            )
+            t = per_channel.setdefault(
+                r.channel,
+                {
+                    "sessions": 0,
+                    "engagedSessions": 0,
+                    "keyEvents": 0,
+                    "ecommercePurchases": 0,
+                    "totalRevenue": Decimal(0),
+                },
+            )
             k = 0
             for c, (sessions, engaged, leads, purchases) in enumerate(m):
                 if not sessions:
                     continue
                 untagged = c >= n_pages
-                revenue = sum(amounts[k:k + purchases], Decimal(0))
+                revenue = sum(amounts[k : k + purchases], Decimal(0))
                 k += purchases
-                dims = (date, *(untagged_dims if untagged else tagged_dims),
-                        pages[c % n_pages], NOT_SET if (untagged or not r.utm_content) else r.utm_content)
+                dims = (
+                    date,
+                    *(untagged_dims if untagged else tagged_dims),
+                    pages[c % n_pages],
+                    NOT_SET if (untagged or not r.utm_content) else r.utm_content,
+                )
                 acc = day_rows.get(dims)
                 if acc is None:
                     acc = day_rows[dims] = [0, 0, 0, 0, Decimal(0)]
                 for i, v in enumerate((sessions, engaged, leads + purchases, purchases, revenue)):
                     acc[i] += v
-                for name, v in (("sessions", sessions), ("engagedSessions", engaged),
-                                ("keyEvents", leads + purchases), ("ecommercePurchases", purchases)):
+                for name, v in (
+                    ("sessions", sessions),
+                    ("engagedSessions", engaged),
+                    ("keyEvents", leads + purchases),
+                    ("ecommercePurchases", purchases),
+                ):
                     t[name] += v
                     totals[name] += v
                 t["totalRevenue"] += revenue
                 totals["totalRevenue"] += revenue
         flush(w)
-    return {"property": PROPERTY, "rows": totals["rows"],
-            "totals": {**totals, "totalRevenue": f"{totals['totalRevenue']:.2f}"},
-            "totals_per_channel": {k: {**v, "totalRevenue": f"{v['totalRevenue']:.2f}"}
-                                   for k, v in sorted(per_channel.items())},
-            "key_events": "keyEvents = leads (sign_up) + first purchases (purchase)"}
+    return {
+        "property": PROPERTY,
+        "rows": totals["rows"],
+        "totals": {**totals, "totalRevenue": f"{totals['totalRevenue']:.2f}"},
+        "totals_per_channel": {
+            k: {**v, "totalRevenue": f"{v['totalRevenue']:.2f}"} for k, v in sorted(per_channel.items())
+        },
+        "key_events": "keyEvents = leads (sign_up) + first purchases (purchase)",
+    }

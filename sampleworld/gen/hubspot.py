@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -50,21 +50,64 @@ FIRST_DEAL_ID = 901
 STAGES = ("lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")
 BUY_WINDOW_DAYS = 60
 REPEAT_SHARE = 0.3
-TIE_REACH_MS = 30 * 86400 * 1000   # the workflow / migration touches records of the 30 days before it
+TIE_REACH_MS = 30 * 86400 * 1000  # the workflow / migration touches records of the 30 days before it
 BERLIN = ZoneInfo(BRAND["timezone"])
 EMAIL_DOMAINS = ["example.com", "example.net", "example.org", "mail.example"]
-FIRST_NAMES = ["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hannah", "Jonas", "Lena",
-               "Lukas", "Mia", "Noah", "Paul", "Sophie", "Tom", "Julia", "Leon", "Marie", "Finn"]
-LAST_NAMES = ["Muller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Hoffmann",
-              "Koch", "Richter", "Klein", "Wolf", "Neumann", "Braun", "Zimmermann", "Kruger", "Hartmann"]
-_NETWORK = {"facebook": "Facebook", "instagram": "Instagram", "x": "Twitter", "linkedin": "LinkedIn",
-            "youtube": "YouTube"}
+FIRST_NAMES = [
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Emma",
+    "Felix",
+    "Greta",
+    "Hannah",
+    "Jonas",
+    "Lena",
+    "Lukas",
+    "Mia",
+    "Noah",
+    "Paul",
+    "Sophie",
+    "Tom",
+    "Julia",
+    "Leon",
+    "Marie",
+    "Finn",
+]
+LAST_NAMES = [
+    "Muller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Neumann",
+    "Braun",
+    "Zimmermann",
+    "Kruger",
+    "Hartmann",
+]
+_NETWORK = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "x": "Twitter",
+    "linkedin": "LinkedIn",
+    "youtube": "YouTube",
+}
 _KEYWORDS = ["lumora serum", "vitamin c serum", "lumora cream", "natural skincare", "lumora"]
 
 
 def iso_ms(ms: int) -> str:
     """HubSpot's timestamps: UTC with milliseconds and a Z."""
-    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
@@ -98,8 +141,10 @@ def _attribution(rng: random.Random, row, untagged: bool) -> dict[str, str]:
     elif src == "PAID_SEARCH":
         props.update(hs_analytics_source_data_1=camp, hs_analytics_source_data_2=rng.choice(_KEYWORDS))
     elif src == "SOCIAL_MEDIA":  # the network the visit came from (a creator's own), then the campaign
-        props.update(hs_analytics_source_data_1=_NETWORK[row.utm_source],
-                     hs_analytics_source_data_2=referral_source(row.channel, row.utm_source) if untagged else camp)
+        props.update(
+            hs_analytics_source_data_1=_NETWORK[row.utm_source],
+            hs_analytics_source_data_2=referral_source(row.channel, row.utm_source) if untagged else camp,
+        )
     elif src == "ORGANIC_SEARCH":
         props.update(hs_analytics_source_data_1="google", hs_analytics_source_data_2="Unknown keywords (SSL)")
     elif src == "EMAIL_MARKETING":
@@ -109,14 +154,20 @@ def _attribution(rng: random.Random, row, untagged: bool) -> dict[str, str]:
     props["hs_latest_source"] = ch.hubspot_source
     tagged = not untagged and row.channel not in ("organic_search", "direct")
     if tagged:
-        props.update(utm_source=row.utm_source, utm_medium=row.utm_medium, utm_campaign=camp,
-                     utm_content=row.utm_content)
+        props.update(
+            utm_source=row.utm_source, utm_medium=row.utm_medium, utm_campaign=camp, utm_content=row.utm_content
+        )
     return {k: v for k, v in props.items() if v is not None}
 
 
 def _record(obj_id: int, props: dict[str, str], created: int, updated: int) -> dict:
-    return {"id": str(obj_id), "properties": dict(sorted(props.items())), "createdAt": iso_ms(created),
-            "updatedAt": iso_ms(updated), "archived": False}
+    return {
+        "id": str(obj_id),
+        "properties": dict(sorted(props.items())),
+        "createdAt": iso_ms(created),
+        "updatedAt": iso_ms(updated),
+        "archived": False,
+    }
 
 
 def _plan(spec, rows):
@@ -168,7 +219,6 @@ def _plan(spec, rows):
 def generate(spec, ents: Entities, out: Path) -> dict:
     rows = list(funnel(spec))
     purchases, direct, untagged_leads, direct_untagged = _plan(spec, rows)
-    rng = rng_for(spec, DOMAIN, "records")
     as_of_ms = _local_ms(ents.as_of, 0)
     total_days = (spec.end - spec.start).days + 1
     # One workflow run touches many contacts at the same millisecond; one pipeline migration many deals.
@@ -204,15 +254,19 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                         close = None
                     batch.append((created, ri, j, is_direct, bool(untagged), buys, close))
             batch.sort(key=lambda b: (b[0], b[1], b[2]))
-            for created, ri, j, is_direct, untagged, buys, close in batch:
+            for created, ri, _j, is_direct, untagged, buys, close in batch:
                 r = rows[ri]
                 cid = next_contact
                 next_contact += 1
                 first = drng.choice(FIRST_NAMES)
                 last = drng.choice(LAST_NAMES)
-                props = {"email": f"{first}.{last}.{cid}@{drng.choice(EMAIL_DOMAINS)}".lower(),
-                         "firstname": first, "lastname": last, "hs_object_id": str(cid),
-                         "createdate": iso_ms(created)}
+                props = {
+                    "email": f"{first}.{last}.{cid}@{drng.choice(EMAIL_DOMAINS)}".lower(),
+                    "firstname": first,
+                    "lastname": last,
+                    "hs_object_id": str(cid),
+                    "createdate": iso_ms(created),
+                }
                 props.update(_attribution(drng, r, untagged))
                 stage_dates: list[tuple[str, int]] = [("lead", created)]
                 events = [created]
@@ -220,12 +274,25 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                     closes = []
                     for k, (bday, amount, dealtype) in enumerate(buys):
                         if k == 0:
-                            c = close if close is not None else _day_time(drng, bday, after_ms=created if bday == day else None)
+                            c = (
+                                close
+                                if close is not None
+                                else _day_time(drng, bday, after_ms=created if bday == day else None)
+                            )
                         else:
                             c = _day_time(drng, bday)
                         closes.append(c)
-                        deals.append((max(created, c - drng.randint(60_000, 1_800_000)), c, amount, dealtype, cid, r.channel,
-                                      {k2: v for k2, v in props.items() if k2.startswith("hs_analytics_source")}))
+                        deals.append(
+                            (
+                                max(created, c - drng.randint(60_000, 1_800_000)),
+                                c,
+                                amount,
+                                dealtype,
+                                cid,
+                                r.channel,
+                                {k2: v for k2, v in props.items() if k2.startswith("hs_analytics_source")},
+                            )
+                        )
                     first_close = closes[0]
                     fr = sorted(drng.random() for _ in range(3))
                     span = first_close - created
@@ -237,9 +304,11 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                     direct_buyers += is_direct
                 else:
                     t = created
-                    for stage, p, lo, hi in (("marketingqualifiedlead", 0.45, 3600, 10 * 86400),
-                                             ("salesqualifiedlead", 0.4, 86400, 14 * 86400),
-                                             ("opportunity", 0.3, 2 * 86400, 20 * 86400)):
+                    for stage, p, lo, hi in (
+                        ("marketingqualifiedlead", 0.45, 3600, 10 * 86400),
+                        ("salesqualifiedlead", 0.4, 86400, 14 * 86400),
+                        ("opportunity", 0.3, 2 * 86400, 20 * 86400),
+                    ):
                         if drng.random() >= p:
                             break
                         t += drng.randint(lo, hi) * 1000
@@ -253,8 +322,11 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 stage_counts[stage_dates[-1][0]] += 1
                 props["num_associated_deals"] = str(len(buys or []))
                 modified = min(as_of_ms - 1, max(events) + drng.randint(1_000, 600_000))
-                if (tie_contacts_ms - TIE_REACH_MS < created < tie_contacts_ms and modified < tie_contacts_ms
-                        and drng.random() < 0.35):
+                if (
+                    tie_contacts_ms - TIE_REACH_MS < created < tie_contacts_ms
+                    and modified < tie_contacts_ms
+                    and drng.random() < 0.35
+                ):
                     modified = tie_contacts_ms
                     props["hs_marketable_status"] = "true"
                     tie_contacts += 1
@@ -272,16 +344,27 @@ def generate(spec, ents: Entities, out: Path) -> dict:
         for n, (created, close, amount, dealtype, cid, channel, attribution) in enumerate(deals):
             did = FIRST_DEAL_ID + n
             modified = min(as_of_ms - 1, close + drng.randint(1_000, 3_600_000))
-            tied = (tie_deals_ms - TIE_REACH_MS < close < tie_deals_ms and modified < tie_deals_ms
-                     and drng.random() < 0.3)
+            tied = (
+                tie_deals_ms - TIE_REACH_MS < close < tie_deals_ms and modified < tie_deals_ms and drng.random() < 0.3
+            )
             if tied:
                 modified = tie_deals_ms
                 tie_deals += 1
-            props = {"amount": _money(amount), "closedate": iso_ms(close), "createdate": iso_ms(created),
-                     "dealname": f"Order {100000 + n}", "dealstage": "closedwon", "pipeline": "default",
-                     "hs_lastmodifieddate": iso_ms(modified), "hs_object_id": str(did),
-                     "deal_currency_code": "EUR", "dealtype": dealtype, "hs_is_closed_won": "true",
-                     "hs_date_entered_closedwon": iso_ms(close), **attribution}
+            props = {
+                "amount": _money(amount),
+                "closedate": iso_ms(close),
+                "createdate": iso_ms(created),
+                "dealname": f"Order {100000 + n}",
+                "dealstage": "closedwon",
+                "pipeline": "default",
+                "hs_lastmodifieddate": iso_ms(modified),
+                "hs_object_id": str(did),
+                "deal_currency_code": "EUR",
+                "dealtype": dealtype,
+                "hs_is_closed_won": "true",
+                "hs_date_entered_closedwon": iso_ms(close),
+                **attribution,
+            }
             dw.write(_record(did, props, created, modified))
             aw.write({"deal_id": str(did), "contact_id": str(cid)})
             (revenue_first if dealtype == "newbusiness" else revenue_repeat)[channel] += amount
@@ -292,8 +375,11 @@ def generate(spec, ents: Entities, out: Path) -> dict:
     n_contacts = next_contact - FIRST_CONTACT_ID
     return {
         "portal_id": PORTAL_ID,
-        "contacts": n_contacts, "leads": sum(r.leads for r in rows), "direct_buyers": direct_buyers,
-        "customers": len(deals_per_contact), "deals": len(deals),
+        "contacts": n_contacts,
+        "leads": sum(r.leads for r in rows),
+        "direct_buyers": direct_buyers,
+        "customers": len(deals_per_contact),
+        "deals": len(deals),
         "first_deals": sum(1 for d in deals if d[3] == "newbusiness"),
         "repeat_deals": sum(1 for d in deals if d[3] == "existingbusiness"),
         "customers_by_repeat_deals": dict(sorted(repeat_hist.items(), key=lambda kv: int(kv[0]))),
@@ -304,6 +390,8 @@ def generate(spec, ents: Entities, out: Path) -> dict:
         "repeat_revenue_by_channel": {k: f"{v:.2f}" for k, v in sorted(revenue_repeat.items())},
         "revenue_eur": f"{sum(revenue_first.values(), Decimal(0)):.2f}",
         "repeat_revenue_eur": f"{sum(revenue_repeat.values(), Decimal(0)):.2f}",
-        "ties": {"contacts": {"lastmodifieddate": iso_ms(tie_contacts_ms), "count": tie_contacts},
-                 "deals": {"hs_lastmodifieddate": iso_ms(tie_deals_ms), "count": tie_deals}},
+        "ties": {
+            "contacts": {"lastmodifieddate": iso_ms(tie_contacts_ms), "count": tie_contacts},
+            "deals": {"hs_lastmodifieddate": iso_ms(tie_deals_ms), "count": tie_deals},
+        },
     }

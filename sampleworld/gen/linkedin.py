@@ -20,7 +20,7 @@ days before the first post count towards older posts outside the range.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -30,14 +30,41 @@ from sampleworld.jsonl import JsonlWriter, write_json
 from sampleworld.numbers import split_total
 
 DOMAIN = "linkedin"
-STAT_FIELDS = ["impressionCount", "uniqueImpressionsCount", "clickCount", "likeCount", "commentCount",
-               "shareCount", "shareMentionsCount", "commentMentionsCount"]
+STAT_FIELDS = [
+    "impressionCount",
+    "uniqueImpressionsCount",
+    "clickCount",
+    "likeCount",
+    "commentCount",
+    "shareCount",
+    "shareMentionsCount",
+    "commentMentionsCount",
+]
 # LinkedIn geo URNs of the world's countries.
-GEO = {"DE": 101282230, "US": 103644278, "FR": 105015875, "GB": 101165590, "NL": 102890719,
-       "ES": 105646813, "IT": 103350119, "AT": 103883259, "CH": 106693272, "SE": 105117694}
+GEO = {
+    "DE": 101282230,
+    "US": 103644278,
+    "FR": 105015875,
+    "GB": 101165590,
+    "NL": 102890719,
+    "ES": 105646813,
+    "IT": 103350119,
+    "AT": 103883259,
+    "CH": 106693272,
+    "SE": 105117694,
+}
 INDUSTRIES = [4, 6, 11, 12, 14, 17, 18, 19, 27, 43, 44, 47, 48, 53, 80, 96, 104, 116, 137, 1810]
-STAFF_RANGES = ["SIZE_1", "SIZE_2_TO_10", "SIZE_11_TO_50", "SIZE_51_TO_200", "SIZE_201_TO_500",
-                "SIZE_501_TO_1000", "SIZE_1001_TO_5000", "SIZE_5001_TO_10000", "SIZE_10001_OR_MORE"]
+STAFF_RANGES = [
+    "SIZE_1",
+    "SIZE_2_TO_10",
+    "SIZE_11_TO_50",
+    "SIZE_51_TO_200",
+    "SIZE_201_TO_500",
+    "SIZE_501_TO_1000",
+    "SIZE_1001_TO_5000",
+    "SIZE_5001_TO_10000",
+    "SIZE_10001_OR_MORE",
+]
 # facet key as the API names the list -> (item key, values)
 FACETS = {
     "followerCountsBySeniority": ("seniority", [f"urn:li:seniority:{i}" for i in range(1, 11)]),
@@ -49,7 +76,7 @@ FACETS = {
 
 
 def ms(d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
 
 
 def paid_follower_gain(spec, day: date, utm_campaign: str) -> int:
@@ -62,18 +89,26 @@ def organizations(spec) -> list[dict]:
     out = []
     for copy in range(spec.scale):
         oid = str(10_480_001 + 1_000 * copy)
-        out.append({"organization_id": oid, "urn": f"urn:li:organization:{oid}",
-                    "name": "Lumora" if not copy else f"Lumora {copy + 1}",
-                    "vanity_name": "lumora" if not copy else f"lumora-{copy + 1}", "copy": copy,
-                    "followers_before": rng.randint(8_000, 16_000)})
+        out.append(
+            {
+                "organization_id": oid,
+                "urn": f"urn:li:organization:{oid}",
+                "name": "Lumora" if not copy else f"Lumora {copy + 1}",
+                "vanity_name": "lumora" if not copy else f"lumora-{copy + 1}",
+                "copy": copy,
+                "followers_before": rng.randint(8_000, 16_000),
+            }
+        )
     return out
 
 
 def generate(spec, ents: Entities, out: Path) -> dict:
     rng = rng_for(spec, DOMAIN, "daily")
     orgs = organizations(spec)
-    write_json(out / "organizations.json", [{k: o[k] for k in ("organization_id", "urn", "name", "vanity_name",
-                                                               "followers_before")} for o in orgs])
+    write_json(
+        out / "organizations.json",
+        [{k: o[k] for k in ("organization_id", "urn", "name", "vanity_name", "followers_before")} for o in orgs],
+    )
     by_copy = {c.utm_campaign: c.copy for c in ents.campaigns}
     sessions: dict[date, int] = defaultdict(int)
     paid: dict[tuple[date, int], int] = defaultdict(int)
@@ -84,17 +119,18 @@ def generate(spec, ents: Entities, out: Path) -> dict:
             paid[(r.day, by_copy[r.utm_campaign])] += paid_follower_gain(spec, r.day, r.utm_campaign)
     crisis_start, crisis_peak, crisis_end = (date.fromisoformat(ents.crisis[k]) for k in ("start", "peak", "end"))
 
-    posts: list[dict] = []          # every post, with running lifetime statistics
+    posts: list[dict] = []  # every post, with running lifetime statistics
     recent: dict[str, list[dict]] = {o["urn"]: [] for o in orgs}
     gains = {o["urn"]: {"organic": 0, "paid": 0} for o in orgs}
     totals = {k: 0 for k in STAT_FIELDS}
     n_share = n_gain = 0
     post_seq = 0
-    with JsonlWriter(out / "share_statistics_daily.jsonl") as ws, \
-            JsonlWriter(out / "follower_gains_daily.jsonl") as wg:
+    with JsonlWriter(out / "share_statistics_daily.jsonl") as ws, JsonlWriter(out / "follower_gains_daily.jsonl") as wg:
         for day in days(spec):
-            link_clicks = split_total(int((Decimal(sessions.get(day, 0)) / CLICK_TO_SESSION)
-                                     .to_integral_value(ROUND_HALF_UP)), [1.0] * len(orgs))
+            link_clicks = split_total(
+                int((Decimal(sessions.get(day, 0)) / CLICK_TO_SESSION).to_integral_value(ROUND_HALF_UP)),
+                [1.0] * len(orgs),
+            )
             if crisis_start <= day <= crisis_end:
                 span = max(1, (crisis_end - crisis_peak).days)
                 heat = 1 + 3 * max(0.0, 1 - abs((day - crisis_peak).days) / span)
@@ -108,16 +144,21 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                     camp = rng.choice(camps) if camps and rng.random() < 0.6 else None
                     hour = rng.randint(7, 17)
                     created = ms(day) + hour * 3_600_000 + rng.randint(0, 3_599) * 1000
-                    post = {"id": f"urn:li:share:{7_300_000_000_000_000_000 + post_seq * 7919 + org['copy']}",
-                            "author": org["urn"], "createdAt": created, "publishedAt": created + 60_000,
-                            "lastModifiedAt": created + 60_000,
-                            "content_type": rng.choice(CONTENT_TYPES["linkedin"]), "topic": rng.choice(TOPICS),
-                            "utm_campaign": camp.utm_campaign if camp else None, "day": day.isoformat(),
-                            **{k: 0 for k in STAT_FIELDS}}
+                    post = {
+                        "id": f"urn:li:share:{7_300_000_000_000_000_000 + post_seq * 7919 + org['copy']}",
+                        "author": org["urn"],
+                        "createdAt": created,
+                        "publishedAt": created + 60_000,
+                        "lastModifiedAt": created + 60_000,
+                        "content_type": rng.choice(CONTENT_TYPES["linkedin"]),
+                        "topic": rng.choice(TOPICS),
+                        "utm_campaign": camp.utm_campaign if camp else None,
+                        "day": day.isoformat(),
+                        **{k: 0 for k in STAT_FIELDS},
+                    }
                     posts.append(post)
                     recent[org["urn"]].append(post)
-                recent[org["urn"]] = [p for p in recent[org["urn"]]
-                                      if (day - date.fromisoformat(p["day"])).days < 7]
+                recent[org["urn"]] = [p for p in recent[org["urn"]] if (day - date.fromisoformat(p["day"])).days < 7]
                 clicks = lc + round(lc * rng.uniform(0.1, 0.35))
                 impressions = max(clicks, round(clicks / rng.uniform(0.015, 0.03))) if clicks else rng.randint(0, 200)
                 stats = {
@@ -130,10 +171,22 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                     "shareMentionsCount": rng.randint(0, 1),
                     "commentMentionsCount": rng.randint(0, 2) if heat > 1 else rng.randint(0, 1),
                 }
-                engagement = ((stats["clickCount"] + stats["likeCount"] + stats["commentCount"] + stats["shareCount"])
-                              / impressions) if impressions else 0.0
-                ws.write({"organization_id": org["organization_id"], "date": day.isoformat(), **stats,
-                          "engagement": round(engagement, 12)})
+                engagement = (
+                    (
+                        (stats["clickCount"] + stats["likeCount"] + stats["commentCount"] + stats["shareCount"])
+                        / impressions
+                    )
+                    if impressions
+                    else 0.0
+                )
+                ws.write(
+                    {
+                        "organization_id": org["organization_id"],
+                        "date": day.isoformat(),
+                        **stats,
+                        "engagement": round(engagement, 12),
+                    }
+                )
                 n_share += 1
                 for k in STAT_FIELDS:
                     totals[k] += stats[k]
@@ -145,8 +198,14 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                             p[k] += part
                 organic = max(0, round(rng.gauss(9, 4) * (1 + impressions / 20_000)))
                 paid_gain = paid.get((day, org["copy"]), 0)
-                wg.write({"organization_id": org["organization_id"], "date": day.isoformat(),
-                          "organicFollowerGain": organic, "paidFollowerGain": paid_gain})
+                wg.write(
+                    {
+                        "organization_id": org["organization_id"],
+                        "date": day.isoformat(),
+                        "organicFollowerGain": organic,
+                        "paidFollowerGain": paid_gain,
+                    }
+                )
                 n_gain += 1
                 gains[org["urn"]]["organic"] += organic
                 gains[org["urn"]]["paid"] += paid_gain
@@ -167,14 +226,27 @@ def generate(spec, ents: Entities, out: Path) -> dict:
             followers[org["organization_id"]] = {"total": total, "organic": organic_total, "paid": paid_total}
             for facet, (item_key, values) in FACETS.items():
                 weights = [frng.uniform(0.2, 3.0) for _ in values]
-                for value, o_n, p_n in zip(values, split_total(organic_total, weights), split_total(paid_total, weights)):
-                    wf.write({"organization_id": org["organization_id"], "facet": facet, "item_key": item_key,
-                              "value": value, "organicFollowerCount": o_n, "paidFollowerCount": p_n})
+                for value, o_n, p_n in zip(
+                    values, split_total(organic_total, weights), split_total(paid_total, weights)
+                ):
+                    wf.write(
+                        {
+                            "organization_id": org["organization_id"],
+                            "facet": facet,
+                            "item_key": item_key,
+                            "value": value,
+                            "organicFollowerCount": o_n,
+                            "paidFollowerCount": p_n,
+                        }
+                    )
                     n_facet += 1
     return {
         "organizations": [{k: o[k] for k in ("organization_id", "urn", "name")} for o in orgs],
-        "share_statistics_rows": n_share, "follower_gain_rows": n_gain, "follower_count_rows": n_facet,
-        "posts": len(posts), "share_statistics_totals": totals,
+        "share_statistics_rows": n_share,
+        "follower_gain_rows": n_gain,
+        "follower_count_rows": n_facet,
+        "posts": len(posts),
+        "share_statistics_totals": totals,
         "follower_gains": {o["organization_id"]: gains[o["urn"]] for o in orgs},
         "followers_as_of": followers,
     }

@@ -13,19 +13,28 @@ The page follows the ads earn are the organic page's paid follower gains (sample
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from sampleworld.entities import Entities, rng_for
-from sampleworld.funnel import CLICK_TO_SESSION, funnel
 from sampleworld.gen.linkedin import paid_follower_gain
 from sampleworld.jsonl import JsonlWriter, write_json
 from sampleworld.numbers import split_total
+from sampleworld.paid import (
+    CENT,
+    account_copies,
+    campaign_days,
+    channel_campaigns,
+    fx_rates,
+    impressions,
+    money,
+    order_value,
+    successes,
+)
 
 DOMAIN = "linkedin_ads"
 CHANNEL = "linkedin_paid"
-CENT = Decimal("0.01")
 
 ACCOUNTS = [
     {"account_id": "508000101", "name": "Lumora EMEA", "currency": "EUR"},
@@ -35,24 +44,16 @@ ACCOUNTS = [
 AUDIENCES = [("DACH", 0), ("France & Benelux", 0), ("United States", 1), ("United Kingdom", 1)]
 
 
-def money(x: Decimal) -> str:
-    return str(x.quantize(CENT, rounding=ROUND_HALF_UP))
-
-
 def ms(d) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
 
 
 def accounts(spec) -> list[dict]:
-    out = []
-    for copy in range(spec.scale):
-        for base in ACCOUNTS:
-            a = dict(base, copy=copy)
-            if copy:
-                a["account_id"] = str(int(base["account_id"]) + 1000 * copy)
-                a["name"] = f"{base['name']} {copy + 1}"
-            out.append(a)
-    return out
+    """The ad accounts, each with the `copy` of the campaign set it serves."""
+    return [
+        dict(a, copy=i // len(ACCOUNTS))
+        for i, a in enumerate(account_copies(ACCOUNTS, spec.scale, "account_id", "name"))
+    ]
 
 
 def structure(spec, ents: Entities) -> list[dict]:
@@ -60,16 +61,23 @@ def structure(spec, ents: Entities) -> list[dict]:
     rng = rng_for(spec, DOMAIN, "structure")
     accs = accounts(spec)
     groups = []
-    for i, camp in enumerate(c for c in ents.campaigns if CHANNEL in c.channels):
+    for i, camp in enumerate(channel_campaigns(ents, CHANNEL)):
         mine = [a for a in accs if a["copy"] == camp.copy]
         campaigns = []
         for j, (audience, acc_idx) in enumerate(AUDIENCES):
-            campaigns.append({"campaign_id": str(612_000_000 + 100 * (i + 1) + j + 1),
-                              "name": f"{camp.name} - {audience}", "account": mine[acc_idx],
-                              "weight": rng.uniform(0.5, 1.5), "ctr": rng.uniform(0.004, 0.011),
-                              "cpc": rng.uniform(0.8, 1.3), "cvr": rng.uniform(0.02, 0.06),
-                              "lead_rate": rng.uniform(0.03, 0.09),
-                              "aov": Decimal(rng.randint(5000, 15000)) / 100})
+            campaigns.append(
+                {
+                    "campaign_id": str(612_000_000 + 100 * (i + 1) + j + 1),
+                    "name": f"{camp.name} - {audience}",
+                    "account": mine[acc_idx],
+                    "weight": rng.uniform(0.5, 1.5),
+                    "ctr": rng.uniform(0.004, 0.011),
+                    "cpc": rng.uniform(0.8, 1.3),
+                    "cvr": rng.uniform(0.02, 0.06),
+                    "lead_rate": rng.uniform(0.03, 0.09),
+                    "aov": Decimal(rng.randint(5000, 15000)) / 100,
+                }
+            )
         groups.append({"campaign": camp, "campaign_group_id": str(640_000_000 + i + 1), "campaigns": campaigns})
     return groups
 
@@ -78,62 +86,94 @@ def generate(spec, ents: Entities, out: Path) -> dict:
     rng = rng_for(spec, DOMAIN, "analytics")
     accs = accounts(spec)
     groups = structure(spec, ents)
-    fx = {(r["date"], r["currency"]): Decimal(r["rate"]) for r in ents.fx_rates}
+    fx = fx_rates(ents)
     write_json(out / "accounts.json", [{k: a[k] for k in ("account_id", "name", "currency")} for a in accs])
-    write_json(out / "campaigns.json", [
-        {"campaign_group_id": g["campaign_group_id"], "name": g["campaign"].name,
-         "utm_campaign": g["campaign"].utm_campaign, "start": ms(g["campaign"].start),
-         "end": ms(g["campaign"].end) + 86_400_000 - 1,
-         "daily_budget_eur": str(g["campaign"].daily_budget_eur),
-         "campaigns": [{"campaign_id": c["campaign_id"], "name": c["name"],
-                        "account_id": c["account"]["account_id"], "currency": c["account"]["currency"],
-                        "daily_budget": money(g["campaign"].daily_budget_eur / len(g["campaigns"])
-                                              * fx[(g["campaign"].start.isoformat(), c["account"]["currency"])])}
-                       for c in g["campaigns"]]}
-        for g in groups])
+    write_json(
+        out / "campaigns.json",
+        [
+            {
+                "campaign_group_id": g["campaign_group_id"],
+                "name": g["campaign"].name,
+                "utm_campaign": g["campaign"].utm_campaign,
+                "start": ms(g["campaign"].start),
+                "end": ms(g["campaign"].end) + 86_400_000 - 1,
+                "daily_budget_eur": str(g["campaign"].daily_budget_eur),
+                "campaigns": [
+                    {
+                        "campaign_id": c["campaign_id"],
+                        "name": c["name"],
+                        "account_id": c["account"]["account_id"],
+                        "currency": c["account"]["currency"],
+                        "daily_budget": money(
+                            g["campaign"].daily_budget_eur
+                            / len(g["campaigns"])
+                            * fx[(g["campaign"].start.isoformat(), c["account"]["currency"])]
+                        ),
+                    }
+                    for c in g["campaigns"]
+                ],
+            }
+            for g in groups
+        ],
+    )
 
-    sessions = {(r.day, r.utm_campaign): r.sessions for r in funnel(spec) if r.channel == CHANNEL}
     by_utm = {g["campaign"].utm_campaign: g for g in groups}
-    t = {"rows": 0, "impressions": 0, "clicks": 0, "conversions": 0, "leads": 0, "follows": 0,
-         "spend_eur": Decimal(0)}
+    t = {"rows": 0, "impressions": 0, "clicks": 0, "conversions": 0, "leads": 0, "follows": 0, "spend_eur": Decimal(0)}
     spend = {a["currency"]: Decimal(0) for a in ACCOUNTS}
     value = {a["currency"]: Decimal(0) for a in ACCOUNTS}
+    days = campaign_days(
+        spec,
+        CHANNEL,
+        rng,
+        {utm: (g["campaign"], g["campaigns"]) for utm, g in by_utm.items()},
+        weight=lambda c: c["weight"],
+        cost_weight=lambda n, c: n * c["cpc"],
+    )
     with JsonlWriter(out / "analytics_daily.jsonl") as w:
-        for (day, utm), n_sessions in sorted(sessions.items()):
-            g = by_utm[utm]
-            camps = g["campaigns"]
-            clicks_total = int((Decimal(n_sessions) / CLICK_TO_SESSION).to_integral_value(ROUND_HALF_UP))
-            budget_eur = g["campaign"].daily_budget_eur * Decimal(repr(rng.uniform(0.9, 1.1)))
-            clicks = split_total(clicks_total, [c["weight"] * rng.uniform(0.8, 1.2) for c in camps])
-            impressions = [max(n, round(n / c["ctr"])) if n else rng.randint(0, 300) for n, c in zip(clicks, camps)]
-            live = [k for k, imp in enumerate(impressions) if imp]
-            follows = split_total(paid_follower_gain(spec, day, utm),
-                             [impressions[k] for k in live]) if live else []
+        for cd in days:
+            g, day = by_utm[cd.utm_campaign], cd.day
+            camps, clicks = cd.cells, cd.clicks
+            shown = [impressions(rng, n, c["ctr"], 300) for n, c in zip(clicks, camps)]
+            live = [k for k, imp in enumerate(shown) if imp]
+            follows = (
+                split_total(paid_follower_gain(spec, day, cd.utm_campaign), [shown[k] for k in live]) if live else []
+            )
             follows_by = dict(zip(live, follows))
-            cost_w = [n * c["cpc"] for n, c in zip(clicks, camps)]
-            cost_sum = sum(cost_w) or 1.0
             usd = fx[(day.isoformat(), "USD")]
             for k in live:
-                c, n, imp = camps[k], clicks[k], impressions[k]
+                c, n, imp = camps[k], clicks[k], shown[k]
                 cur = c["account"]["currency"]
                 rate = fx[(day.isoformat(), cur)]
-                cost_eur = budget_eur * Decimal(repr(cost_w[k] / cost_sum))
-                cost = (cost_eur * rate).quantize(CENT, rounding=ROUND_HALF_UP)
-                conv = sum(1 for _ in range(n) if rng.random() < c["cvr"])
-                leads = sum(1 for _ in range(n) if rng.random() < c["lead_rate"])
-                cv = sum((c["aov"] * rate * Decimal(rng.randint(70, 130)) / 100 for _ in range(conv)),
-                         Decimal(0)).quantize(CENT, rounding=ROUND_HALF_UP)
+                cost = (cd.budget_eur * cd.cost_shares[k] * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+                conv = successes(rng, n, c["cvr"])
+                leads = successes(rng, n, c["lead_rate"])
+                cv = order_value(rng, c["aov"] * rate, conv).quantize(CENT, rounding=ROUND_HALF_UP)
                 likes = round(imp * rng.uniform(0.001, 0.004))
                 comments = round(imp * rng.uniform(0.0, 0.0006))
                 shares = round(imp * rng.uniform(0.0, 0.0004))
                 fol = follows_by[k]
-                w.write({"account_id": c["account"]["account_id"], "campaign_group_id": g["campaign_group_id"],
-                         "campaign_id": c["campaign_id"], "date": day.isoformat(), "currency": cur,
-                         "impressions": imp, "clicks": n, "landingPageClicks": n,
-                         "costInLocalCurrency": money(cost), "costInUsd": money(cost / rate * usd),
-                         "externalWebsiteConversions": conv, "conversionValueInLocalCurrency": money(cv),
-                         "oneClickLeads": leads, "likes": likes, "comments": comments, "shares": shares,
-                         "follows": fol, "totalEngagements": n + likes + comments + shares + fol})
+                w.write(
+                    {
+                        "account_id": c["account"]["account_id"],
+                        "campaign_group_id": g["campaign_group_id"],
+                        "campaign_id": c["campaign_id"],
+                        "date": day.isoformat(),
+                        "currency": cur,
+                        "impressions": imp,
+                        "clicks": n,
+                        "landingPageClicks": n,
+                        "costInLocalCurrency": money(cost),
+                        "costInUsd": money(cost / rate * usd),
+                        "externalWebsiteConversions": conv,
+                        "conversionValueInLocalCurrency": money(cv),
+                        "oneClickLeads": leads,
+                        "likes": likes,
+                        "comments": comments,
+                        "shares": shares,
+                        "follows": fol,
+                        "totalEngagements": n + likes + comments + shares + fol,
+                    }
+                )
                 t["rows"] += 1
                 t["impressions"] += imp
                 t["clicks"] += n
@@ -145,9 +185,14 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 value[cur] += cv
     return {
         "accounts": [{k: a[k] for k in ("account_id", "name", "currency")} for a in accs],
-        "campaign_groups": len(groups), "campaigns": sum(len(g["campaigns"]) for g in groups),
-        "rows": t["rows"], "impressions": t["impressions"], "clicks": t["clicks"],
-        "external_website_conversions": t["conversions"], "one_click_leads": t["leads"], "follows": t["follows"],
+        "campaign_groups": len(groups),
+        "campaigns": sum(len(g["campaigns"]) for g in groups),
+        "rows": t["rows"],
+        "impressions": t["impressions"],
+        "clicks": t["clicks"],
+        "external_website_conversions": t["conversions"],
+        "one_click_leads": t["leads"],
+        "follows": t["follows"],
         "spend_eur": money(t["spend_eur"]),
         "spend_by_currency": {k: money(v) for k, v in sorted(spend.items())},
         "conversion_value_by_currency": {k: money(v) for k, v in sorted(value.items())},

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sampleworld.entities import BRAND, COMPETITORS, Entities, campaigns_on, days, rng_for
@@ -32,78 +32,127 @@ DOMAIN = "listening"
 BRAND_DAILY = 450
 COMPETITOR_WEIGHT = {"brightwave": 1.35, "solenne": 0.8, "kintsu": 0.45}
 # Sentiment mix per query: (positive, neutral, negative, question).
-MIX = {"lumora": (0.38, 0.32, 0.14, 0.16), "brightwave": (0.33, 0.37, 0.16, 0.14),
-       "solenne": (0.42, 0.30, 0.12, 0.16), "kintsu": (0.28, 0.38, 0.22, 0.12)}
-PLATFORMS = [("x", 0.26), ("instagram", 0.18), ("facebook", 0.12), ("tiktok", 0.12), ("reddit", 0.1),
-             ("forums", 0.08), ("blogs", 0.07), ("news", 0.07)]
+MIX = {
+    "lumora": (0.38, 0.32, 0.14, 0.16),
+    "brightwave": (0.33, 0.37, 0.16, 0.14),
+    "solenne": (0.42, 0.30, 0.12, 0.16),
+    "kintsu": (0.28, 0.38, 0.22, 0.12),
+}
+PLATFORMS = [
+    ("x", 0.26),
+    ("instagram", 0.18),
+    ("facebook", 0.12),
+    ("tiktok", 0.12),
+    ("reddit", 0.1),
+    ("forums", 0.08),
+    ("blogs", 0.07),
+    ("news", 0.07),
+]
 SOCIAL = {"x", "instagram", "facebook", "tiktok", "reddit"}
 LANGS = [("en", 0.62), ("de", 0.22), ("fr", 0.08), ("es", 0.08)]
-PRODUCTS = {"lumora": ["Glow Serum", "Night Cream", "Daily SPF 50", "Hydra Mist", "Clay Mask"],
-            "brightwave": ["Bright C Serum", "Wave Moisturiser", "Sun Shield"],
-            "solenne": ["Solenne Oil", "Velvet Cream", "Calm Toner"],
-            "kintsu": ["Kintsu Gold Mask", "Repair Balm", "Kintsu Cleanser"]}
-NEWS_SITES = ["beautywire.example", "dailyglow.example", "retailtimes.example", "skinjournal.example",
-              "wirtschaftsblatt.example"]
+PRODUCTS = {
+    "lumora": ["Glow Serum", "Night Cream", "Daily SPF 50", "Hydra Mist", "Clay Mask"],
+    "brightwave": ["Bright C Serum", "Wave Moisturiser", "Sun Shield"],
+    "solenne": ["Solenne Oil", "Velvet Cream", "Calm Toner"],
+    "kintsu": ["Kintsu Gold Mask", "Repair Balm", "Kintsu Cleanser"],
+}
+NEWS_SITES = [
+    "beautywire.example",
+    "dailyglow.example",
+    "retailtimes.example",
+    "skinjournal.example",
+    "wirtschaftsblatt.example",
+]
 BLOGS = ["theskinedit.example", "minimalbeauty.example", "glowdiaries.example", "rezension-blog.example"]
 FORUMS = ["skincareforum.example", "beautytalk.example", "hautpflege-forum.example"]
 
 TEXTS = {
     "en": {
-        "positive": ["Obsessed with my {at} {product}, my skin has never felt this good",
-                     "Third bottle of the {product} from {at}. Worth every cent",
-                     "Honestly the {product} by {name} is the best thing I bought this year",
-                     "Shoutout to {at} customer service, fixed my order in minutes",
-                     "Switched to {name} last month and I'm not going back. The {product} is amazing",
-                     "Love how light the {product} feels. Thank you {at}!"],
-        "neutral": ["Trying the {product} from {at} this week, will report back",
-                    "{name} just dropped a new {product}, anyone seen the price?",
-                    "Comparing the {product} from {name} with what I use now",
-                    "Saw a {name} ad for the {product} on the train today",
-                    "{name} has a pop-up store in town this weekend"],
-        "negative": ["My {at} order still hasn't shipped after 10 days. Not impressed.",
-                     "The {product} from {name} broke me out. Really disappointed",
-                     "Paid full price for the {product} and it arrived leaking. {at} please sort this",
-                     "Waited 40 minutes on hold with {name} support. Unacceptable",
-                     "{name} raised prices again and the {product} got smaller. No thanks"],
-        "question": ["{at} is the {product} safe for sensitive skin?",
-                     "Does anyone know if {name} ships to {country}?",
-                     "{at} when is the {product} back in stock?",
-                     "Can I use the {product} from {name} together with retinol?",
-                     "{at} how do I return an opened {product}?"],
-        "crisis": ["Is it true {at} is recalling the {product}? Throwing mine away",
-                   "Heard about the {name} recall rumour... anyone know more? Worried about the {product}",
-                   "Not buying {name} again until they explain what's in the {product}. #recall",
-                   "{at} why no statement about the {product} recall?? Customers deserve answers",
-                   "My pharmacist pulled {name} {product} from the shelf. What is going on?"],
-        "sponsored": ["Morning routine with the {product} from {at} #ad Get yours: {link}",
-                      "Partnered with {at} to try the {product} for two weeks. Results below #sponsored {link}",
-                      "My honest review of the {name} {product} #ad - code inside {link}"],
-        "advocacy": ["Proud of what my team at {name} shipped this month: the new {product} {link}",
-                     "We're hiring at {at}! Come build the future of skincare with us {link}",
-                     "Behind the scenes of how we test the {product} at {name} {link}"],
-        "media": ["{name} expands into new markets as demand for the {product} grows",
-                  "Review: the {product} from {name} tested for four weeks",
-                  "{name} reports strong quarter, driven by the {product}"],
-        "media_crisis": ["{name} faces questions over {product} recall reports",
-                         "Customers demand answers as {name} recall rumour spreads"],
-        "brand": ["New on the blog: how to layer the {product} {link}",
-                  "Your questions about the {product}, answered {link}"],
+        "positive": [
+            "Obsessed with my {at} {product}, my skin has never felt this good",
+            "Third bottle of the {product} from {at}. Worth every cent",
+            "Honestly the {product} by {name} is the best thing I bought this year",
+            "Shoutout to {at} customer service, fixed my order in minutes",
+            "Switched to {name} last month and I'm not going back. The {product} is amazing",
+            "Love how light the {product} feels. Thank you {at}!",
+        ],
+        "neutral": [
+            "Trying the {product} from {at} this week, will report back",
+            "{name} just dropped a new {product}, anyone seen the price?",
+            "Comparing the {product} from {name} with what I use now",
+            "Saw a {name} ad for the {product} on the train today",
+            "{name} has a pop-up store in town this weekend",
+        ],
+        "negative": [
+            "My {at} order still hasn't shipped after 10 days. Not impressed.",
+            "The {product} from {name} broke me out. Really disappointed",
+            "Paid full price for the {product} and it arrived leaking. {at} please sort this",
+            "Waited 40 minutes on hold with {name} support. Unacceptable",
+            "{name} raised prices again and the {product} got smaller. No thanks",
+        ],
+        "question": [
+            "{at} is the {product} safe for sensitive skin?",
+            "Does anyone know if {name} ships to {country}?",
+            "{at} when is the {product} back in stock?",
+            "Can I use the {product} from {name} together with retinol?",
+            "{at} how do I return an opened {product}?",
+        ],
+        "crisis": [
+            "Is it true {at} is recalling the {product}? Throwing mine away",
+            "Heard about the {name} recall rumour... anyone know more? Worried about the {product}",
+            "Not buying {name} again until they explain what's in the {product}. #recall",
+            "{at} why no statement about the {product} recall?? Customers deserve answers",
+            "My pharmacist pulled {name} {product} from the shelf. What is going on?",
+        ],
+        "sponsored": [
+            "Morning routine with the {product} from {at} #ad Get yours: {link}",
+            "Partnered with {at} to try the {product} for two weeks. Results below #sponsored {link}",
+            "My honest review of the {name} {product} #ad - code inside {link}",
+        ],
+        "advocacy": [
+            "Proud of what my team at {name} shipped this month: the new {product} {link}",
+            "We're hiring at {at}! Come build the future of skincare with us {link}",
+            "Behind the scenes of how we test the {product} at {name} {link}",
+        ],
+        "media": [
+            "{name} expands into new markets as demand for the {product} grows",
+            "Review: the {product} from {name} tested for four weeks",
+            "{name} reports strong quarter, driven by the {product}",
+        ],
+        "media_crisis": [
+            "{name} faces questions over {product} recall reports",
+            "Customers demand answers as {name} recall rumour spreads",
+        ],
+        "brand": [
+            "New on the blog: how to layer the {product} {link}",
+            "Your questions about the {product}, answered {link}",
+        ],
     },
     "de": {
-        "positive": ["Ich liebe das {product} von {at}, meine Haut war nie besser",
-                     "Schon die dritte Flasche {product} von {name}. Jeden Cent wert",
-                     "Super Kundenservice bei {at}, Bestellung in Minuten geklärt"],
-        "neutral": ["Teste diese Woche das {product} von {at}",
-                    "{name} hat ein neues {product} rausgebracht, kennt jemand den Preis?",
-                    "Vergleiche gerade {name} {product} mit meiner jetzigen Creme"],
-        "negative": ["Meine Bestellung bei {at} ist nach 10 Tagen immer noch nicht da. Enttäuschend.",
-                     "Das {product} von {name} hat meine Haut gereizt. Sehr enttäuscht",
-                     "Produkt kam ausgelaufen an, {at} bitte kümmert euch darum"],
-        "question": ["{at} ist das {product} für empfindliche Haut geeignet?",
-                     "Liefert {name} auch nach {country}?",
-                     "{at} wann ist das {product} wieder verfügbar?"],
-        "crisis": ["Stimmt es, dass {at} das {product} zurückruft? Ich werfe meins weg",
-                   "{at} warum gibt es keine Stellungnahme zum Rückruf?? #rückruf"],
+        "positive": [
+            "Ich liebe das {product} von {at}, meine Haut war nie besser",
+            "Schon die dritte Flasche {product} von {name}. Jeden Cent wert",
+            "Super Kundenservice bei {at}, Bestellung in Minuten geklärt",
+        ],
+        "neutral": [
+            "Teste diese Woche das {product} von {at}",
+            "{name} hat ein neues {product} rausgebracht, kennt jemand den Preis?",
+            "Vergleiche gerade {name} {product} mit meiner jetzigen Creme",
+        ],
+        "negative": [
+            "Meine Bestellung bei {at} ist nach 10 Tagen immer noch nicht da. Enttäuschend.",
+            "Das {product} von {name} hat meine Haut gereizt. Sehr enttäuscht",
+            "Produkt kam ausgelaufen an, {at} bitte kümmert euch darum",
+        ],
+        "question": [
+            "{at} ist das {product} für empfindliche Haut geeignet?",
+            "Liefert {name} auch nach {country}?",
+            "{at} wann ist das {product} wieder verfügbar?",
+        ],
+        "crisis": [
+            "Stimmt es, dass {at} das {product} zurückruft? Ich werfe meins weg",
+            "{at} warum gibt es keine Stellungnahme zum Rückruf?? #rückruf",
+        ],
     },
     "fr": {
         "positive": ["J'adore le {product} de {at}, ma peau n'a jamais été aussi belle"],
@@ -121,12 +170,45 @@ TEXTS = {
     },
 }
 COUNTRY_NAMES = ["Austria", "Switzerland", "the UK", "Canada", "Norway", "Poland"]
-_FIRST = ["anna", "ben", "clara", "david", "emma", "felix", "greta", "hugo", "ines", "jonas", "lea", "max",
-          "nina", "oscar", "paula", "quinn", "rosa", "sam", "tara", "udo", "vera", "will", "yara", "zoe"]
+_FIRST = [
+    "anna",
+    "ben",
+    "clara",
+    "david",
+    "emma",
+    "felix",
+    "greta",
+    "hugo",
+    "ines",
+    "jonas",
+    "lea",
+    "max",
+    "nina",
+    "oscar",
+    "paula",
+    "quinn",
+    "rosa",
+    "sam",
+    "tara",
+    "udo",
+    "vera",
+    "will",
+    "yara",
+    "zoe",
+]
 _LAST = ["mueller", "smith", "bauer", "martin", "rossi", "novak", "garcia", "schmidt", "dubois", "berg"]
-SENTIMENT_OF = {"positive": "positive", "neutral": "neutral", "negative": "negative", "question": "neutral",
-                "crisis": "negative", "sponsored": "positive", "advocacy": "positive", "media": "neutral",
-                "media_crisis": "negative", "brand": "positive"}
+SENTIMENT_OF = {
+    "positive": "positive",
+    "neutral": "neutral",
+    "negative": "negative",
+    "question": "neutral",
+    "crisis": "negative",
+    "sponsored": "positive",
+    "advocacy": "positive",
+    "media": "neutral",
+    "media_crisis": "negative",
+    "brand": "positive",
+}
 
 
 def ts(dt: datetime) -> str:
@@ -135,7 +217,7 @@ def ts(dt: datetime) -> str:
 
 
 def day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _weighted(rng, pairs):
@@ -152,8 +234,12 @@ def customer(k: int) -> dict:
     first, last = _FIRST[k % len(_FIRST)], _LAST[(k // len(_FIRST)) % len(_LAST)]
     h = int.from_bytes(hashlib.sha256(f"customer:{k}".encode()).digest()[:4], "big")
     followers = int(20 * (1.0025 ** (h % 3000)))  # 20 .. ~36,000, mostly small
-    return {"id": str(1_402_000_000 + 7919 * k), "handle": f"{first}_{last}{k % 997}",
-            "name": f"{first.title()} {last.title()}", "followers": followers}
+    return {
+        "id": str(1_402_000_000 + 7919 * k),
+        "handle": f"{first}_{last}{k % 997}",
+        "name": f"{first.title()} {last.title()}",
+        "followers": followers,
+    }
 
 
 def crisis_multiplier(ents: Entities, day: date) -> float:
@@ -170,24 +256,44 @@ def crisis_multiplier(ents: Entities, day: date) -> float:
     return 1 + (top - 1) * (end - day).days / span if span else 1.0
 
 
-def mention_text(rng, query: str, kind: str, lang: str = "en", product: str | None = None,
-                 link: str = "", at_style: str = "@") -> str:
+def mention_text(
+    rng, query: str, kind: str, lang: str = "en", product: str | None = None, link: str = "", at_style: str = "@"
+) -> str:
     names = {BRAND["handle"]: BRAND["name"], **{c["handle"]: c["name"] for c in COMPETITORS}}
     pool = TEXTS.get(lang, TEXTS["en"]).get(kind) or TEXTS["en"][kind]
     template = pool[rng.randrange(len(pool))]
     product = product or PRODUCTS[query][rng.randrange(len(PRODUCTS[query]))]
-    text = template.format(at=f"{at_style}{query}" if at_style else names[query], name=names[query],
-                           product=product, link=link, country=COUNTRY_NAMES[rng.randrange(len(COUNTRY_NAMES))])
+    text = template.format(
+        at=f"{at_style}{query}" if at_style else names[query],
+        name=names[query],
+        product=product,
+        link=link,
+        country=COUNTRY_NAMES[rng.randrange(len(COUNTRY_NAMES))],
+    )
     return text.strip()
 
 
 def queries(spec=None) -> list[dict]:
     """The listening queries: the brand and each competitor (the versioned competitor set v1)."""
-    out = [{"id": "q_" + BRAND["handle"], "name": BRAND["name"], "entity": BRAND["handle"], "type": "brand",
-            "boolean": f'"{BRAND["name"]}" OR @{BRAND["handle"]} OR #{BRAND["handle"]}'}]
+    out = [
+        {
+            "id": "q_" + BRAND["handle"],
+            "name": BRAND["name"],
+            "entity": BRAND["handle"],
+            "type": "brand",
+            "boolean": f'"{BRAND["name"]}" OR @{BRAND["handle"]} OR #{BRAND["handle"]}',
+        }
+    ]
     for c in COMPETITORS:
-        out.append({"id": "q_" + c["handle"], "name": c["name"], "entity": c["handle"], "type": "competitor",
-                    "boolean": f'"{c["name"]}" OR @{c["handle"]} OR #{c["handle"]}'})
+        out.append(
+            {
+                "id": "q_" + c["handle"],
+                "name": c["name"],
+                "entity": c["handle"],
+                "type": "competitor",
+                "boolean": f'"{c["name"]}" OR @{c["handle"]} OR #{c["handle"]}',
+            }
+        )
     return out
 
 
@@ -231,13 +337,25 @@ def generate(spec, ents: Entities, out: Path) -> dict:
     neg_daily: dict[str, int] = {}
     by_author_type: dict[str, int] = {}
     by_platform: dict[str, int] = {}
-    infl = {i["handle"]: {"influencer_id": i["influencer_id"], "posts": 0, "sponsored_posts": 0, "reach": 0,
-                          "engagements": 0, "sessions": 0, "link_clicks": 0, "fee_eur": i["fee_eur"]}
-            for i in ents.influencers}
+    infl = {
+        i["handle"]: {
+            "influencer_id": i["influencer_id"],
+            "posts": 0,
+            "sponsored_posts": 0,
+            "reach": 0,
+            "engagements": 0,
+            "sessions": 0,
+            "link_clicks": 0,
+            "fee_eur": i["fee_eur"],
+        }
+        for i in ents.influencers
+    }
     adv = {"posts": 0, "reach": 0, "engagements": 0, "by_employee": {}}
     seq = 0
-    with JsonlWriter(out / "mentions.jsonl") as w, \
-            open(out / "true_sentiment.csv", "w", newline="", encoding="utf-8") as tf:
+    with (
+        JsonlWriter(out / "mentions.jsonl") as w,
+        open(out / "true_sentiment.csv", "w", newline="", encoding="utf-8") as tf,
+    ):
         truth = csv.writer(tf, lineterminator="\n")
         truth.writerow(["id", "query_id", "true_sentiment", "intent", "author_type", "published_date"])
         for day in days(spec):
@@ -252,8 +370,15 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 pos, neu, neg, que = MIX[ent]
                 for _ in range(n):
                     r = rng.random()
-                    kind = "positive" if r < pos else "neutral" if r < pos + neu else \
-                        "negative" if r < pos + neu + neg else "question"
+                    kind = (
+                        "positive"
+                        if r < pos
+                        else "neutral"
+                        if r < pos + neu
+                        else "negative"
+                        if r < pos + neu + neg
+                        else "question"
+                    )
                     items.append((rng.randrange(86400), ent, kind, None, None))
                 if q["type"] == "brand" and mult > 1:
                     extra = round(base * neg * (mult - 1) * rng.uniform(0.9, 1.1))
@@ -267,8 +392,9 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                     if inf["copy"] != camp.copy:
                         continue
                     if (day - camp.start).days % 3 == int(inf["influencer_id"][-1]) % 3:
-                        items.append((rng.randrange(28800, 75600), BRAND["handle"], "sponsored", "influencer",
-                                      (inf, camp)))
+                        items.append(
+                            (rng.randrange(28800, 75600), BRAND["handle"], "sponsored", "influencer", (inf, camp))
+                        )
             for inf in ents.influencers:
                 if rng.random() < 0.04:
                     items.append((rng.randrange(86400), BRAND["handle"], "positive", "influencer", (inf, None)))
@@ -290,16 +416,29 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 if author_type == "influencer":
                     inf, camp = extra
                     platform = inf["platform"]
-                    a = {"id": "9" + inf["influencer_id"][3:].rjust(9, "0"), "handle": inf["handle"],
-                         "name": inf["handle"].replace("_", " ").title(), "followers": inf["followers"]}
+                    a = {
+                        "id": "9" + inf["influencer_id"][3:].rjust(9, "0"),
+                        "handle": inf["handle"],
+                        "name": inf["handle"].replace("_", " ").title(),
+                        "followers": inf["followers"],
+                    }
                     if camp is not None:
-                        link = _link("/summer" if "summer" in camp.utm_campaign else "/product", platform,
-                                     "influencer", camp.utm_campaign, inf["handle"])
+                        link = _link(
+                            "/summer" if "summer" in camp.utm_campaign else "/product",
+                            platform,
+                            "influencer",
+                            camp.utm_campaign,
+                            inf["handle"],
+                        )
                 elif author_type == "employee":
                     emp = extra
                     platform = emp["platform"]
-                    a = {"id": "8" + emp["employee_id"][3:].rjust(9, "0"), "handle": emp["handle"],
-                         "name": f"{emp['team'].title()} at {BRAND['name']}", "followers": 300 + 40 * int(emp["employee_id"][3:])}
+                    a = {
+                        "id": "8" + emp["employee_id"][3:].rjust(9, "0"),
+                        "handle": emp["handle"],
+                        "name": f"{emp['team'].title()} at {BRAND['name']}",
+                        "followers": 300 + 40 * int(emp["employee_id"][3:]),
+                    }
                     link = _link("/about", "linkedin", "advocacy", "employee_advocacy")
                 elif author_type == "brand":
                     platform = ["x", "instagram", "facebook"][rng.randrange(3)]
@@ -308,8 +447,12 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 elif author_type == "media":
                     platform = "news" if rng.random() < 0.6 else "blogs"
                     site = (NEWS_SITES if platform == "news" else BLOGS)[rng.randrange(4)]
-                    a = {"id": "7" + str(int(hashlib.sha256(site.encode()).hexdigest()[:8], 16) % 10**9).rjust(9, "0"),
-                         "handle": site, "name": site.split(".")[0].title(), "followers": 50_000 + len(site) * 9_000}
+                    a = {
+                        "id": "7" + str(int(hashlib.sha256(site.encode()).hexdigest()[:8], 16) % 10**9).rjust(9, "0"),
+                        "handle": site,
+                        "name": site.split(".")[0].title(),
+                        "followers": 50_000 + len(site) * 9_000,
+                    }
                     kind = kind if kind in ("media_crisis",) else "media"
                 else:
                     platform = _weighted(rng, PLATFORMS)
@@ -319,8 +462,14 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                     lang = _weighted(rng, LANGS)
                 if author_type in ("influencer", "employee", "brand", "media") and lang != "en":
                     lang = "en"
-                text = mention_text(rng, ent, kind, lang, link=link,
-                                    at_style="@" if platform in SOCIAL or author_type != "media" else "")
+                text = mention_text(
+                    rng,
+                    ent,
+                    kind,
+                    lang,
+                    link=link,
+                    at_style="@" if platform in SOCIAL or author_type != "media" else "",
+                )
                 followers = a["followers"]
                 if platform in SOCIAL:
                     reach = max(1, int(followers * rng.uniform(0.05, 0.4)))
@@ -334,18 +483,35 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 shares = eng_total - likes - comments
                 if kind == "crisis":
                     shares = int(shares * 3 + comments)
-                rec = {"id": mid, "query_id": "q_" + ent, "text": text,
-                       "author": {"id": a["id"], "handle": a["handle"], "name": a["name"],
-                                  "followers": followers, "author_type": author_type},
-                       "platform": platform, "url": _url(platform, a["handle"], mid, rng),
-                       "reach": reach, "engagement": {"likes": likes, "comments": comments, "shares": shares},
-                       "language": lang,
-                       "published_at": ts(d0 + timedelta(seconds=second, milliseconds=rng.randrange(1000)))}
+                rec = {
+                    "id": mid,
+                    "query_id": "q_" + ent,
+                    "text": text,
+                    "author": {
+                        "id": a["id"],
+                        "handle": a["handle"],
+                        "name": a["name"],
+                        "followers": followers,
+                        "author_type": author_type,
+                    },
+                    "platform": platform,
+                    "url": _url(platform, a["handle"], mid, rng),
+                    "reach": reach,
+                    "engagement": {"likes": likes, "comments": comments, "shares": shares},
+                    "language": lang,
+                    "published_at": ts(d0 + timedelta(seconds=second, milliseconds=rng.randrange(1000))),
+                }
                 if link:
                     rec["links"] = [link]
                 w.write(rec)
                 sentiment = SENTIMENT_OF[kind]
-                intent = "question" if kind == "question" else kind if kind in ("sponsored", "advocacy", "crisis") else "statement"
+                intent = (
+                    "question"
+                    if kind == "question"
+                    else kind
+                    if kind in ("sponsored", "advocacy", "crisis")
+                    else "statement"
+                )
                 truth.writerow([mid, rec["query_id"], sentiment, intent, author_type, day.isoformat()])
                 t = by_query[ent]
                 t["mentions"] += 1
@@ -368,7 +534,7 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                     adv["engagements"] += likes + comments + shares
                     adv["by_employee"][a["handle"]] = adv["by_employee"].get(a["handle"], 0) + 1
             neg_daily[day.isoformat()] = day_neg
-    for (day, handle, _utm), s in inf_sessions.items():
+    for (_day, handle, _utm), s in inf_sessions.items():
         if handle in infl:
             infl[handle]["sessions"] += s
             infl[handle]["link_clicks"] += round(s / 0.9)
@@ -386,5 +552,5 @@ def generate(spec, ents: Entities, out: Path) -> dict:
         "influencers": infl,
         "employee_advocacy": {**adv, "by_employee": dict(sorted(adv["by_employee"].items()))},
         "note": "influencer sessions come from the funnel (utm_medium=influencer, utm_content=handle); "
-                "link_clicks = round(sessions / 0.9)",
+        "link_clicks = round(sessions / 0.9)",
     }

@@ -48,11 +48,17 @@ def channels(spec) -> list[dict]:
     out = []
     for copy in range(spec.scale):
         title = BRAND["name"] if copy == 0 else f"{BRAND['name']} {copy + 1}"
-        out.append({"id": _id("UC", 22, spec.seed, "channel", copy), "title": title,
-                    "description": f"Official {title} channel: skincare that works, explained.",
-                    "customUrl": "@" + BRAND["handle"] + ("" if copy == 0 else str(copy + 1)),
-                    "publishedAt": "2016-04-12T08:30:00Z", "country": "DE",
-                    "_subscribers_start": 8_400 + 2_000 * copy})
+        out.append(
+            {
+                "id": _id("UC", 22, spec.seed, "channel", copy),
+                "title": title,
+                "description": f"Official {title} channel: skincare that works, explained.",
+                "customUrl": "@" + BRAND["handle"] + ("" if copy == 0 else str(copy + 1)),
+                "publishedAt": "2016-04-12T08:30:00Z",
+                "country": "DE",
+                "_subscribers_start": 8_400 + 2_000 * copy,
+            }
+        )
     return out
 
 
@@ -77,8 +83,13 @@ def demographics(spec, chans: list[dict]) -> list[dict]:
         shares = [[a, g, round(100 * v / tot, 1)] for a, g, v in cells]
         cw = [rng.uniform(0.3, 1.0) * (4 if c == "DE" else 2 if c == "US" else 1) for c in COUNTRIES]
         ct = sum(cw)
-        out.append({"channel_id": ch["id"], "age_gender": shares,
-                    "country_share": {c: round(w / ct, 4) for c, w in zip(COUNTRIES, cw)}})
+        out.append(
+            {
+                "channel_id": ch["id"],
+                "age_gender": shares,
+                "country_share": {c: round(w / ct, 4) for c, w in zip(COUNTRIES, cw)},
+            }
+        )
     return out
 
 
@@ -93,7 +104,7 @@ def generate(spec, ents: Entities, out: Path) -> dict:
         if day.weekday() not in PUBLISH_WEEKDAYS:
             continue
         camps = campaigns_on(ents, "youtube_organic", day)
-        for c_idx, ch in enumerate(chans):
+        for _c_idx, ch in enumerate(chans):
             n = len(videos)
             topic = TOPICS[rng.randrange(len(TOPICS))]
             product = PRODUCTS[rng.randrange(len(PRODUCTS))]
@@ -105,27 +116,63 @@ def generate(spec, ents: Entities, out: Path) -> dict:
             title = pool[rng.randrange(len(pool))].format(product=product)
             seconds = rng.randint(45, 1100)
             published = f"{day.isoformat()}T{rng.randint(14, 17):02d}:00:{rng.randint(0, 59):02d}Z"
-            videos.append({
-                "id": _id("", 11, spec.seed, "video", n), "channel": ch, "published_day": day,
-                "snippet": {"publishedAt": published, "channelId": ch["id"], "title": title,
-                            "description": f"{title}.\n\nShop: {link}\n\nFollow us on X @{BRAND['handle']}.\n"
-                                           f"#{BRAND['handle']} #{topic.replace('_', '')}",
-                            "channelTitle": ch["title"], "tags": [BRAND["handle"], topic, product.lower()],
-                            "categoryId": "26", "defaultAudioLanguage": "en"},
-                "contentDetails": {"duration": f"PT{seconds // 60}M{seconds % 60}S" if seconds >= 60 else f"PT{seconds}S",
-                                   "dimension": "2d", "definition": "hd", "caption": "true"},
-                "_meta": {"topic": topic, "utm_campaign": camp.utm_campaign if camp else None, "link": link,
-                          "seconds": seconds, "potential": rng.lognormvariate(math.log(2500), 0.7)},
-            })
-    totals = {"videos": len(videos), "video_day_rows": 0, "views": 0, "likes": 0, "comments": 0,
-              "estimatedMinutesWatched": 0, "subscribersGained": 0, "subscribersLost": 0}
+            videos.append(
+                {
+                    "id": _id("", 11, spec.seed, "video", n),
+                    "channel": ch,
+                    "published_day": day,
+                    "snippet": {
+                        "publishedAt": published,
+                        "channelId": ch["id"],
+                        "title": title,
+                        "description": f"{title}.\n\nShop: {link}\n\nFollow us on X @{BRAND['handle']}.\n"
+                        f"#{BRAND['handle']} #{topic.replace('_', '')}",
+                        "channelTitle": ch["title"],
+                        "tags": [BRAND["handle"], topic, product.lower()],
+                        "categoryId": "26",
+                        "defaultAudioLanguage": "en",
+                    },
+                    "contentDetails": {
+                        "duration": f"PT{seconds // 60}M{seconds % 60}S" if seconds >= 60 else f"PT{seconds}S",
+                        "dimension": "2d",
+                        "definition": "hd",
+                        "caption": "true",
+                    },
+                    "_meta": {
+                        "topic": topic,
+                        "utm_campaign": camp.utm_campaign if camp else None,
+                        "link": link,
+                        "seconds": seconds,
+                        "potential": rng.lognormvariate(math.log(2500), 0.7),
+                    },
+                }
+            )
+    totals = {
+        "videos": len(videos),
+        "video_day_rows": 0,
+        "views": 0,
+        "likes": 0,
+        "comments": 0,
+        "estimatedMinutesWatched": 0,
+        "subscribersGained": 0,
+        "subscribersLost": 0,
+    }
     life = {v["id"]: {"views": 0, "likes": 0, "comments": 0} for v in videos}
     subs = {c["id"]: c["_subscribers_start"] for c in chans}
     with JsonlWriter(out / "video_daily.jsonl") as vw, JsonlWriter(out / "channel_daily.jsonl") as cw:
         for day in days(spec):
             drng = rng_for(spec, DOMAIN, "daily", day.isoformat())
-            per_channel = {c["id"]: {"views": 0, "likes": 0, "comments": 0, "estimatedMinutesWatched": 0,
-                                     "subscribersGained": 0, "subscribersLost": 0} for c in chans}
+            per_channel = {
+                c["id"]: {
+                    "views": 0,
+                    "likes": 0,
+                    "comments": 0,
+                    "estimatedMinutesWatched": 0,
+                    "subscribersGained": 0,
+                    "subscribersLost": 0,
+                }
+                for c in chans
+            }
             for v in videos:
                 age = (day - v["published_day"]).days
                 if age < 0:
@@ -135,10 +182,17 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 views = round(m["potential"] * curve * drng.uniform(0.8, 1.2))
                 if views <= 0:
                     continue
-                row = {"date": day.isoformat(), "channel_id": v["channel"]["id"], "video_id": v["id"],
-                       "views": views, "likes": _binom(drng, views, 0.042), "comments": _binom(drng, views, 0.0045),
-                       "estimatedMinutesWatched": round(views * m["seconds"] / 60 * drng.uniform(0.3, 0.5)),
-                       "subscribersGained": _binom(drng, views, 0.006), "subscribersLost": _binom(drng, views, 0.0008)}
+                row = {
+                    "date": day.isoformat(),
+                    "channel_id": v["channel"]["id"],
+                    "video_id": v["id"],
+                    "views": views,
+                    "likes": _binom(drng, views, 0.042),
+                    "comments": _binom(drng, views, 0.0045),
+                    "estimatedMinutesWatched": round(views * m["seconds"] / 60 * drng.uniform(0.3, 0.5)),
+                    "subscribersGained": _binom(drng, views, 0.006),
+                    "subscribersLost": _binom(drng, views, 0.0008),
+                }
                 vw.write(row)
                 totals["video_day_rows"] += 1
                 for k in per_channel[row["channel_id"]]:
@@ -152,14 +206,28 @@ def generate(spec, ents: Entities, out: Path) -> dict:
                 cw.write({"date": day.isoformat(), "channel_id": c["id"], **t, "subscriberCount": subs[c["id"]]})
     with JsonlWriter(out / "videos.jsonl") as w:
         for v in videos:
-            w.write({"kind": "youtube#video", "id": v["id"], "snippet": v["snippet"],
-                     "contentDetails": v["contentDetails"],
-                     "statistics": {"viewCount": str(life[v["id"]]["views"]), "likeCount": str(life[v["id"]]["likes"]),
-                                    "favoriteCount": "0", "commentCount": str(life[v["id"]]["comments"])},
-                     "_meta": {k: v["_meta"][k] for k in ("topic", "utm_campaign", "link", "seconds")}})
-    return {**totals, "channels": [c["id"] for c in chans], "subscribers_end": subs,
-            "videos_by_campaign": _count(v["_meta"]["utm_campaign"] or "(not set)" for v in videos),
-            "note": "video statistics (Data API) = sums of the final daily Analytics rows up to the world's end"}
+            w.write(
+                {
+                    "kind": "youtube#video",
+                    "id": v["id"],
+                    "snippet": v["snippet"],
+                    "contentDetails": v["contentDetails"],
+                    "statistics": {
+                        "viewCount": str(life[v["id"]]["views"]),
+                        "likeCount": str(life[v["id"]]["likes"]),
+                        "favoriteCount": "0",
+                        "commentCount": str(life[v["id"]]["comments"]),
+                    },
+                    "_meta": {k: v["_meta"][k] for k in ("topic", "utm_campaign", "link", "seconds")},
+                }
+            )
+    return {
+        **totals,
+        "channels": [c["id"] for c in chans],
+        "subscribers_end": subs,
+        "videos_by_campaign": _count(v["_meta"]["utm_campaign"] or "(not set)" for v in videos),
+        "note": "video statistics (Data API) = sums of the final daily Analytics rows up to the world's end",
+    }
 
 
 def _count(values) -> dict:

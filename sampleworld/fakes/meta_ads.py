@@ -36,11 +36,32 @@ from sampleworld.fakes.base import App, Request, Response
 
 VERSION = "v23.0"
 # Fields the fake accepts; anything else fails like a retired metric does.
-KNOWN_FIELDS = frozenset({
-    "account_id", "account_name", "account_currency", "campaign_id", "campaign_name", "adset_id",
-    "adset_name", "ad_id", "ad_name", "date_start", "date_stop", "spend", "impressions", "clicks",
-    "actions", "action_values", "reach", "frequency", "cpc", "cpm", "ctr", "objective",
-})
+KNOWN_FIELDS = frozenset(
+    {
+        "account_id",
+        "account_name",
+        "account_currency",
+        "campaign_id",
+        "campaign_name",
+        "adset_id",
+        "adset_name",
+        "ad_id",
+        "ad_name",
+        "date_start",
+        "date_stop",
+        "spend",
+        "impressions",
+        "clicks",
+        "actions",
+        "action_values",
+        "reach",
+        "frequency",
+        "cpc",
+        "cpm",
+        "ctr",
+        "objective",
+    }
+)
 RETIRED_WINDOWS = {"7d_view", "28d_view"}
 DEFAULT_TOKEN = "sample-meta-token"
 # AdReportRun.async_status: the six values Meta documents, and nothing else.
@@ -48,8 +69,7 @@ JOB_STATES = ("Job Not Started", "Job Started", "Job Running", "Job Completed", 
 
 
 def _error(status: int, message: str, code: int, subcode: int | None = None, **extra) -> Response:
-    err = {"message": message, "type": "OAuthException", "code": code, **extra,
-           "fbtrace_id": "AbCdEfGhIjK"}
+    err = {"message": message, "type": "OAuthException", "code": code, **extra, "fbtrace_id": "AbCdEfGhIjK"}
     if subcode is not None:
         err["error_subcode"] = subcode
     return Response.json(status, {"error": err})
@@ -64,22 +84,34 @@ def _offset(cursor: str) -> int:
     return int(raw.split(":", 1)[1])
 
 
-class MetaMarketingApp(App):
-    name = "meta_marketing"
+class MetaAdsApp(App):
+    name = "meta_ads"
 
-    def __init__(self, world_dir: Path, token: str = DEFAULT_TOKEN, polls_to_complete: int = 3,
-                 max_page_rows: int = 2000, fail_runs: int = 0, skip_runs: int = 0):
+    def __init__(
+        self,
+        world_dir: Path,
+        token: str = DEFAULT_TOKEN,
+        polls_to_complete: int = 3,
+        max_page_rows: int = 2000,
+        fail_runs: int = 0,
+        skip_runs: int = 0,
+    ):
         self.token = token
         # How many runs of each report end `Job Failed`, then `Job Skipped`, before one completes.
         self.fail_runs, self.skip_runs = fail_runs, skip_runs
         self._runs_of: dict[tuple[str, str, str], int] = defaultdict(int)
         # Larger pages fail with code 1 "Please reduce the amount of data", as Meta's do.
         self.max_page_rows = max_page_rows
-        truths = json.loads((Path(world_dir) / "truths.json").read_text()) if (Path(world_dir) / "truths.json").exists() else {}
+        truths = (
+            json.loads((Path(world_dir) / "truths.json").read_text())
+            if (Path(world_dir) / "truths.json").exists()
+            else {}
+        )
         self.as_of = date.fromisoformat(truths.get("spec", {}).get("as_of", "2100-01-01"))
         self.polls_to_complete = polls_to_complete
-        self.accounts = {a["account_id"]: a for a in
-                         json.loads((Path(world_dir) / "meta_ads" / "accounts.json").read_text())}
+        self.accounts = {
+            a["account_id"]: a for a in json.loads((Path(world_dir) / "meta_ads" / "accounts.json").read_text())
+        }
         # Prepared once: rows by (account, day), served by slicing.
         self.rows: dict[tuple[str, str], list[dict]] = defaultdict(list)
         with open(Path(world_dir) / "meta_ads" / "insights.jsonl") as f:
@@ -94,8 +126,9 @@ class MetaMarketingApp(App):
 
     def server_error(self, status: int) -> Response:
         """Meta's transient error body (code 2, OAuthException, is_transient, fbtrace_id)."""
-        resp = _error(status, "An unexpected error has occurred. Please retry your request later.", 2,
-                      is_transient=True)
+        resp = _error(
+            status, "An unexpected error has occurred. Please retry your request later.", 2, is_transient=True
+        )
         resp.headers.update(self._headers())
         return resp
 
@@ -107,12 +140,24 @@ class MetaMarketingApp(App):
             self.calls["throttled"] += 1
             n = self.calls["throttled"]
         if n % 2:
-            resp = _error(400, "(#17) User request limit reached", 17, 2446079, is_transient=True,
-                          error_user_title="Ads API Rate Limit Reached")
+            resp = _error(
+                400,
+                "(#17) User request limit reached",
+                17,
+                2446079,
+                is_transient=True,
+                error_user_title="Ads API Rate Limit Reached",
+            )
         else:
-            resp = _error(400, "(#80000) There have been too many calls from this ad-account. Wait a bit and "
-                               "try again. For more info, please refer to https://developers.facebook.com/docs/"
-                               "graph-api/overview/rate-limiting#ads-management.", 80000, 2446079, is_transient=True)
+            resp = _error(
+                400,
+                "(#80000) There have been too many calls from this ad-account. Wait a bit and "
+                "try again. For more info, please refer to https://developers.facebook.com/docs/"
+                "graph-api/overview/rate-limiting#ads-management.",
+                80000,
+                2446079,
+                is_transient=True,
+            )
         resp.headers.update(self._headers())
         return resp
 
@@ -120,11 +165,22 @@ class MetaMarketingApp(App):
         key = account_id or "0"
         return {
             "x-fb-ads-insights-throttle": json.dumps({"app_id_util_pct": 1.2, "acc_id_util_pct": 3.4}),
-            "x-ad-account-usage": json.dumps({"acc_id_util_pct": 9.67, "reset_time_duration": 0,
-                                              "ads_api_access_tier": "standard_access"}),
-            "x-business-use-case-usage": json.dumps({key: [{"type": "ads_insights", "call_count": 3,
-                                                            "total_cputime": 2, "total_time": 2,
-                                                            "estimated_time_to_regain_access": 0}]}),
+            "x-ad-account-usage": json.dumps(
+                {"acc_id_util_pct": 9.67, "reset_time_duration": 0, "ads_api_access_tier": "standard_access"}
+            ),
+            "x-business-use-case-usage": json.dumps(
+                {
+                    key: [
+                        {
+                            "type": "ads_insights",
+                            "call_count": 3,
+                            "total_cputime": 2,
+                            "total_time": 2,
+                            "estimated_time_to_regain_access": 0,
+                        }
+                    ]
+                }
+            ),
         }
 
     def _token_error(self, token: str | None) -> Response | None:
@@ -133,8 +189,13 @@ class MetaMarketingApp(App):
             return _error(400, "An access token is required to request this resource.", 104)
         if token.startswith("EXPIRED"):
             expired = self.as_of - timedelta(days=61)
-            return _error(400, f"Error validating access token: Session has expired on {expired:%A, %d-%b-%y} "
-                          f"06:29:46 PDT. The current time is {self.as_of:%A, %d-%b-%y} 02:11:32 PDT.", 190, 463)
+            return _error(
+                400,
+                f"Error validating access token: Session has expired on {expired:%A, %d-%b-%y} "
+                f"06:29:46 PDT. The current time is {self.as_of:%A, %d-%b-%y} 02:11:32 PDT.",
+                190,
+                463,
+            )
         if token != self.token:
             return _error(400, "Invalid OAuth access token - Cannot parse access token", 190)
         return None
@@ -151,16 +212,28 @@ class MetaMarketingApp(App):
         if obj.startswith("act_"):
             account = self.accounts.get(obj[4:])
             if account is None:
-                return _error(400, f"Unsupported get request. Object with ID '{obj}' does not exist, "
-                              "cannot be loaded due to missing permissions, or does not support this "
-                              "operation.", 100, 33)
+                return _error(
+                    400,
+                    f"Unsupported get request. Object with ID '{obj}' does not exist, "
+                    "cannot be loaded due to missing permissions, or does not support this "
+                    "operation.",
+                    100,
+                    33,
+                )
             if edge and req.method == "POST":
                 return self._start(req, account)
             if not edge and req.method == "GET":
-                return Response.json(200, {"account_id": account["account_id"], "name": account["name"],
-                                           "currency": account["currency"],
-                                           "timezone_name": account["timezone_name"], "id": obj},
-                                     self._headers(account["account_id"]))
+                return Response.json(
+                    200,
+                    {
+                        "account_id": account["account_id"],
+                        "name": account["name"],
+                        "currency": account["currency"],
+                        "timezone_name": account["timezone_name"],
+                        "id": obj,
+                    },
+                    self._headers(account["account_id"]),
+                )
             return _error(400, "Unsupported request method", 100)
         job = self._jobs.get(obj)
         if job is None:
@@ -171,9 +244,13 @@ class MetaMarketingApp(App):
         fields = [f for f in (req.param("fields") or "").split(",") if f]
         bad = [f for f in fields if f not in KNOWN_FIELDS or f in self.faults.retired_metrics]
         if not fields or bad:
-            return _error(400, f"(#100) {', '.join(bad) or 'fields'} is not valid for fields param. "
-                          "Please check https://developers.facebook.com/docs/marketing-api/reference/"
-                          "ads-insights/ for all valid values", 100)
+            return _error(
+                400,
+                f"(#100) {', '.join(bad) or 'fields'} is not valid for fields param. "
+                "Please check https://developers.facebook.com/docs/marketing-api/reference/"
+                "ads-insights/ for all valid values",
+                100,
+            )
         windows = json.loads(req.param("action_attribution_windows") or "[]")
         try:
             time_range = json.loads(req.param("time_range") or "{}")
@@ -184,8 +261,12 @@ class MetaMarketingApp(App):
             return _error(400, "(#100) this fake serves level=ad, time_increment=1 only", 100)
         if self.restate_on_pull:
             self.restate()
-        rows = [self.served(r) for (acc, day), rs in sorted(self.rows.items())
-                if acc == account["account_id"] and since <= day <= until for r in rs]
+        rows = [
+            self.served(r)
+            for (acc, day), rs in sorted(self.rows.items())
+            if acc == account["account_id"] and since <= day <= until
+            for r in rs
+        ]
         keep = set(fields)
         rows = [{k: v for k, v in r.items() if k in keep} for r in rows]
         if windows:
@@ -198,9 +279,15 @@ class MetaMarketingApp(App):
             run_id = str(next(self._ids))
             report = (account["account_id"], since, until)
             self._runs_of[report] += 1
-            self._jobs[run_id] = {"id": run_id, "account_id": account["account_id"], "since": since,
-                                  "until": until, "rows": rows, "polls": 0,
-                                  "ends": self._run_end(self._runs_of[report])}
+            self._jobs[run_id] = {
+                "id": run_id,
+                "account_id": account["account_id"],
+                "since": since,
+                "until": until,
+                "rows": rows,
+                "polls": 0,
+                "ends": self._run_end(self._runs_of[report]),
+            }
         return Response.json(200, {"report_run_id": run_id}, self._headers(account["account_id"]))
 
     def served(self, row: dict) -> dict:
@@ -252,7 +339,7 @@ class MetaMarketingApp(App):
         if polls >= self.polls_to_complete:
             return ends, {"Job Completed": 100, "Job Failed": 50, "Job Skipped": 0}[ends]
         if polls == self.polls_to_complete - 1 and ends != "Job Skipped":
-            return "Job Running", 100 if ends == "Job Completed" else 50   # percent says done, status says not yet
+            return "Job Running", 100 if ends == "Job Completed" else 50  # percent says done, status says not yet
         return "Job Not Started", 0
 
     def _status(self, job: dict) -> Response:
@@ -260,27 +347,49 @@ class MetaMarketingApp(App):
             job["polls"] += 1
             polls = job["polls"]
         status, pct = self._state(job, polls)
-        return Response.json(200, {"id": job["id"], "account_id": job["account_id"], "time_ref": 1780000000,
-                                   "async_status": status, "async_percent_completion": pct,
-                                   "is_running": status not in ("Job Completed", "Job Failed", "Job Skipped"),
-                                   "date_start": job["since"], "date_stop": job["until"]},
-                             self._headers(job["account_id"]))
+        return Response.json(
+            200,
+            {
+                "id": job["id"],
+                "account_id": job["account_id"],
+                "time_ref": 1780000000,
+                "async_status": status,
+                "async_percent_completion": pct,
+                "is_running": status not in ("Job Completed", "Job Failed", "Job Skipped"),
+                "date_start": job["since"],
+                "date_stop": job["until"],
+            },
+            self._headers(job["account_id"]),
+        )
 
     def _results(self, req: Request, job: dict) -> Response:
         if job["polls"] < self.polls_to_complete or job["ends"] != "Job Completed":
-            return _error(400, "Error accessing adreport job.", 2601, 1815107, is_transient=True,
-                          error_user_title="Loading Async Ads Report Failed",
-                          error_user_msg="Sorry, the report cannot be loaded successfully. Please check if "
-                                         "your job status is completed instead of failed or running before "
-                                         "fetching the data.")
+            return _error(
+                400,
+                "Error accessing adreport job.",
+                2601,
+                1815107,
+                is_transient=True,
+                error_user_title="Loading Async Ads Report Failed",
+                error_user_msg="Sorry, the report cannot be loaded successfully. Please check if "
+                "your job status is completed instead of failed or running before "
+                "fetching the data.",
+            )
         limit = max(1, int(req.param("limit", "25")))
         self.limits_seen.append(limit)
         if limit > self.max_page_rows and len(job["rows"]) > self.max_page_rows:
-            return Response.json(500, {"error": {"code": 1, "message": "Please reduce the amount of data "
-                                                 "you're asking for, then retry your request"}})
+            return Response.json(
+                500,
+                {
+                    "error": {
+                        "code": 1,
+                        "message": "Please reduce the amount of data you're asking for, then retry your request",
+                    }
+                },
+            )
         offset = _offset(req.param("after")) if req.param("after") else 0
         start, nxt = self.page_window(offset, limit)
-        page = self.inject_bad(self.decorate(job["rows"][start:start + limit]), "ad_id", "date_start")
+        page = self.inject_bad(self.decorate(job["rows"][start : start + limit]), "ad_id", "date_start")
         paging: dict = {"cursors": {"before": _cursor(start), "after": _cursor(nxt)}}
         if nxt < len(job["rows"]):
             query = {"access_token": self.token, "limit": limit, "after": _cursor(nxt)}
@@ -289,14 +398,13 @@ class MetaMarketingApp(App):
         return Response.json(200, body, self._headers(job["account_id"]))
 
 
-NAME = "meta_marketing"
+NAME = "meta_ads"
 DOMAINS = ("meta_ads",)
 
 
-def make_app(world_dir: Path) -> MetaMarketingApp:
-    return MetaMarketingApp(world_dir)
+def make_app(world_dir: Path) -> MetaAdsApp:
+    return MetaAdsApp(world_dir)
 
 
-def env(url: str, app: MetaMarketingApp) -> dict[str, str]:
-    return {"META_BASE_URL": url, "META_ACCESS_TOKEN": app.token,
-            "META_AD_ACCOUNT_IDS": ",".join(sorted(app.accounts))}
+def env(url: str, app: MetaAdsApp) -> dict[str, str]:
+    return {"META_BASE_URL": url, "META_ACCESS_TOKEN": app.token, "META_AD_ACCOUNT_IDS": ",".join(sorted(app.accounts))}
