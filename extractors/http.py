@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import requests
 import tenacity
 
@@ -32,8 +33,16 @@ class ApiError(Exception):
 
     retryable = False
 
-    def __init__(self, source: str, message: str, *, status: int | None = None,
-                 code: Any = None, retry_after: float | None = None, url: str | None = None):
+    def __init__(
+        self,
+        source: str,
+        message: str,
+        *,
+        status: int | None = None,
+        code: Any = None,
+        retry_after: float | None = None,
+        url: str | None = None,
+    ):
         self.source = source
         self.status = status
         self.code = code
@@ -75,9 +84,13 @@ class CallStats:
     retry_sleep_s: float = 0.0
 
     def as_dict(self) -> dict[str, float | int]:
-        return {"requests": self.requests, "retries": self.retries, "pages": self.pages,
-                "throttle_sleep_s": round(self.throttle_sleep_s, 3),
-                "retry_sleep_s": round(self.retry_sleep_s, 3)}
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "pages": self.pages,
+            "throttle_sleep_s": round(self.throttle_sleep_s, 3),
+            "retry_sleep_s": round(self.retry_sleep_s, 3),
+        }
 
 
 # A hook that turns an error response into the right exception (or None for "use the default").
@@ -94,6 +107,7 @@ def retry_after_seconds(resp: requests.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         from email.utils import parsedate_to_datetime
+
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
@@ -115,11 +129,20 @@ class HttpCore:
     `secrets` are strings that must never appear in anything this object raises or logs.
     """
 
-    def __init__(self, source: str, base_url: str, *, headers: Mapping[str, str] | None = None,
-                 secrets: tuple[str, ...] = (), timeout: tuple[float, float] = (5.0, 60.0),
-                 retry: RetryPolicy | None = None, classify_error: ErrorClassifier | None = None,
-                 read_throttle: ThrottleReader | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        secrets: tuple[str, ...] = (),
+        timeout: tuple[float, float] = (5.0, 60.0),
+        retry: RetryPolicy | None = None,
+        classify_error: ErrorClassifier | None = None,
+        read_throttle: ThrottleReader | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        stats: CallStats | None = None,
+    ):
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
@@ -134,7 +157,8 @@ class HttpCore:
         self._read_throttle = read_throttle
         self._sleep = sleep
         self._pause_until = 0.0
-        self.stats = CallStats()
+        # A client with several cores (two tokens, two hosts) hands each the same counters.
+        self.stats = stats if stats is not None else CallStats()
 
     # -- redaction -------------------------------------------------------------------
     def redact(self, text: str) -> str:
@@ -143,13 +167,27 @@ class HttpCore:
         return re.sub(r"(access_token=)[^&\s\"']+", r"\1***", text)
 
     # -- one call, retried ------------------------------------------------------------
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                data: Mapping[str, Any] | None = None, json: Any = None) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> requests.Response:
         """One call, retried on retryable failures; returns the successful response."""
         return self._retrying(method, path, params, data, json, parse=False)
 
-    def request_json(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                     data: Mapping[str, Any] | None = None, json: Any = None) -> Any:
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
         """One call and its parsed JSON body. A body cut short in transit is fetched again."""
         return self._retrying(method, path, params, data, json, parse=True)
 
@@ -162,7 +200,8 @@ class HttpCore:
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             backoff = tenacity.wait_random_exponential(
-                multiplier=self.retry.backoff_initial_s, max=self.retry.backoff_max_s)(state)
+                multiplier=self.retry.backoff_initial_s, max=self.retry.backoff_max_s
+            )(state)
             server_says = getattr(exc, "retry_after", None) or 0.0
             seconds = max(backoff, server_says)
             self.stats.retry_sleep_s += seconds
@@ -171,13 +210,22 @@ class HttpCore:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             self.stats.retries += 1
             exc = state.outcome.exception()
-            log.warning("%s; retry %d of %d in %.1fs", exc, state.attempt_number,
-                        self.retry.max_attempts - 1, state.next_action.sleep)
+            log.warning(
+                "%s; retry %d of %d in %.1fs",
+                exc,
+                state.attempt_number,
+                self.retry.max_attempts - 1,
+                state.next_action.sleep,
+            )
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(lambda e: isinstance(e, ApiError) and e.retryable),
             stop=tenacity.stop_after_attempt(self.retry.max_attempts),
-            wait=wait, before_sleep=before_sleep, sleep=self._sleep, reraise=True)
+            wait=wait,
+            before_sleep=before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
         return retrying(self._send_once, method, url, params, data, json, parse)
 
     def _send_once(self, method, url, params, data, json, parse):
@@ -189,17 +237,19 @@ class HttpCore:
         self.stats.requests += 1
         shown = self.redact(url)
         try:
-            resp = self.session.request(method, url, params=params, data=data, json=json,
-                                        timeout=self.timeout)
+            resp = self.session.request(method, url, params=params, data=data, json=json, timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            raise RetryableError(self.source, f"{type(exc).__name__}: {self.redact(str(exc))}",
-                                 url=shown) from None
+            raise RetryableError(self.source, f"{type(exc).__name__}: {self.redact(str(exc))}", url=shown) from None
         if self._read_throttle is not None:
             pause = self._read_throttle(resp)
             if pause > self.retry.max_wait_s:
-                raise FatalError(self.source, f"the platform asks to wait {pause:.0f}s, more than "
-                                 f"max_wait_s={self.retry.max_wait_s:.0f}s; try again later",
-                                 status=resp.status_code, url=shown)
+                raise FatalError(
+                    self.source,
+                    f"the platform asks to wait {pause:.0f}s, more than "
+                    f"max_wait_s={self.retry.max_wait_s:.0f}s; try again later",
+                    status=resp.status_code,
+                    url=shown,
+                )
             if pause > 0:
                 self._pause_until = max(self._pause_until, time.monotonic() + pause)
         if resp.status_code >= 400:
@@ -207,13 +257,21 @@ class HttpCore:
         if not parse:
             return resp
         try:
-            return jsonlib.loads(resp.content, parse_constant=_refuse_constant)
+            return parse_json(resp.content)
         except NotJson as exc:
-            raise FatalError(self.source, f"response body holds {exc}, which JSON does not allow and no "
-                             "warehouse type keeps", status=resp.status_code, url=shown) from None
+            raise FatalError(
+                self.source,
+                f"response body holds {exc}, which JSON does not allow and no warehouse type keeps",
+                status=resp.status_code,
+                url=shown,
+            ) from None
         except ValueError:
-            raise RetryableError(self.source, f"response body is not valid JSON ({len(resp.content)} "
-                                 "bytes; cut short in transit?)", status=resp.status_code, url=shown) from None
+            raise RetryableError(
+                self.source,
+                f"response body is not valid JSON ({len(resp.content)} bytes; cut short in transit?)",
+                status=resp.status_code,
+                url=shown,
+            ) from None
 
     def _error_for(self, resp: requests.Response, shown_url: str) -> ApiError:
         if self._classify_error is not None:
@@ -225,13 +283,26 @@ class HttpCore:
         cls = RetryableError if resp.status_code in RETRYABLE_STATUS else FatalError
         if resp.status_code in (401, 403):
             cls = AuthError
-        return cls(self.source, body or resp.reason, status=resp.status_code,
-                   retry_after=retry_after_seconds(resp), url=shown_url)
+        return cls(
+            self.source,
+            body or resp.reason,
+            status=resp.status_code,
+            retry_after=retry_after_seconds(resp),
+            url=shown_url,
+        )
 
     # -- paging -------------------------------------------------------------------------
-    def paginate(self, path: str, paginator: "Paginator", *, params: Mapping[str, Any] | None = None,
-                 records_at: str = "data", size_param: str = "limit") -> Iterator[list[dict]]:
-        """Yield the records of each page until the paginator says there is no next page.
+    def paginate(
+        self,
+        path: str,
+        paginator: Paginator | None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        records_at: str = "data",
+        size_param: str = "limit",
+    ) -> Iterator[list[dict]]:
+        """Yield the records of each page until the paginator says there is no next page
+        (no paginator: the endpoint answers in one page).
 
         A page whose body arrives cut short is fetched again (see `request_json`); a page the
         platform finds too large is asked for again at half the size (`size_param`).
@@ -250,7 +321,7 @@ class HttpCore:
             self.stats.pages += 1
             records = _dig(body, records_at) or []
             yield records
-            nxt = paginator.next_params(body, params)
+            nxt = paginator.next_params(body, params) if paginator is not None else None
             if nxt is None:
                 return
             params = nxt
@@ -262,6 +333,24 @@ class NotJson(ValueError):
 
 def _refuse_constant(name: str):
     raise NotJson(name)
+
+
+# A number of 19 digits or more outside a string: orjson turns one beyond 64 bits into a float
+# (silently inexact), so such a body is parsed by the standard library, which keeps it exactly.
+_LONG_NUMBER = re.compile(rb"[:\[,]\s*-?\d{19}")
+
+
+def parse_json(content: bytes) -> Any:
+    """A response body's JSON. orjson parses in about a third of the standard library's time
+    (measured on 1,000-mention listening pages); where it refuses a body (cut short, NaN, a
+    number too large for a double) or could lose an integer's digits, the standard library
+    parses it, so what reaches the caller and every error are exactly as before."""
+    if not _LONG_NUMBER.search(content):
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
+    return jsonlib.loads(content, parse_constant=_refuse_constant)
 
 
 def _dig(body: Any, dotted: str) -> Any:
@@ -280,6 +369,53 @@ class Paginator:
 
 
 @dataclass
+class LoopGuard:
+    """What keeps paging from going round for ever; every paginator asks it about each next
+    position (cursor, token, offset) before following it.
+
+    A page served again hands back the position it was asked with: its records repeat (they
+    are collapsed on their key at load) and asking again is right, but not for ever. With
+    `in_a_row` (the default) the same position may come back `max_repeats` times in a row,
+    and a position from further back (`refuse_earlier`) is a loop at once: stopping quietly
+    could drop pages. Platforms whose positions may legitimately recur count each position's
+    returns over the whole walk instead (`in_a_row=False`), `max_repeats` each.
+    """
+
+    source: str
+    what: str = "cursor"  # how errors name a position
+    max_repeats: int = 3
+    in_a_row: bool = True
+    refuse_earlier: bool = True
+    _last: Any = None
+    _repeats: int = 0
+    _seen: dict = field(default_factory=dict)  # position -> times it came back
+
+    def check(self, position: Any) -> bool:
+        """Raise FatalError when following `position` would loop; True when it repeats the last one."""
+        shown = str(position)[:40]
+        if not self.in_a_row:
+            self._seen[position] = self._seen.get(position, 0) + 1
+            if self._seen[position] > self.max_repeats:
+                raise FatalError(
+                    self.source, f"{self.what} {shown!r} came back {self._seen[position]} times; refusing to loop"
+                )
+            repeated, self._last = position == self._last, position
+            return repeated
+        if self._seen and position == self._last:
+            self._repeats += 1
+            if self._repeats > self.max_repeats:
+                raise FatalError(
+                    self.source, f"{self.what} {shown!r} came back {self._repeats} times in a row; refusing to loop"
+                )
+            return True
+        if self.refuse_earlier and position in self._seen:
+            raise FatalError(self.source, f"{self.what} {shown!r} came back after other pages; refusing to loop")
+        self._repeats, self._last = 0, position
+        self._seen[position] = 1
+        return False
+
+
+@dataclass
 class CursorPaginator(Paginator):
     """Graph-API style: `paging.cursors.after`, and no `paging.next` on the last page."""
 
@@ -287,25 +423,20 @@ class CursorPaginator(Paginator):
     has_more_path: str = "paging.next"
     param: str = "after"
     max_repeats: int = 3
-    seen: set = field(default_factory=set)
-    _repeats: int = 0
+    guard: LoopGuard | None = None
 
     def next_params(self, body: Any, params: dict) -> dict | None:
         if not _dig(body, self.has_more_path):
             return None
         cursor = _dig(body, self.cursor_path)
         if not cursor:
-            raise FatalError("pagination", f"the page says there is a next page but has no cursor at {self.cursor_path}")
-        if cursor == params.get(self.param):
+            raise FatalError(
+                "pagination", f"the page says there is a next page but has no cursor at {self.cursor_path}"
+            )
+        if self.guard is None:
+            self.guard = LoopGuard("pagination", max_repeats=self.max_repeats)
+        if self.guard.check(cursor):
             # The server served a page again and points at the same place: ask again (its
             # records repeat and are collapsed on their key at load), but not forever.
-            self._repeats += 1
-            if self._repeats > self.max_repeats:
-                raise FatalError("pagination", f"cursor {cursor!r} returned {self._repeats} times in a row")
             return dict(params)
-        self._repeats = 0
-        if cursor in self.seen:
-            # A cursor from further back would loop forever; stopping quietly could drop pages.
-            raise FatalError("pagination", f"cursor {cursor!r} came back after other pages; refusing to loop")
-        self.seen.add(cursor)
         return {**params, self.param: cursor}

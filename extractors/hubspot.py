@@ -37,12 +37,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import requests
 
-from extractors.http import (ApiError, AuthError, FatalError, HttpCore, RetryableError, RetryPolicy,
-                             retry_after_seconds)
+from extractors.client import SourceClient
+from extractors.days import epoch_ms, utc_day_bounds
+from extractors.http import ApiError, AuthError, FatalError, RetryableError, RetryPolicy, retry_after_seconds
 from extractors.streams import Stream
 
 log = logging.getLogger(__name__)
@@ -52,50 +53,119 @@ TOKEN_VAR = "HUBSPOT_TOKEN"
 SEARCH_CAP = 10_000
 MAX_SEARCH_PAGE = 200
 
-MODIFIED = {"contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
 DEFAULT_CONTACT_PROPERTIES: tuple[str, ...] = (
-    "email", "firstname", "lastname", "lifecyclestage", "hs_analytics_source", "hs_analytics_source_data_1",
-    "hs_analytics_source_data_2", "hs_latest_source", "utm_source", "utm_medium", "utm_campaign", "utm_content",
-    "hs_lifecyclestage_lead_date", "hs_lifecyclestage_marketingqualifiedlead_date",
-    "hs_lifecyclestage_salesqualifiedlead_date", "hs_lifecyclestage_opportunity_date",
-    "hs_lifecyclestage_customer_date", "num_associated_deals", "hs_marketable_status", "hs_object_id",
-    "createdate", "lastmodifieddate")
+    "email",
+    "firstname",
+    "lastname",
+    "lifecyclestage",
+    "hs_analytics_source",
+    "hs_analytics_source_data_1",
+    "hs_analytics_source_data_2",
+    "hs_latest_source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "hs_lifecyclestage_lead_date",
+    "hs_lifecyclestage_marketingqualifiedlead_date",
+    "hs_lifecyclestage_salesqualifiedlead_date",
+    "hs_lifecyclestage_opportunity_date",
+    "hs_lifecyclestage_customer_date",
+    "num_associated_deals",
+    "hs_marketable_status",
+    "hs_object_id",
+    "createdate",
+    "lastmodifieddate",
+)
 DEFAULT_DEAL_PROPERTIES: tuple[str, ...] = (
-    "dealname", "amount", "deal_currency_code", "dealstage", "pipeline", "dealtype", "closedate",
-    "hs_is_closed_won", "hs_date_entered_closedwon", "hs_analytics_source", "hs_analytics_source_data_1",
-    "hs_analytics_source_data_2", "hs_object_id", "createdate", "hs_lastmodifieddate")
+    "dealname",
+    "amount",
+    "deal_currency_code",
+    "dealstage",
+    "pipeline",
+    "dealtype",
+    "closedate",
+    "hs_is_closed_won",
+    "hs_date_entered_closedwon",
+    "hs_analytics_source",
+    "hs_analytics_source_data_1",
+    "hs_analytics_source_data_2",
+    "hs_object_id",
+    "createdate",
+    "hs_lastmodifieddate",
+)
 
-_RECORD_COLUMNS = {"id": "VARCHAR", "created_at": "TIMESTAMPTZ <- createdAt", "updated_at": "TIMESTAMPTZ <- updatedAt",
-                   "archived": "BOOLEAN", "properties": "JSON"}
+_RECORD_COLUMNS = {
+    "id": "VARCHAR",
+    "created_at": "TIMESTAMPTZ <- createdAt",
+    "updated_at": "TIMESTAMPTZ <- updatedAt",
+    "archived": "BOOLEAN",
+    "properties": "JSON",
+}
+# Contacts and deals are searched by the property their cursor is (their modification time).
 CONTACTS = Stream(
-    SOURCE, "contacts", primary_key=("id",), cursor_field="lastmodifieddate",
-    columns={**_RECORD_COLUMNS,
-             "lastmodifieddate": "TIMESTAMPTZ <- $.properties.lastmodifieddate",
-             "createdate": "TIMESTAMPTZ <- $.properties.createdate",
-             "email": "VARCHAR <- $.properties.email",
-             "lifecyclestage": "VARCHAR <- $.properties.lifecyclestage",
-             "hs_analytics_source": "VARCHAR <- $.properties.hs_analytics_source"},
-    restatement_days=2, disposition="merge",
+    SOURCE,
+    "contacts",
+    primary_key=("id",),
+    cursor_field="lastmodifieddate",
+    path="crm/v3/objects/contacts/search",
+    records_at="results",
+    setting="contact_properties",
+    reader="modified",
+    columns={
+        **_RECORD_COLUMNS,
+        "lastmodifieddate": "TIMESTAMPTZ <- $.properties.lastmodifieddate",
+        "createdate": "TIMESTAMPTZ <- $.properties.createdate",
+        "email": "VARCHAR <- $.properties.email",
+        "lifecyclestage": "VARCHAR <- $.properties.lifecyclestage",
+        "hs_analytics_source": "VARCHAR <- $.properties.hs_analytics_source",
+    },
+    restatement_days=2,
+    disposition="merge",
     description="HubSpot contacts by the UTC day they were last modified (search API), merged on id: "
-                "lifecycle stage and dates, original source and UTM properties.")
+    "lifecycle stage and dates, original source and UTM properties.",
+)
 DEALS = Stream(
-    SOURCE, "deals", primary_key=("id",), cursor_field="hs_lastmodifieddate",
-    columns={**_RECORD_COLUMNS,
-             "hs_lastmodifieddate": "TIMESTAMPTZ <- $.properties.hs_lastmodifieddate",
-             "createdate": "TIMESTAMPTZ <- $.properties.createdate",
-             "closedate": "TIMESTAMPTZ <- $.properties.closedate",
-             "amount": "VARCHAR <- $.properties.amount",
-             "deal_currency_code": "VARCHAR <- $.properties.deal_currency_code",
-             "dealstage": "VARCHAR <- $.properties.dealstage"},
-    restatement_days=2, disposition="merge",
+    SOURCE,
+    "deals",
+    primary_key=("id",),
+    cursor_field="hs_lastmodifieddate",
+    path="crm/v3/objects/deals/search",
+    records_at="results",
+    setting="deal_properties",
+    reader="modified",
+    columns={
+        **_RECORD_COLUMNS,
+        "hs_lastmodifieddate": "TIMESTAMPTZ <- $.properties.hs_lastmodifieddate",
+        "createdate": "TIMESTAMPTZ <- $.properties.createdate",
+        "closedate": "TIMESTAMPTZ <- $.properties.closedate",
+        "amount": "VARCHAR <- $.properties.amount",
+        "deal_currency_code": "VARCHAR <- $.properties.deal_currency_code",
+        "dealstage": "VARCHAR <- $.properties.dealstage",
+    },
+    restatement_days=2,
+    disposition="merge",
     description="HubSpot deals by the UTC day they were last modified (search API), merged on id: "
-                "amount and currency, stage, close date, original source.")
+    "amount and currency, stage, close date, original source.",
+)
 DEAL_CONTACTS = Stream(
-    SOURCE, "deal_contacts", primary_key=("deal_id", "contact_id"), cursor_field="deal_lastmodifieddate",
-    columns={"deal_id": "VARCHAR", "contact_id": "VARCHAR <- toObjectId",
-             "deal_lastmodifieddate": "TIMESTAMPTZ", "association_types": "JSON <- associationTypes"},
-    restatement_days=2, disposition="merge",
-    description="HubSpot deal -> contact associations (v4) of the deals modified on the partition day.")
+    SOURCE,
+    "deal_contacts",
+    primary_key=("deal_id", "contact_id"),
+    cursor_field="deal_lastmodifieddate",
+    path="crm/v4/associations/deals/contacts/batch/read",
+    records_at="results",
+    reader="deal_contacts",
+    columns={
+        "deal_id": "VARCHAR",
+        "contact_id": "VARCHAR <- toObjectId",
+        "deal_lastmodifieddate": "TIMESTAMPTZ",
+        "association_types": "JSON <- associationTypes",
+    },
+    restatement_days=2,
+    disposition="merge",
+    description="HubSpot deal -> contact associations (v4) of the deals modified on the partition day.",
+)
 STREAMS = (CONTACTS, DEALS, DEAL_CONTACTS)
 ASSOCIATION_BATCH = 100
 
@@ -112,18 +182,27 @@ def classify_hubspot_error(resp: requests.Response, url: str) -> ApiError | None
     category = body.get("category") or body.get("errorType")
     kw = dict(status=resp.status_code, code=category, url=url, retry_after=retry_after_seconds(resp))
     if resp.status_code == 401:
-        return AuthError(SOURCE, f"{message} The token was refused: set a valid private-app or OAuth token in "
-                         f"{TOKEN_VAR}", **kw)
+        return AuthError(
+            SOURCE, f"{message} The token was refused: set a valid private-app or OAuth token in {TOKEN_VAR}", **kw
+        )
     if resp.status_code == 403 or category == "MISSING_SCOPES":
-        scopes = sorted({s for e in body.get("errors") or [] if isinstance(e, dict)
-                         for s in (e.get("context") or {}).get("requiredScopes") or []})
-        need = f" Grant the app behind {TOKEN_VAR} the scopes: {', '.join(scopes)}" if scopes else \
-            f" The token in {TOKEN_VAR} lacks a permission this call needs"
+        scopes = sorted(
+            {
+                s
+                for e in body.get("errors") or []
+                if isinstance(e, dict)
+                for s in (e.get("context") or {}).get("requiredScopes") or []
+            }
+        )
+        need = (
+            f" Grant the app behind {TOKEN_VAR} the scopes: {', '.join(scopes)}"
+            if scopes
+            else f" The token in {TOKEN_VAR} lacks a permission this call needs"
+        )
         return AuthError(SOURCE, message + need, **kw)
     if resp.status_code == 429 or body.get("errorType") == "RATE_LIMIT":
         if str(body.get("policyName", "")).upper() == "DAILY":
-            return FatalError(SOURCE, f"{message} The portal's daily API allowance is spent: run again "
-                              "tomorrow", **kw)
+            return FatalError(SOURCE, f"{message} The portal's daily API allowance is spent: run again tomorrow", **kw)
         return RetryableError(SOURCE, message, **kw)
     if resp.status_code >= 500:
         return RetryableError(SOURCE, message, **kw)
@@ -135,18 +214,24 @@ def read_hubspot_throttle(resp: requests.Response, *, low_share: float = 0.1) ->
     h = resp.headers
     try:
         pause = 0.0
-        if h.get("X-HubSpot-RateLimit-Daily-Remaining") is not None and \
-                int(h["X-HubSpot-RateLimit-Daily-Remaining"]) <= 0:
-            now = datetime.now(timezone.utc)
-            pause = max(pause, (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(),
-                                                 timezone.utc) - now).total_seconds())
+        if (
+            h.get("X-HubSpot-RateLimit-Daily-Remaining") is not None
+            and int(h["X-HubSpot-RateLimit-Daily-Remaining"]) <= 0
+        ):
+            now = datetime.now(UTC)
+            pause = max(
+                pause,
+                (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC) - now).total_seconds(),
+            )
         if h.get("X-HubSpot-RateLimit-Remaining") is not None:
             remaining = int(h["X-HubSpot-RateLimit-Remaining"])
             limit = int(h.get("X-HubSpot-RateLimit-Max") or 100)
             if remaining <= max(1, int(limit * low_share)):
                 pause = max(pause, int(h.get("X-HubSpot-RateLimit-Interval-Milliseconds") or 10_000) / 1000)
-        if h.get("X-HubSpot-RateLimit-Secondly-Remaining") is not None and \
-                int(h["X-HubSpot-RateLimit-Secondly-Remaining"]) <= 1:
+        if (
+            h.get("X-HubSpot-RateLimit-Secondly-Remaining") is not None
+            and int(h["X-HubSpot-RateLimit-Secondly-Remaining"]) <= 1
+        ):
             pause = max(pause, 1.0)
         return pause
     except (TypeError, ValueError):
@@ -168,52 +253,71 @@ def to_ms(value) -> int | None:
 
 
 def day_bounds_ms(day: date) -> tuple[int, int]:
-    start = datetime.combine(day, datetime.min.time(), timezone.utc)
-    return int(start.timestamp() * 1000), int((start + timedelta(days=1)).timestamp() * 1000)
+    """A UTC day in epoch ms, as search filters take it: `GTE` the first, `LT` the second."""
+    lo, hi = utc_day_bounds(day)
+    return epoch_ms(lo), epoch_ms(hi)
 
 
-class HubSpotClient:
+class HubSpotClient(SourceClient):
     """Contacts, deals and deal associations for one portal. Base URL and token from the caller."""
 
-    def __init__(self, base_url: str, token: str, *,
-                 contact_properties: Sequence[str] = DEFAULT_CONTACT_PROPERTIES,
-                 deal_properties: Sequence[str] = DEFAULT_DEAL_PROPERTIES,
-                 page_size: int = MAX_SEARCH_PAGE, search_cap: int = SEARCH_CAP,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
+    SOURCE = SOURCE
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        contact_properties: Sequence[str] = DEFAULT_CONTACT_PROPERTIES,
+        deal_properties: Sequence[str] = DEFAULT_DEAL_PROPERTIES,
+        page_size: int = MAX_SEARCH_PAGE,
+        search_cap: int = SEARCH_CAP,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if not token:
             raise AuthError(SOURCE, f"no access token: set {TOKEN_VAR}")
         if not 1 <= page_size <= MAX_SEARCH_PAGE:
             raise ValueError(f"page_size must be 1..{MAX_SEARCH_PAGE}")
-        self.properties = {"contacts": tuple(contact_properties), "deals": tuple(deal_properties)}
+        super().__init__(STREAMS)
+        self.contact_properties, self.deal_properties = tuple(contact_properties), tuple(deal_properties)
+        for stream in (CONTACTS, DEALS):  # a record without its modification time has no partition day
+            if stream.cursor_field not in getattr(self, stream.setting):
+                raise FatalError(
+                    SOURCE,
+                    f"`{stream.setting}` must ask for {stream.cursor_field}: {stream.name} are "
+                    "partitioned by it (set it back in the hubspot resource configuration)",
+                )
         self.page_size = page_size
         self.search_cap = search_cap
         self.tie_walks = 0
         self.splits = 0
-        self.http = HttpCore(SOURCE, base_url, headers={"Authorization": f"Bearer {token}"}, secrets=(token,),
-                             retry=retry, classify_error=classify_hubspot_error,
-                             read_throttle=read_hubspot_throttle, sleep=sleep)
-
-    @property
-    def stats(self):
-        return self.http.stats
-
-    def pages(self, stream: Stream, day: date | None) -> Iterator[list[dict]]:
-        if not any(stream is s for s in STREAMS):
-            raise ValueError(f"{SOURCE} has no stream {stream.name!r}")
-        if day is None:
-            raise ValueError(f"{SOURCE}/{stream.name} is dated: give a day")
-        if stream is DEAL_CONTACTS:
-            yield from self.deal_contact_pages(day)
-        else:
-            yield from self.modified_on(stream.name, day)
+        self.http = self.http_core(
+            base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            secrets=(token,),
+            retry=retry,
+            classify_error=classify_hubspot_error,
+            read_throttle=read_hubspot_throttle,
+            sleep=sleep,
+        )
 
     # -- search ------------------------------------------------------------------------------
     def _search(self, kind: str, filters: list[dict], sort: str, after: int = 0) -> dict:
-        body = {"filterGroups": [{"filters": filters}], "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
-                "properties": list(self.properties[kind]), "limit": self.page_size, "after": str(after)}
-        resp = self.http.request_json("POST", f"crm/v3/objects/{kind}/search", json=body)
+        stream = self.stream(kind)
+        body = {
+            "filterGroups": [{"filters": filters}],
+            "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
+            "properties": list(getattr(self, stream.setting)),
+            "limit": self.page_size,
+            "after": str(after),
+        }
+        resp = self.http.request_json("POST", self.path(stream), json=body)
         self.stats.pages += 1
         return resp
+
+    def read_modified(self, stream: Stream, day: date) -> Iterator[list[dict]]:
+        yield from self.modified_on(stream.name, day)
 
     def modified_on(self, kind: str, day: date) -> Iterator[list[dict]]:
         """Every record of `kind` last modified on `day` (UTC), page by page, exact copies dropped."""
@@ -230,9 +334,11 @@ class HubSpotClient:
 
     def _window(self, kind: str, lo: int, hi: int) -> Iterator[list[dict]]:
         """Records modified in [lo, hi) ms: split when over the cap, ties paged by id."""
-        prop = MODIFIED[kind]
-        filters = [{"propertyName": prop, "operator": "GTE", "value": str(lo)},
-                   {"propertyName": prop, "operator": "LT", "value": str(hi)}]
+        prop = self.stream(kind).cursor_field  # what the search filters and sorts by
+        filters = [
+            {"propertyName": prop, "operator": "GTE", "value": str(lo)},
+            {"propertyName": prop, "operator": "LT", "value": str(hi)},
+        ]
         body = self._search(kind, filters, prop)
         total = int(body.get("total") or 0)
         if total > self.search_cap:
@@ -241,8 +347,15 @@ class HubSpotClient:
                 return
             mid = (lo + hi) // 2
             self.splits += 1
-            log.info("[%s] %d %s modified in [%d, %d) is more than one search returns (%d): splitting",
-                     SOURCE, total, kind, lo, hi, self.search_cap)
+            log.info(
+                "[%s] %d %s modified in [%d, %d) is more than one search returns (%d): splitting",
+                SOURCE,
+                total,
+                kind,
+                lo,
+                hi,
+                self.search_cap,
+            )
             yield from self._window(kind, lo, mid)
             yield from self._window(kind, mid, hi)
             return
@@ -261,19 +374,27 @@ class HubSpotClient:
                 if ts + 1 < hi:
                     yield from self._window(kind, ts + 1, hi)
                 return
-            if int(nxt) >= self.search_cap:   # cannot happen when total <= cap; never ask for a 400
-                raise FatalError(SOURCE, f"search of {kind} in [{lo}, {hi}) wants to page past the "
-                                 f"{self.search_cap}-result cap (the result set grew while read?)")
+            if int(nxt) >= self.search_cap:  # cannot happen when total <= cap; never ask for a 400
+                raise FatalError(
+                    SOURCE,
+                    f"search of {kind} in [{lo}, {hi}) wants to page past the "
+                    f"{self.search_cap}-result cap (the result set grew while read?)",
+                )
             body = self._search(kind, filters, prop, after=int(nxt))
 
     def _tie(self, kind: str, ts: int) -> Iterator[list[dict]]:
         """Every record modified at exactly `ts` ms, paged by id (no offset: no cap)."""
         self.tie_walks += 1
-        prop, last_id = MODIFIED[kind], 0
+        prop, last_id = self.stream(kind).cursor_field, 0
         while True:
-            body = self._search(kind, [{"propertyName": prop, "operator": "EQ", "value": str(ts)},
-                                       {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)}],
-                                "hs_object_id")
+            body = self._search(
+                kind,
+                [
+                    {"propertyName": prop, "operator": "EQ", "value": str(ts)},
+                    {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
+                ],
+                "hs_object_id",
+            )
             results = body.get("results") or []
             yield results
             ids = [int(r["id"]) for r in results if isinstance(r, dict) and str(r.get("id", "")).isdigit()]
@@ -282,27 +403,26 @@ class HubSpotClient:
             last_id = max(ids)
 
     # -- associations ----------------------------------------------------------------------------
-    def deal_contact_pages(self, day: date) -> Iterator[list[dict]]:
+    def read_deal_contacts(self, stream: Stream, day: date) -> Iterator[list[dict]]:
         """The contacts associated with the deals modified on `day`: one batch read per 100
         deals (HubSpot allows about 19 calls a second, so one call per deal would crawl)."""
         deals: dict[str, str | None] = {}
         for page in self.modified_on("deals", day):
             for rec in page:
                 if str(rec.get("id", "")).isdigit() and to_ms(rec.get("updatedAt")) is not None:
-                    deals[rec["id"]] = (rec.get("properties") or {}).get(MODIFIED["deals"])
+                    deals[rec["id"]] = (rec.get("properties") or {}).get(DEALS.cursor_field)
         ids = sorted(deals, key=int)
         for i in range(0, len(ids), ASSOCIATION_BATCH):
-            chunk = ids[i:i + ASSOCIATION_BATCH]
-            body = self.http.request_json("POST", "crm/v4/associations/deals/contacts/batch/read",
-                                          json={"inputs": [{"id": d} for d in chunk]})
+            chunk = ids[i : i + ASSOCIATION_BATCH]
+            body = self.http.request_json("POST", self.path(stream), json={"inputs": [{"id": d} for d in chunk]})
             self.stats.pages += 1
             page, more = [], []
-            for result in body.get("results") or []:
+            for result in body.get(stream.records_at) or []:
                 deal_id = str((result.get("from") or {}).get("id"))
                 if deal_id not in deals:
                     continue
                 if (result.get("paging") or {}).get("next"):
-                    more.append(deal_id)   # over 500 contacts: read that deal on its own, paged
+                    more.append(deal_id)  # over 500 contacts: read that deal on its own, paged
                     continue
                 seen: set[str] = set()
                 for r in result.get("to") or []:

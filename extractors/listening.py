@@ -14,14 +14,23 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import requests
 
-from extractors.http import (ApiError, AuthError, FatalError, HttpCore, Paginator, RetryableError, RetryPolicy,
-                             retry_after_seconds)
+from extractors.client import SourceClient
+from extractors.http import (
+    ApiError,
+    AuthError,
+    FatalError,
+    LoopGuard,
+    Paginator,
+    RetryableError,
+    RetryPolicy,
+    retry_after_seconds,
+)
 from extractors.streams import Stream
 
 log = logging.getLogger(__name__)
@@ -32,26 +41,63 @@ API_PREFIX = "api/v1"
 # The fields every mention must carry. Configuration, not code: a field the platform stops
 # returning fails the run with a message naming it and this setting.
 DEFAULT_MENTION_FIELDS: tuple[str, ...] = (
-    "id", "query_id", "text", "author", "platform", "url", "reach", "engagement", "language", "published_at",
+    "id",
+    "query_id",
+    "text",
+    "author",
+    "platform",
+    "url",
+    "reach",
+    "engagement",
+    "language",
+    "published_at",
 )
 
 QUERIES = Stream(
-    SOURCE, "queries", primary_key=("id",), disposition="merge",
-    columns={"id": "VARCHAR", "name": "VARCHAR", "type": "VARCHAR", "entity": "VARCHAR",
-             "boolean_query": "VARCHAR"},
-    description="Listening queries: the brand's and one per competitor, with their boolean search.")
+    SOURCE,
+    "queries",
+    primary_key=("id",),
+    disposition="merge",
+    path=f"{API_PREFIX}/queries",
+    records_at="results",
+    columns={"id": "VARCHAR", "name": "VARCHAR", "type": "VARCHAR", "entity": "VARCHAR", "boolean_query": "VARCHAR"},
+    description="Listening queries: the brand's and one per competitor, with their boolean search.",
+)
 MENTIONS = Stream(
-    SOURCE, "mentions", primary_key=("query_id", "id"), cursor_field="published_date",
-    restatement_days=0, disposition="replace_partition",
-    columns={"id": "VARCHAR", "query_id": "VARCHAR", "published_date": "DATE <- $.published_at",
-             "published_at": "TIMESTAMPTZ", "platform": "VARCHAR", "language": "VARCHAR",
-             "author_id": "VARCHAR <- $.author.id", "author_handle": "VARCHAR <- $.author.handle",
-             "author_type": "VARCHAR <- $.author.author_type", "author_followers": "BIGINT <- $.author.followers",
-             "reach": "BIGINT", "likes": "BIGINT <- $.engagement.likes",
-             "comments": "BIGINT <- $.engagement.comments", "shares": "BIGINT <- $.engagement.shares",
-             "text": "VARCHAR", "url": "VARCHAR", "links": "JSON"},
+    SOURCE,
+    "mentions",
+    primary_key=("query_id", "id"),
+    cursor_field="published_date",
+    restatement_days=0,
+    disposition="replace_partition",
+    path=f"{API_PREFIX}/mentions",
+    records_at="results",
+    paginator=lambda: NextCursorPaginator(),
+    per="queries",
+    setting="mention_fields",
+    reader="mentions",
+    columns={
+        "id": "VARCHAR",
+        "query_id": "VARCHAR",
+        "published_date": "DATE <- $.published_at",
+        "published_at": "TIMESTAMPTZ",
+        "platform": "VARCHAR",
+        "language": "VARCHAR",
+        "author_id": "VARCHAR <- $.author.id",
+        "author_handle": "VARCHAR <- $.author.handle",
+        "author_type": "VARCHAR <- $.author.author_type",
+        "author_followers": "BIGINT <- $.author.followers",
+        "reach": "BIGINT",
+        "likes": "BIGINT <- $.engagement.likes",
+        "comments": "BIGINT <- $.engagement.comments",
+        "shares": "BIGINT <- $.engagement.shares",
+        "text": "VARCHAR",
+        "url": "VARCHAR",
+        "links": "JSON",
+    },
     description="Mentions matched by each listening query, per UTC day of publication (no sentiment: "
-                "the warehouse scores it).")
+    "the warehouse scores it).",
+)
 STREAMS = (QUERIES, MENTIONS)
 
 
@@ -99,76 +145,71 @@ class NextCursorPaginator(Paginator):
     the loader keeps one copy); coming back more than `max_repeats` times in a row is a loop.
     """
 
-    cursor_path: str = "nextCursor"   # a top-level field
+    cursor_path: str = "nextCursor"  # a top-level field
     param: str = "cursor"
     max_repeats: int = 5
-    _last: Any = None
-    _repeats: int = 0
-    seen: set = field(default_factory=set)
+    guard: LoopGuard | None = None
 
     def next_params(self, body: Any, params: dict) -> dict | None:
         cursor = body.get(self.cursor_path) if isinstance(body, dict) else None
         if not cursor:
             return None
-        if cursor == self._last:
-            self._repeats += 1
-            if self._repeats > self.max_repeats:
-                raise FatalError(SOURCE, f"cursor {cursor[:40]!r} came back {self._repeats} times in a row; "
-                                 "refusing to loop")
-        elif cursor in self.seen:
-            raise FatalError(SOURCE, f"cursor {cursor[:40]!r} came back after other pages; refusing to loop")
-        else:
-            self._repeats = 0
-        self._last = cursor
-        self.seen.add(cursor)
+        if self.guard is None:
+            self.guard = LoopGuard(SOURCE, "cursor", max_repeats=self.max_repeats)
+        self.guard.check(cursor)
         return {**params, self.param: cursor}
 
 
-class ListeningClient:
+class ListeningClient(SourceClient):
     """Queries and mentions. Base URL, token and query ids come from the caller (the environment)."""
 
-    def __init__(self, base_url: str, token: str, *, query_ids: Sequence[str] = (),
-                 mention_fields: Sequence[str] = DEFAULT_MENTION_FIELDS, page_size: int = 1000,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
+    SOURCE = SOURCE
+    IDS = {"queries": ("query_ids", "listening queries", "LISTENING_QUERY_IDS")}
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        query_ids: Sequence[str] = (),
+        mention_fields: Sequence[str] = DEFAULT_MENTION_FIELDS,
+        page_size: int = 1000,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if not token:
             raise AuthError(SOURCE, "no access token: set LISTENING_TOKEN")
         if not 1 <= page_size <= 1000:
             raise ValueError(f"{SOURCE}: page_size must be 1-1000, got {page_size}")
+        super().__init__(STREAMS)
         self.query_ids = list(query_ids)
         self.mention_fields = tuple(mention_fields)
         self.page_size = page_size
-        self.http = HttpCore(SOURCE, base_url, headers={"Authorization": f"Bearer {token}"},
-                             secrets=(token,), retry=retry, classify_error=classify_listening_error,
-                             read_throttle=read_listening_throttle, sleep=sleep)
+        self.http = self.http_core(
+            base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            secrets=(token,),
+            retry=retry,
+            classify_error=classify_listening_error,
+            read_throttle=read_listening_throttle,
+            sleep=sleep,
+        )
 
-    @property
-    def stats(self):
-        return self.http.stats
+    # The queries stream is the declared read (`read_walk`): one page of `results`.
 
-    def pages(self, stream: Stream, day: date | None) -> Iterator[list[dict]]:
-        if stream is QUERIES:
-            yield self.queries()
-        elif stream is MENTIONS:
-            if day is None:
-                raise ValueError(f"{stream.key} is dated: give a day")
-            if not self.query_ids:
-                raise FatalError(SOURCE, "no listening queries configured: set LISTENING_QUERY_IDS")
-            for query_id in self.query_ids:
-                yield from self.mention_pages(query_id, day)
-        else:
-            raise ValueError(f"{SOURCE} has no stream {stream.name!r}")
-
-    def queries(self) -> list[dict]:
-        body = self.http.get_json(f"{API_PREFIX}/queries")
-        self.http.stats.pages += 1
-        return list(body.get("results") or [])
+    def read_mentions(self, stream: Stream, day: date) -> Iterator[list[dict]]:
+        for query_id in self.ids(stream):
+            yield from self.mention_pages(query_id, day)
 
     def mention_pages(self, query_id: str, day: date) -> Iterator[list[dict]]:
         """Each page of one query's mentions published on `day` (UTC), as the API sent them."""
-        params = {"query_id": query_id, "start": day.isoformat(), "end": (day + timedelta(days=1)).isoformat(),
-                  "limit": str(self.page_size)}
-        for page in self.http.paginate(f"{API_PREFIX}/mentions", NextCursorPaginator(), params=params,
-                                       records_at="results"):
+        params = {
+            "query_id": query_id,
+            "start": day.isoformat(),
+            "end": (day + timedelta(days=1)).isoformat(),
+            "limit": str(self.page_size),
+        }
+        for page in self.walk(self.stream(MENTIONS.name), params=params):
             self.check_fields(page)
             yield page
 
@@ -180,6 +221,9 @@ class ListeningClient:
             return
         missing = [f for f in self.mention_fields if not any(f in r for r in page)]
         if missing:
-            raise FatalError(SOURCE, f"the mentions API no longer returns field(s) {', '.join(missing)}: "
-                             "remove them from `mention_fields` in the listening resource configuration "
-                             "(or map the platform's new name)")
+            raise FatalError(
+                SOURCE,
+                f"the mentions API no longer returns field(s) {', '.join(missing)}: "
+                "remove them from `mention_fields` in the listening resource configuration "
+                "(or map the platform's new name)",
+            )

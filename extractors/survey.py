@@ -14,34 +14,63 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import requests
 
-from extractors.http import (ApiError, AuthError, FatalError, HttpCore, Paginator, RetryableError, RetryPolicy,
-                             retry_after_seconds)
+from extractors.client import SourceClient
+from extractors.days import utc_day_bounds
+from extractors.http import (
+    ApiError,
+    AuthError,
+    FatalError,
+    LoopGuard,
+    Paginator,
+    RetryableError,
+    RetryPolicy,
+    retry_after_seconds,
+)
 from extractors.streams import Stream
 
 log = logging.getLogger(__name__)
 
 SOURCE = "survey"
 
+TYPEFORM_TIME = "%Y-%m-%dT%H:%M:%SZ"
 # The form's questions (field refs) the warehouse reads. Configuration, not code.
 DEFAULT_ANSWER_REFS: tuple[str, ...] = ("csat_score", "csat_comment")
 
 RESPONSES = Stream(
-    SOURCE, "responses", primary_key=("token",), cursor_field="submitted_date",
-    restatement_days=0, disposition="replace_partition",
-    columns={"token": "VARCHAR", "response_id": "VARCHAR", "submitted_date": "DATE <- $.submitted_at",
-             "submitted_at": "TIMESTAMPTZ", "landed_at": "TIMESTAMPTZ",
-             "channel": "VARCHAR <- $.hidden.channel", "platform": "VARCHAR <- $.hidden.platform",
-             "ticket_id": "VARCHAR <- $.hidden.ticket_id", "conversation_id": "VARCHAR <- $.hidden.conversation_id",
-             "csat_score": "INTEGER <- $.answers_by_ref.csat_score",
-             "csat_comment": "VARCHAR <- $.answers_by_ref.csat_comment",
-             "answers_by_ref": "JSON"},
+    SOURCE,
+    "responses",
+    primary_key=("token",),
+    cursor_field="submitted_date",
+    restatement_days=0,
+    disposition="replace_partition",
+    path="forms/{id}/responses",
+    records_at="items",
+    paginator=lambda: BeforeTokenPaginator(),
+    size_param="page_size",
+    setting="answer_refs",
+    reader="responses",
+    columns={
+        "token": "VARCHAR",
+        "response_id": "VARCHAR",
+        "submitted_date": "DATE <- $.submitted_at",
+        "submitted_at": "TIMESTAMPTZ",
+        "landed_at": "TIMESTAMPTZ",
+        "channel": "VARCHAR <- $.hidden.channel",
+        "platform": "VARCHAR <- $.hidden.platform",
+        "ticket_id": "VARCHAR <- $.hidden.ticket_id",
+        "conversation_id": "VARCHAR <- $.hidden.conversation_id",
+        "csat_score": "INTEGER <- $.answers_by_ref.csat_score",
+        "csat_comment": "VARCHAR <- $.answers_by_ref.csat_comment",
+        "answers_by_ref": "JSON",
+    },
     description="CSAT survey responses (Typeform) per UTC day of submission, with the support contact "
-                "they rate (hidden fields) and the answers by question ref.")
+    "they rate (hidden fields) and the answers by question ref.",
+)
 STREAMS = (RESPONSES,)
 
 
@@ -59,8 +88,12 @@ def classify_survey_error(resp: requests.Response, url: str) -> ApiError | None:
         message = f"{code}: {message}"
     kw = dict(status=resp.status_code, code=code, url=url, retry_after=retry_after_seconds(resp))
     if resp.status_code in (401, 403) or code in ("AUTHENTICATION_FAILED", "UNAUTHORIZED", "FORBIDDEN"):
-        return AuthError(SOURCE, f"{message}. The token was refused: set a valid personal access "
-                                 "token (scope responses:read) in SURVEY_TOKEN", **kw)
+        return AuthError(
+            SOURCE,
+            f"{message}. The token was refused: set a valid personal access "
+            "token (scope responses:read) in SURVEY_TOKEN",
+            **kw,
+        )
     if resp.status_code == 429 or resp.status_code >= 500:
         return RetryableError(SOURCE, message, **kw)
     if code == "FORM_NOT_FOUND":
@@ -97,8 +130,7 @@ class BeforeTokenPaginator(Paginator):
     param: str = "before"
     max_repeats: int = 5
     seen_items: set = field(default_factory=set)
-    _last: str | None = None
-    _repeats: int = 0
+    guard: LoopGuard | None = None
 
     def next_params(self, body: Any, params: dict) -> dict | None:
         items = body.get(self.items_at) or []
@@ -114,45 +146,49 @@ class BeforeTokenPaginator(Paginator):
         token = next((t for t in reversed(tokens) if t and tokens.count(t) == 1), None)
         if not token:
             raise FatalError(SOURCE, "no item of the page has a token to page on")
-        if token == self._last:
-            self._repeats += 1
-            if self._repeats > self.max_repeats:
-                raise FatalError(SOURCE, f"page token {token!r} came back {self._repeats} times in a row; "
-                                 "refusing to loop")
-        else:
-            self._repeats = 0
-        self._last = token
+        if self.guard is None:  # an older token coming back is a page served again, not a loop
+            self.guard = LoopGuard(SOURCE, "page token", max_repeats=self.max_repeats, refuse_earlier=False)
+        self.guard.check(token)
         return {**params, self.param: token}
 
 
-class SurveyClient:
+class SurveyClient(SourceClient):
     """Responses of one form. Base URL, token and form id come from the caller (the environment)."""
 
-    def __init__(self, base_url: str, token: str, *, form_id: str,
-                 answer_refs: Sequence[str] = DEFAULT_ANSWER_REFS, page_size: int = 1000,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
+    SOURCE = SOURCE
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        form_id: str,
+        answer_refs: Sequence[str] = DEFAULT_ANSWER_REFS,
+        page_size: int = 1000,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if not token:
             raise AuthError(SOURCE, "no access token: set SURVEY_TOKEN")
         if not form_id:
             raise FatalError(SOURCE, "no form configured: set SURVEY_FORM_ID")
         if not 1 <= page_size <= 1000:
             raise ValueError(f"{SOURCE}: page_size must be 1-1000, got {page_size}")
+        super().__init__(STREAMS)
         self.form_id = form_id
         self.answer_refs = tuple(answer_refs)
         self.page_size = page_size
         self._form: dict | None = None
-        self.http = HttpCore(SOURCE, base_url, headers={"Authorization": f"Bearer {token}"},
-                             secrets=(token,), retry=retry, classify_error=classify_survey_error, sleep=sleep)
+        self.http = self.http_core(
+            base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            secrets=(token,),
+            retry=retry,
+            classify_error=classify_survey_error,
+            sleep=sleep,
+        )
 
-    @property
-    def stats(self):
-        return self.http.stats
-
-    def pages(self, stream: Stream, day: date | None) -> Iterator[list[dict]]:
-        if stream is not RESPONSES:
-            raise ValueError(f"{SOURCE} has no stream {stream.name!r}")
-        if day is None:
-            raise ValueError(f"{stream.key} is dated: give a day")
+    def read_responses(self, stream: Stream, day: date) -> Iterator[list[dict]]:
         self.check_form()
         yield from self.response_pages(day)
 
@@ -166,14 +202,21 @@ class SurveyClient:
         refs = {f.get("ref") for f in self.form().get("fields") or []}
         missing = [r for r in self.answer_refs if r not in refs]
         if missing:
-            raise FatalError(SOURCE, f"form {self.form_id} has no question(s) {', '.join(missing)} (removed or "
-                             f"renamed; it has {', '.join(sorted(r for r in refs if r))}): change `answer_refs` "
-                             "in the survey resource configuration")
+            raise FatalError(
+                SOURCE,
+                f"form {self.form_id} has no question(s) {', '.join(missing)} (removed or "
+                f"renamed; it has {', '.join(sorted(r for r in refs if r))}): change `answer_refs` "
+                "in the survey resource configuration",
+            )
 
     def response_pages(self, day: date) -> Iterator[list[dict]]:
-        """Each page of the responses submitted on `day` (UTC), newest first, answers by ref added."""
-        params = {"since": f"{day.isoformat()}T00:00:00Z", "until": f"{day.isoformat()}T23:59:59Z",
-                  "page_size": str(self.page_size)}
-        for page in self.http.paginate(f"forms/{self.form_id}/responses", BeforeTokenPaginator(),
-                                       params=params, records_at="items", size_param="page_size"):
+        """Each page of the responses submitted on `day` (UTC), newest first, answers by ref added.
+        Typeform's `until` is inclusive to the second: the day ends one second before midnight."""
+        start, end = utc_day_bounds(day)
+        params = {
+            "since": start.strftime(TYPEFORM_TIME),
+            "until": (end - timedelta(seconds=1)).strftime(TYPEFORM_TIME),
+            "page_size": str(self.page_size),
+        }
+        for page in self.walk(self.stream(RESPONSES.name), id=self.form_id, params=params):
             yield [with_answers_by_ref(i) for i in page]

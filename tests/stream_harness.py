@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from extractors.client import as_configured
 from extractors.streams import Stream
 from orchestration.assets.streams import raw_table
 from sampleworld.fakes.base import EXTRA_FIELD
@@ -19,8 +20,8 @@ from warehouse.loader import LoadResult, connect, load
 
 @dataclass
 class StreamRun:
-    records: list[dict]                       # the `_record` of every raw row, extra fake field removed
-    rejects: list[tuple[str, str]]            # (record text, reason)
+    records: list[dict]  # the `_record` of every raw row, extra fake field removed
+    rejects: list[tuple[str, str]]  # (record text, reason)
     results: list[LoadResult] = field(default_factory=list)
 
 
@@ -29,7 +30,9 @@ def days(first: date, last: date) -> list[date]:
 
 
 def run_stream(client, stream: Stream, tmp: Path, day_list: list[date] | None = None) -> StreamRun:
-    """Extract `stream` with `client` for each day (or once if undated) into `tmp/w.duckdb`."""
+    """Extract `stream` with `client` for each day (or once if undated) into `tmp/w.duckdb`; as
+    the pipeline does, with the client's declaration of it (its settings decide the raw table)."""
+    stream = as_configured(stream, client)
     table = raw_table(stream)
     results = []
     with connect(tmp / "w.duckdb") as con:
@@ -38,8 +41,9 @@ def run_stream(client, stream: Stream, tmp: Path, day_list: list[date] | None = 
             landed = land_pages(tmp / "landing", stream.source, stream.name, partition, client.pages(stream, day))
             results.append(load(con, table, landed))
         records = [json.loads(r) for (r,) in con.execute(f"select _record from {table.name}").fetchall()]
-        rejects = con.execute("select record, reason from raw._rejects where source = ? and stream = ?",
-                              [stream.source, stream.name]).fetchall()
+        rejects = con.execute(
+            "select record, reason from raw._rejects where source = ? and stream = ?", [stream.source, stream.name]
+        ).fetchall()
     for r in records:
         r.pop(EXTRA_FIELD, None)
     return StreamRun(records, rejects, results)

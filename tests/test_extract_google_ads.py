@@ -12,28 +12,50 @@ from datetime import date
 
 import pytest
 import requests
+from stream_harness import days, run_stream
 
-from extractors.google_ads import (AD_GROUP_DAILY, CAMPAIGNS, CUSTOMER_DAILY, CUSTOMERS, STREAMS,
-                                   GoogleAdsClient, classify_google_ads_error)
+from extractors.google_ads import (
+    AD_GROUP_DAILY,
+    CAMPAIGNS,
+    CUSTOMER_DAILY,
+    CUSTOMERS,
+    STREAMS,
+    GoogleAdsClient,
+    classify_google_ads_error,
+)
 from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
 from sampleworld.fakes.base import EXTRA_FIELD, FakeServer, FaultConfig
 from sampleworld.fakes.google_ads import GoogleAdsApp, env
-from stream_harness import days, run_stream
 from warehouse.loader import column_spec
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
-FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
-                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.1, seed=21)
-DAYS = days(date(2026, 6, 4), date(2026, 6, 7))   # the last day is the most provisional
+FAULTS = FaultConfig(
+    error_rate=0.05,
+    rate_limit_rate=0.05,
+    retry_after_s=0,
+    truncate_rate=0.05,
+    repeat_page_rate=0.1,
+    extra_field_rate=0.1,
+    bad_record_rate=0.1,
+    seed=21,
+)
+DAYS = days(date(2026, 6, 4), date(2026, 6, 7))  # the last day is the most provisional
 
 
 def client(srv, **kw) -> GoogleAdsClient:
     e = env(srv.url, srv.app)
-    args = dict(login_customer_id=e["GOOGLE_ADS_LOGIN_CUSTOMER_ID"],
-                customer_ids=e["GOOGLE_ADS_CUSTOMER_IDS"].split(","), retry=FAST)
+    args = dict(
+        login_customer_id=e["GOOGLE_ADS_LOGIN_CUSTOMER_ID"],
+        customer_ids=e["GOOGLE_ADS_CUSTOMER_IDS"].split(","),
+        retry=FAST,
+    )
     args.update(kw)
-    return GoogleAdsClient(srv.url, args.pop("token", e["GOOGLE_ADS_TOKEN"]),
-                           args.pop("developer_token", e["GOOGLE_ADS_DEVELOPER_TOKEN"]), **args)
+    return GoogleAdsClient(
+        srv.url,
+        args.pop("token", e["GOOGLE_ADS_TOKEN"]),
+        args.pop("developer_token", e["GOOGLE_ADS_DEVELOPER_TOKEN"]),
+        **args,
+    )
 
 
 def dig(record: dict, path: str):
@@ -58,7 +80,7 @@ def served_now(app: GoogleAdsApp, c: GoogleAdsClient, stream) -> list[dict]:
     """What the fake answers to the client's own queries now (rendered without faults)."""
     out = []
     for cid in c.customer_ids:
-        for day in (DAYS if stream.dated else [None]):
+        for day in DAYS if stream.dated else [None]:
             out += app.run_query(cid, c.query(stream, day))[0]
     return out
 
@@ -94,7 +116,7 @@ def test_stream_loads_exactly_what_the_fake_serves(stream, faulty, tmp_path):
     first = run_stream(c, stream, tmp_path, DAYS)
     expected = served_now(faulty.app, c, stream)
     assert expected and keyed(stream, first.records) == keyed(stream, expected)
-    injected = list(getattr(faulty.app, "injected_bad", []))   # those of this first run
+    injected = list(getattr(faulty.app, "injected_bad", []))  # those of this first run
     assert injected, "the seed should inject bad rows into every stream"
     assert_rejects_are_the_injected(stream, first, injected)
 
@@ -105,7 +127,7 @@ def test_stream_loads_exactly_what_the_fake_serves(stream, faulty, tmp_path):
     faulty.app.restate()
     third = run_stream(client(faulty), stream, tmp_path, DAYS)
     assert keyed(stream, third.records) == keyed(stream, served_now(faulty.app, c, stream))
-    if stream.dated:   # conversions of the last 14 days are provisional: every day of this world moves
+    if stream.dated:  # conversions of the last 14 days are provisional: every day of this world moves
         assert third.results[-1].updated > 0 and third.results[-1].inserted == 0
     else:
         assert all(r.updated == 0 for r in third.results)
@@ -143,8 +165,9 @@ def test_customers_and_campaigns_carry_currency_time_zone_and_names(world):
         campaigns = [r["campaign"] for p in c.pages(CAMPAIGNS, None) for r in p]
         totals = [r for p in c.pages(CUSTOMER_DAILY, date(2026, 6, 2)) for r in p]
         app = srv.app
-    assert {x["id"]: (x["currencyCode"], x["timeZone"]) for x in customers} == \
-        {k: (v["currency_code"], v["time_zone"]) for k, v in app.customers.items()}
+    assert {x["id"]: (x["currencyCode"], x["timeZone"]) for x in customers} == {
+        k: (v["currency_code"], v["time_zone"]) for k, v in app.customers.items()
+    }
     assert {x["id"]: x["name"] for x in campaigns} == {k: v["name"] for k, v in app.campaigns.items()}
     assert len(totals) == len(app.customers) and all(t["segments"]["date"] == "2026-06-02" for t in totals)
 
@@ -161,8 +184,9 @@ def test_retired_field_fails_naming_platform_field_and_setting(world):
 def test_bad_tokens_fail_naming_the_variable_and_never_show_the_token(world, caplog):
     caplog.set_level(logging.DEBUG)
     secret, dev_secret = "ya29.secret-oauth-token-123", "secret-developer-token-456"
-    with FakeServer(GoogleAdsApp(world), FaultConfig(error_rate=0.2, rate_limit_rate=0.2, retry_after_s=0,
-                                                     seed=4)) as srv:
+    with FakeServer(
+        GoogleAdsApp(world), FaultConfig(error_rate=0.2, rate_limit_rate=0.2, retry_after_s=0, seed=4)
+    ) as srv:
         with pytest.raises(AuthError, match="GOOGLE_ADS_TOKEN") as bad_oauth:
             list(client(srv, token=secret).pages(CUSTOMERS, None))
         with pytest.raises(AuthError, match="GOOGLE_ADS_DEVELOPER_TOKEN") as bad_dev:
@@ -173,7 +197,7 @@ def test_bad_tokens_fail_naming_the_variable_and_never_show_the_token(world, cap
     for text in (str(bad_oauth.value), str(bad_dev.value), repr(bad_oauth.value), caplog.text):
         for s in (secret, dev_secret, *real):
             assert s not in text
-    assert good.stats.retries > 0   # the retries were logged, without a token in them
+    assert good.stats.retries > 0  # the retries were logged, without a token in them
 
 
 def test_missing_token_fails_before_any_call():
@@ -189,7 +213,7 @@ def test_customer_outside_the_manager_is_fatal_with_a_clear_message(world):
             list(client(srv, customer_ids=["1234567890"]).pages(CUSTOMERS, None))
         assert not isinstance(exc.value, (RetryableError, AuthError))
         assert "1234567890" in str(exc.value) and "GOOGLE_ADS_LOGIN_CUSTOMER_ID" in str(exc.value)
-        assert "permission" in str(exc.value)   # the platform's own words
+        assert "permission" in str(exc.value)  # the platform's own words
         with pytest.raises(FatalError, match="GOOGLE_ADS_CUSTOMER_IDS"):
             list(client(srv, login_customer_id="999").pages(CUSTOMERS, None))
 

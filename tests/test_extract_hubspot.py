@@ -12,17 +12,33 @@ from datetime import date
 
 import pytest
 import requests
-
-from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
-from extractors.hubspot import (CONTACTS, DEAL_CONTACTS, DEALS, DEFAULT_CONTACT_PROPERTIES, DEFAULT_DEAL_PROPERTIES,
-                                HubSpotClient, classify_hubspot_error, read_hubspot_throttle)
-from sampleworld.fakes.base import FakeServer, FaultConfig
-from sampleworld.fakes.hubspot import ALWAYS, CONTACTS_ONLY_TOKEN, DEFAULT_TOKEN, HubSpotApp
 from stream_harness import by_key, days, run_stream
 
+from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
+from extractors.hubspot import (
+    CONTACTS,
+    DEAL_CONTACTS,
+    DEALS,
+    DEFAULT_CONTACT_PROPERTIES,
+    DEFAULT_DEAL_PROPERTIES,
+    HubSpotClient,
+    classify_hubspot_error,
+    read_hubspot_throttle,
+)
+from sampleworld.fakes.base import FakeServer, FaultConfig
+from sampleworld.fakes.hubspot import ALWAYS, CONTACTS_ONLY_TOKEN, DEFAULT_TOKEN, HubSpotApp
+
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
-FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
-                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.1, seed=16)
+FAULTS = FaultConfig(
+    error_rate=0.05,
+    rate_limit_rate=0.05,
+    retry_after_s=0,
+    truncate_rate=0.05,
+    repeat_page_rate=0.1,
+    extra_field_rate=0.1,
+    bad_record_rate=0.1,
+    seed=16,
+)
 WEEK = days(date(2026, 6, 1), date(2026, 6, 7))
 PROPS = {"contacts": DEFAULT_CONTACT_PROPERTIES, "deals": DEFAULT_DEAL_PROPERTIES}
 MODIFIED = {"contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate"}
@@ -35,8 +51,9 @@ def serve(world, faults=FAULTS, **kw):
 def client(srv, token=DEFAULT_TOKEN, sleeps=None, **kw) -> HubSpotClient:
     kw.setdefault("page_size", 50)
     # rate-limit pauses (10 s windows) are asked for, not slept, in tests
-    return HubSpotClient(srv.url, token, retry=FAST, sleep=(sleeps.append if sleeps is not None else lambda s: None),
-                         **kw)
+    return HubSpotClient(
+        srv.url, token, retry=FAST, sleep=(sleeps.append if sleeps is not None else lambda s: None), **kw
+    )
 
 
 def view(rec: dict, kind: str) -> dict:
@@ -46,8 +63,9 @@ def view(rec: dict, kind: str) -> dict:
 
 def expected(app: HubSpotApp, kind: str, day_list) -> dict[tuple, dict]:
     wanted = {d.isoformat() for d in day_list}
-    return by_key([view(r, kind) for r in app.current_records(kind)
-                   if r["properties"][MODIFIED[kind]][:10] in wanted], ("id",))
+    return by_key(
+        [view(r, kind) for r in app.current_records(kind) if r["properties"][MODIFIED[kind]][:10] in wanted], ("id",)
+    )
 
 
 def expected_links(app: HubSpotApp, day_list) -> dict[tuple, dict]:
@@ -56,9 +74,14 @@ def expected_links(app: HubSpotApp, day_list) -> dict[tuple, dict]:
     for deal_id, contacts in app.associations("deals", "contacts").items():
         if (deal_id,) in deals:
             for c in contacts:
-                out.append({"deal_id": deal_id, "deal_lastmodifieddate": deals[(deal_id,)]["properties"][MODIFIED["deals"]],
-                            "toObjectId": int(c), "associationTypes": [
-                                {"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]})
+                out.append(
+                    {
+                        "deal_id": deal_id,
+                        "deal_lastmodifieddate": deals[(deal_id,)]["properties"][MODIFIED["deals"]],
+                        "toObjectId": int(c),
+                        "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}],
+                    }
+                )
     return by_key(out, ("deal_id", "toObjectId"))
 
 
@@ -97,7 +120,7 @@ def test_search_cap_is_windowed_and_a_big_tie_is_paged_by_id(world, tmp_path):
     truths = json.loads((world / "truths.json").read_text())["hubspot"]["ties"]["contacts"]
     tie_day = date.fromisoformat(truths["lastmodifieddate"][:10])
     cap = 60
-    assert truths["count"] > cap   # more records share one millisecond than one search can return
+    assert truths["count"] > cap  # more records share one millisecond than one search can return
     with serve(world, search_cap=cap) as srv:
         c = client(srv, page_size=20, search_cap=cap)
         run = run_stream(c, CONTACTS, tmp_path, [tie_day])
@@ -109,7 +132,7 @@ def test_a_tie_longer_than_a_page_is_paged_by_id(world, tmp_path):
     tie = json.loads((world / "truths.json").read_text())["hubspot"]["ties"]["deals"]
     tie_day = date.fromisoformat(tie["hs_lastmodifieddate"][:10])
     with serve(world, faults=FaultConfig.off()) as srv:
-        c = client(srv, page_size=10)   # the cap is not reached: only the full page of one timestamp
+        c = client(srv, page_size=10)  # the cap is not reached: only the full page of one timestamp
         run = run_stream(c, DEALS, tmp_path, [tie_day])
     assert tie["count"] > 10 and c.tie_walks >= 1 and c.splits == 0
     assert by_key(run.records, ("id",)) == expected(srv.app, "deals", [tie_day])
@@ -148,17 +171,23 @@ def test_restate_and_later_modifications(world, tmp_path):
         again = run_stream(client(srv), CONTACTS, tmp_path, [d5, d7])
         assert all((r.inserted, r.updated, r.deleted) == (0, 0, 0) for r in again.results)
 
-        on_d7 = next(r for r in app.current_records("contacts") if r["properties"]["lastmodifieddate"][:10] == "2026-06-07")
-        on_d5 = next(r for r in app.current_records("contacts") if r["properties"]["lastmodifieddate"][:10] == "2026-06-05")
+        on_d7 = next(
+            r for r in app.current_records("contacts") if r["properties"]["lastmodifieddate"][:10] == "2026-06-07"
+        )
+        on_d5 = next(
+            r for r in app.current_records("contacts") if r["properties"]["lastmodifieddate"][:10] == "2026-06-05"
+        )
         _modify(app, "contacts", on_d7["id"], "2026-06-07T21:59:00.000Z", lifecyclestage="customer")
         _modify(app, "contacts", on_d5["id"], "2026-06-07T21:59:30.000Z", email="moved@example.com")
         run = run_stream(client(srv), CONTACTS, tmp_path, [d5, d7])
         on5, on7 = run.results
-        assert (on5.inserted, on5.updated, on5.deleted) == (0, 0, 0)   # the moved record is simply absent
+        assert (on5.inserted, on5.updated, on5.deleted) == (0, 0, 0)  # the moved record is simply absent
         assert on7.updated == 2 and on7.inserted == 0
-        assert by_key(run.records, ("id",)) == expected(app, "contacts", [d5, d7]) | \
-            {(on_d5["id"],): view(app.current_records("contacts")[app.stores["contacts"].pos[int(on_d5["id"])]],
-                                  "contacts")}
+        assert by_key(run.records, ("id",)) == expected(app, "contacts", [d5, d7]) | {
+            (on_d5["id"],): view(
+                app.current_records("contacts")[app.stores["contacts"].pos[int(on_d5["id"])]], "contacts"
+            )
+        }
         assert len(run.records) == len(expected(app, "contacts", [d5, d7]))
 
 
@@ -189,7 +218,7 @@ def test_bad_token_fails_with_hubspots_message_and_never_shows_it(world, caplog)
 
 def test_missing_scope_is_fatal_naming_the_scope(world):
     with serve(world, faults=FaultConfig.off()) as srv:
-        list(client(srv, token=CONTACTS_ONLY_TOKEN).pages(CONTACTS, date(2026, 6, 1)))   # allowed
+        list(client(srv, token=CONTACTS_ONLY_TOKEN).pages(CONTACTS, date(2026, 6, 1)))  # allowed
         with pytest.raises(AuthError) as exc:
             list(client(srv, token=CONTACTS_ONLY_TOKEN).pages(DEALS, date(2026, 6, 1)))
     text = str(exc.value)
@@ -210,7 +239,7 @@ def _headers(**h) -> requests.Response:
 
 
 def test_rate_limit_headers_pause_when_low():
-    assert read_hubspot_throttle(_headers()) == 0   # search responses carry none
+    assert read_hubspot_throttle(_headers()) == 0  # search responses carry none
     assert read_hubspot_throttle(_headers(Max=190, Remaining=150, Interval_Milliseconds=10000)) == 0
     assert read_hubspot_throttle(_headers(Max=190, Remaining=3, Interval_Milliseconds=10000)) == 10
     assert read_hubspot_throttle(_headers(Secondly=19, Secondly_Remaining=0)) == 1
@@ -234,12 +263,33 @@ def _body(status: int, body: dict) -> requests.Response:
 
 
 def test_error_bodies_are_classified():
-    err = classify_hubspot_error(_body(429, {"status": "error", "message": "You have reached your daily limit.",
-                                             "errorType": "RATE_LIMIT", "policyName": "DAILY"}), "u")
+    err = classify_hubspot_error(
+        _body(
+            429,
+            {
+                "status": "error",
+                "message": "You have reached your daily limit.",
+                "errorType": "RATE_LIMIT",
+                "policyName": "DAILY",
+            },
+        ),
+        "u",
+    )
     assert type(err) is FatalError and "daily limit" in str(err)
-    err = classify_hubspot_error(_body(429, {"status": "error", "message": "You have reached your secondly limit.",
-                                             "errorType": "RATE_LIMIT", "policyName": "SECONDLY"}), "u")
+    err = classify_hubspot_error(
+        _body(
+            429,
+            {
+                "status": "error",
+                "message": "You have reached your secondly limit.",
+                "errorType": "RATE_LIMIT",
+                "policyName": "SECONDLY",
+            },
+        ),
+        "u",
+    )
     assert type(err) is RetryableError
-    err = classify_hubspot_error(_body(500, {"status": "error", "message": "internal error",
-                                             "category": "INTERNAL_ERROR"}), "u")
+    err = classify_hubspot_error(
+        _body(500, {"status": "error", "message": "internal error", "category": "INTERNAL_ERROR"}), "u"
+    )
     assert type(err) is RetryableError

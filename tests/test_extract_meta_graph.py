@@ -13,17 +13,24 @@ from datetime import date, timedelta
 
 import pytest
 from fake_client import canned_response
+from stream_harness import StreamRun, by_key, run_stream
 
 from extractors import meta_graph as mg
 from extractors.http import AuthError, FatalError, RetryPolicy
 from sampleworld.fakes import meta_graph as fake
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.gen.facebook import pacific_day_end
-from stream_harness import StreamRun, by_key, run_stream
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
-FAULTS = dict(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05, repeat_page_rate=0.1,
-              extra_field_rate=0.1, bad_record_rate=0.1)
+FAULTS = dict(
+    error_rate=0.05,
+    rate_limit_rate=0.05,
+    retry_after_s=0,
+    truncate_rate=0.05,
+    repeat_page_rate=0.1,
+    extra_field_rate=0.1,
+    bad_record_rate=0.1,
+)
 DAYS = [date(2026, 6, 3), date(2026, 6, 7)]
 LOOKBACK = mg.DEFAULT_LOOKBACK_DAYS
 
@@ -31,19 +38,27 @@ LOOKBACK = mg.DEFAULT_LOOKBACK_DAYS
 def client(srv, token: str | None = None, **kw) -> mg.MetaGraphClient:
     env = fake.env(srv.url, srv.app)
     kw.setdefault("page_size", 10)
-    return mg.MetaGraphClient(env["META_GRAPH_BASE_URL"], env["META_PAGE_TOKEN"] if token is None else token,
-                              page_ids=env["FACEBOOK_PAGE_IDS"].split(","),
-                              ig_user_ids=env["INSTAGRAM_USER_IDS"].split(","), retry=FAST, **kw)
+    return mg.MetaGraphClient(
+        env["META_GRAPH_BASE_URL"],
+        env["META_PAGE_TOKEN"] if token is None else token,
+        page_ids=env["FACEBOOK_PAGE_IDS"].split(","),
+        ig_user_ids=env["INSTAGRAM_USER_IDS"].split(","),
+        retry=FAST,
+        **kw,
+    )
 
 
 # Streams loaded from paged lists the fake injects bad records into -> the list's fields
 # (sampleworld.fakes.meta_graph.BAD_RECORD): the key field and the typed field.
-BAD_LISTS = {mg.POSTS.key: fake.BAD_RECORD["post"], mg.COMMENTS.key: fake.BAD_RECORD["comment"],
-             mg.FB_CONVERSATIONS.key: fake.BAD_RECORD["conversation"],
-             mg.IG_CONVERSATIONS.key: fake.BAD_RECORD["conversation"], mg.MEDIA.key: fake.BAD_RECORD["media"]}
+BAD_LISTS = {
+    mg.POSTS.key: fake.BAD_RECORD["post"],
+    mg.COMMENTS.key: fake.BAD_RECORD["comment"],
+    mg.FB_CONVERSATIONS.key: fake.BAD_RECORD["conversation"],
+    mg.IG_CONVERSATIONS.key: fake.BAD_RECORD["conversation"],
+    mg.MEDIA.key: fake.BAD_RECORD["media"],
+}
 # Seeds that inject at least one bad record into each of those streams' first run.
-SEEDS = {mg.POSTS.key: 1, mg.COMMENTS.key: 0, mg.FB_CONVERSATIONS.key: 0, mg.IG_CONVERSATIONS.key: 0,
-         mg.MEDIA.key: 1}
+SEEDS = {mg.POSTS.key: 1, mg.COMMENTS.key: 0, mg.FB_CONVERSATIONS.key: 0, mg.IG_CONVERSATIONS.key: 0, mg.MEDIA.key: 1}
 
 
 def assert_rejects_are_the_injected(run, injected, fields):
@@ -61,7 +76,7 @@ def first_run(srv, stream, tmp_path, size) -> tuple[StreamRun, list[dict]]:
     and only the partition day's are kept, so a bad copy of another day's comment is left out
     by the extractor (as its good original is) and never reaches the rejects."""
     results, passed, run = [], [], None
-    for day in (DAYS if stream.dated else [None]):
+    for day in DAYS if stream.dated else [None]:
         before = len(getattr(srv.app, "injected_bad", []))
         run = run_stream(client(srv, page_size=size), stream, tmp_path, [day] if day else None)
         results += run.results
@@ -93,18 +108,38 @@ def _in_lookback(ts: str, day: date) -> bool:
 
 def _insight(owner: dict, name: str, period: str, value, titles: dict, obj: str, **extra) -> dict:
     title, desc = titles[name]
-    return {**owner, "name": name, "period": period, "title": title, "description": desc,
-            "id": f"{obj}/insights/{name}/{period}", "value": value, **extra}
+    return {
+        **owner,
+        "name": name,
+        "period": period,
+        "title": title,
+        "description": desc,
+        "id": f"{obj}/insights/{name}/{period}",
+        "value": value,
+        **extra,
+    }
 
 
 def exp_page_followers(app, day):
-    return [{"id": pid, "name": p["name"], "followers_count": p["followers_count"], "fan_count": p["fan_count"],
-             "snapshot_date": day.isoformat()} for pid, p in app.pages.items()]
+    return [
+        {
+            "id": pid,
+            "name": p["name"],
+            "followers_count": p["followers_count"],
+            "fan_count": p["fan_count"],
+            "snapshot_date": day.isoformat(),
+        }
+        for pid, p in app.pages.items()
+    ]
 
 
 def exp_posts(app, day):
-    return [p for pid in app.pages for p in app.current_posts(pid, ",".join(mg.DEFAULT_POST_FIELDS))
-            if p["created_time"][:10] == day.isoformat()]
+    return [
+        p
+        for pid in app.pages
+        for p in app.current_posts(pid, ",".join(mg.DEFAULT_POST_FIELDS))
+        if p["created_time"][:10] == day.isoformat()
+    ]
 
 
 def exp_post_insights(app, day):
@@ -113,8 +148,17 @@ def exp_post_insights(app, day):
         for post in app.posts_by_page[pid]:
             if _in_lookback(post["created_time"], day):
                 values = app.current_post_insights(post["id"])
-                out += [_insight({"post_id": post["id"], "page_id": pid, "snapshot_date": day.isoformat()}, m,
-                                 "lifetime", values[m], fake.POST_METRICS, post["id"]) for m in mg.DEFAULT_POST_METRICS]
+                out += [
+                    _insight(
+                        {"post_id": post["id"], "page_id": pid, "snapshot_date": day.isoformat()},
+                        m,
+                        "lifetime",
+                        values[m],
+                        fake.POST_METRICS,
+                        post["id"],
+                    )
+                    for m in mg.DEFAULT_POST_METRICS
+                ]
     return out
 
 
@@ -122,18 +166,44 @@ def exp_page_insights(app, day):
     out = []
     for pid in app.pages:
         values = app.current_page_insights(pid).get(day.isoformat(), {})
-        out += [_insight({"page_id": pid}, m, "day", values[m], fake.PAGE_METRICS, pid,
-                         end_time=pacific_day_end(day), date=day.isoformat(), timezone=mg.REPORTING_TZ)
-                for m in mg.DEFAULT_PAGE_METRICS if values]
+        out += [
+            _insight(
+                {"page_id": pid},
+                m,
+                "day",
+                values[m],
+                fake.PAGE_METRICS,
+                pid,
+                end_time=pacific_day_end(day),
+                date=day.isoformat(),
+                timezone=mg.REPORTING_TZ,
+            )
+            for m in mg.DEFAULT_PAGE_METRICS
+            if values
+        ]
     return out
 
 
 def exp_comments(app, day):
-    fields = ("id", "message", "created_time", "from", "parent", "comment_count", "like_count", "permalink_url",
-              "is_hidden")
-    return [{k: c[k] for k in fields if k in c}
-            for pid in app.pages for post in app.posts_by_page[pid] if _in_lookback(post["created_time"], day)
-            for c in app.current_comments(post["id"]) if c["created_time"][:10] == day.isoformat()]
+    fields = (
+        "id",
+        "message",
+        "created_time",
+        "from",
+        "parent",
+        "comment_count",
+        "like_count",
+        "permalink_url",
+        "is_hidden",
+    )
+    return [
+        {k: c[k] for k in fields if k in c}
+        for pid in app.pages
+        for post in app.posts_by_page[pid]
+        if _in_lookback(post["created_time"], day)
+        for c in app.current_comments(post["id"])
+        if c["created_time"][:10] == day.isoformat()
+    ]
 
 
 def exp_conversations(platform):
@@ -142,8 +212,14 @@ def exp_conversations(platform):
 
 def exp_messages(platform):
     def build(app, day):
-        return [{**m, "conversation_id": c["id"]} for pid in app.pages for c in app.conversations_by[(pid, platform)]
-                for m in app.current_messages(c["id"]) if m["created_time"][:10] == day.isoformat()]
+        return [
+            {**m, "conversation_id": c["id"]}
+            for pid in app.pages
+            for c in app.conversations_by[(pid, platform)]
+            for m in app.current_messages(c["id"])
+            if m["created_time"][:10] == day.isoformat()
+        ]
+
     return build
 
 
@@ -153,8 +229,12 @@ def exp_account_followers(app, day):
 
 
 def exp_media(app, day):
-    return [m for uid in app.ig_users for m in app.current_media(uid, ",".join(mg.DEFAULT_MEDIA_FIELDS))
-            if m["timestamp"][:10] == day.isoformat()]
+    return [
+        m
+        for uid in app.ig_users
+        for m in app.current_media(uid, ",".join(mg.DEFAULT_MEDIA_FIELDS))
+        if m["timestamp"][:10] == day.isoformat()
+    ]
 
 
 def exp_media_insights(app, day):
@@ -164,8 +244,12 @@ def exp_media_insights(app, day):
             if not _in_lookback(m["timestamp"], day):
                 continue
             values = app.current_media_insights(m["id"])
-            owner = {"media_id": m["id"], "ig_user_id": uid, "media_product_type": m["media_product_type"],
-                     "snapshot_date": day.isoformat()}
+            owner = {
+                "media_id": m["id"],
+                "ig_user_id": uid,
+                "media_product_type": m["media_product_type"],
+                "snapshot_date": day.isoformat(),
+            }
             for name in mg.metrics_for_media(mg.DEFAULT_MEDIA_METRICS, m)[1]:
                 v = values[name]
                 extra = {}
@@ -184,28 +268,66 @@ def exp_account_insights(app, day):
         if not values:
             continue
         when = {"date": day.isoformat(), "timezone": mg.REPORTING_TZ}
-        out += [_insight({"ig_user_id": uid, "metric_type": "time_series"}, m, "day", values[m], titles, uid,
-                         end_time=pacific_day_end(day), **when) for m in mg.DEFAULT_ACCOUNT_DAY_METRICS]
-        out += [_insight({"ig_user_id": uid, "metric_type": "total_value"}, m, "day", values[m], titles, uid,
-                         total_value={"value": values[m]}, **when) for m in mg.DEFAULT_ACCOUNT_TOTAL_METRICS]
+        out += [
+            _insight(
+                {"ig_user_id": uid, "metric_type": "time_series"},
+                m,
+                "day",
+                values[m],
+                titles,
+                uid,
+                end_time=pacific_day_end(day),
+                **when,
+            )
+            for m in mg.DEFAULT_ACCOUNT_DAY_METRICS
+        ]
+        out += [
+            _insight(
+                {"ig_user_id": uid, "metric_type": "total_value"},
+                m,
+                "day",
+                values[m],
+                titles,
+                uid,
+                total_value={"value": values[m]},
+                **when,
+            )
+            for m in mg.DEFAULT_ACCOUNT_TOTAL_METRICS
+        ]
     return out
 
 
 def exp_demographics(app, day):
-    return [{"ig_user_id": uid, "snapshot_date": day.isoformat(), "name": "follower_demographics",
-             "breakdown": dim, "dimension_value": value, "value": n}
-            for uid in app.ig_users for dim in mg.DEFAULT_DEMOGRAPHIC_BREAKDOWNS
-            for value, n in app.current_demographics(uid)[dim].items()]
+    return [
+        {
+            "ig_user_id": uid,
+            "snapshot_date": day.isoformat(),
+            "name": "follower_demographics",
+            "breakdown": dim,
+            "dimension_value": value,
+            "value": n,
+        }
+        for uid in app.ig_users
+        for dim in mg.DEFAULT_DEMOGRAPHIC_BREAKDOWNS
+        for value, n in app.current_demographics(uid)[dim].items()
+    ]
 
 
 EXPECTED = {
-    mg.PAGE_FOLLOWERS.key: exp_page_followers, mg.POSTS.key: exp_posts, mg.POST_INSIGHTS.key: exp_post_insights,
-    mg.PAGE_INSIGHTS.key: exp_page_insights, mg.COMMENTS.key: exp_comments,
-    mg.FB_CONVERSATIONS.key: exp_conversations("messenger"), mg.FB_MESSAGES.key: exp_messages("messenger"),
-    mg.IG_ACCOUNT_FOLLOWERS.key: exp_account_followers, mg.MEDIA.key: exp_media,
-    mg.MEDIA_INSIGHTS.key: exp_media_insights, mg.ACCOUNT_INSIGHTS.key: exp_account_insights,
+    mg.PAGE_FOLLOWERS.key: exp_page_followers,
+    mg.POSTS.key: exp_posts,
+    mg.POST_INSIGHTS.key: exp_post_insights,
+    mg.PAGE_INSIGHTS.key: exp_page_insights,
+    mg.COMMENTS.key: exp_comments,
+    mg.FB_CONVERSATIONS.key: exp_conversations("messenger"),
+    mg.FB_MESSAGES.key: exp_messages("messenger"),
+    mg.IG_ACCOUNT_FOLLOWERS.key: exp_account_followers,
+    mg.MEDIA.key: exp_media,
+    mg.MEDIA_INSIGHTS.key: exp_media_insights,
+    mg.ACCOUNT_INSIGHTS.key: exp_account_insights,
     mg.FOLLOWER_DEMOGRAPHICS.key: exp_demographics,
-    mg.IG_CONVERSATIONS.key: exp_conversations("instagram"), mg.IG_MESSAGES.key: exp_messages("instagram"),
+    mg.IG_CONVERSATIONS.key: exp_conversations("instagram"),
+    mg.IG_MESSAGES.key: exp_messages("instagram"),
 }
 # Streams whose values the fake restates (recent lifetime values and day flows).
 RESTATED = {mg.POST_INSIGHTS.key, mg.PAGE_INSIGHTS.key, mg.MEDIA_INSIGHTS.key, mg.ACCOUNT_INSIGHTS.key}
@@ -233,22 +355,22 @@ def test_stream_loads_exactly_what_the_fake_serves(stream, faulty, tmp_path):
     if stream.key in BAD_LISTS:
         assert injected, "the seed should inject bad records into this stream's lists"
         assert_rejects_are_the_injected(first, injected, BAD_LISTS[stream.key])
-    else:   # insights, node reads and messages carry no injected record
+    else:  # insights, node reads and messages carry no injected record
         assert injected == [] and first.rejects == []
     assert sum(r.inserted for r in first.results) == len(want)
 
-    again = run_stream(client(faulty, page_size=size), stream, tmp_path, DAYS)           # the same partitions again
+    again = run_stream(client(faulty, page_size=size), stream, tmp_path, DAYS)  # the same partitions again
     assert all((r.inserted, r.updated, r.deleted) == (0, 0, 0) for r in again.results), again.results
     assert by_key(again.records, stream.primary_key) == by_key(want, stream.primary_key)
 
-    app.restate()                                                        # recent values move
+    app.restate()  # recent values move
     restated = run_stream(client(faulty, page_size=size), stream, tmp_path, DAYS)
     want = expected(stream, app)
     assert by_key(restated.records, stream.primary_key) == by_key(want, stream.primary_key)
     if stream.key in RESTATED:
-        assert restated.results[-1].updated > 0                          # 2026-06-07 is recent
+        assert restated.results[-1].updated > 0  # 2026-06-07 is recent
 
-    quiet = run_stream(client(faulty, page_size=size), stream, tmp_path, DAYS)           # no new data: nothing new
+    quiet = run_stream(client(faulty, page_size=size), stream, tmp_path, DAYS)  # no new data: nothing new
     assert all((r.inserted, r.updated, r.deleted) == (0, 0, 0) for r in quiet.results)
     if faulty.requests_served > 60:
         assert faulty.faults_injected > 0
@@ -275,8 +397,8 @@ def test_retired_metric_fails_naming_platform_metric_and_setting(quiet):
         list(c.pages(mg.POST_INSIGHTS, DAYS[0]))
     text = str(exc.value)
     assert "Meta Graph API" in text and "post_impressions" in text and "post_metrics" in text
-    assert "post_media_view" in text                     # what Meta replaced it with
-    assert "post_clicks" not in text.split("(")[0]       # only the refused one is named
+    assert "post_media_view" in text  # what Meta replaced it with
+    assert "post_clicks" not in text.split("(")[0]  # only the refused one is named
 
 
 def test_metric_retired_by_the_platform_is_found_among_the_requested(world):
@@ -340,12 +462,13 @@ def test_day_without_data_is_empty_not_an_error(quiet):
 
 def test_a_record_whose_day_cannot_be_read_is_kept_for_the_loader_to_reject():
     from extractors.meta_graph import before, day_in
+
     assert day_in("2026-06-03T23:59:59+0000", "2026-06-03", "2026-06-03")
     assert not day_in("2026-06-04T00:00:00+0000", "2026-06-03", "2026-06-03")
-    assert day_in("2026-06-04T01:00:00+0200", "2026-06-03", "2026-06-03")   # 23:00 UTC the day before
+    assert day_in("2026-06-04T01:00:00+0200", "2026-06-03", "2026-06-03")  # 23:00 UTC the day before
     for unreadable in ("not-a-valid-value", None, "", 20260603):
-        assert day_in(unreadable, "2026-06-03", "2026-06-03")   # kept: lands, then rejected
-        assert not before(unreadable, "2026-06-03")             # and never ends a walk early
+        assert day_in(unreadable, "2026-06-03", "2026-06-03")  # kept: lands, then rejected
+        assert not before(unreadable, "2026-06-03")  # and never ends a walk early
 
 
 @pytest.mark.parametrize("stream", [mg.FB_MESSAGES, mg.IG_MESSAGES, mg.COMMENTS], ids=lambda s: s.key)
@@ -355,9 +478,10 @@ def test_a_range_of_days_is_read_in_one_walk_and_landed_per_day(stream, quiet, t
     a file of its own, an empty day too, with the same records per day as reading the days
     one by one, in fewer calls."""
     from warehouse.landing import land_days
+
     days = [date(2026, 6, 1) + timedelta(days=i) for i in range(7)] + [date(2026, 6, 20)]
     assert stream.range_read
-    kw = {"lookback_days": 2} if stream is mg.COMMENTS else {}   # a short lookback: the per-post windows clip
+    kw = {"lookback_days": 2} if stream is mg.COMMENTS else {}  # a short lookback: the per-post windows clip
     c = client(quiet, page_size=5, **kw)
     landed = land_days(tmp_path / "landing", stream.source, stream.name, days, c.pages_for_days(stream, days))
     ranged_calls = c.stats.requests
@@ -403,13 +527,18 @@ def test_page_insights_store_the_daily_values_once_when_every_period_comes_back(
     assert page_calls and all(q.get("period") == "day" for q in page_calls)
     assert run.rejects == [] and {r["period"] for r in run.records} == {"day"}
     stored = {(r["page_id"], r["date"], r["name"]): r["value"] for r in run.records}
-    want = {(pid, d.isoformat(), m): app.current_page_insights(pid)[d.isoformat()][m]
-            for pid in app.pages for d in DAYS for m in mg.DEFAULT_PAGE_METRICS}
+    want = {
+        (pid, d.isoformat(), m): app.current_page_insights(pid)[d.isoformat()][m]
+        for pid in app.pages
+        for d in DAYS
+        for m in mg.DEFAULT_PAGE_METRICS
+    }
     assert stored == want
     # the day's totals, not day + week + days_28 of them
     for metric in ("page_media_view", "page_post_engagements"):
-        assert sum(v for (_, _, m), v in stored.items() if m == metric) == \
-            sum(app.current_page_insights(pid)[d.isoformat()][metric] for pid in app.pages for d in DAYS)
+        assert sum(v for (_, _, m), v in stored.items() if m == metric) == sum(
+            app.current_page_insights(pid)[d.isoformat()][metric] for pid in app.pages for d in DAYS
+        )
 
 
 # -- Instagram media: each kind is asked only its own metrics ------------------------------------------
@@ -442,7 +571,7 @@ def test_media_insights_ask_each_kind_of_media_only_what_it_supports(world, tmp_
         assert set(metrics) <= app.media_supported(media_id), (media_id, metrics)
         assert metrics == list(mg.DEFAULT_MEDIA_METRICS[f"{m['media_type']}/{m['media_product_type']}"])
     assert set(kinds) == {("IMAGE", "FEED"), ("CAROUSEL_ALBUM", "FEED"), ("VIDEO", "FEED"), ("VIDEO", "REELS")}
-    assert len({tuple(v) for v in kinds.values()}) == len(kinds)          # not one list for every media
+    assert len({tuple(v) for v in kinds.values()}) == len(kinds)  # not one list for every media
     stored = {}
     for r in run.records:
         stored.setdefault(r["media_id"], []).append(r["name"])
@@ -455,21 +584,29 @@ def test_media_metrics_keys_must_name_a_kind_of_media(quiet):
             client(quiet, media_metrics={key: ("reach",)})
         assert repr(key) in str(exc.value) and "media_metrics" in str(exc.value) and "meta_graph" in str(exc.value)
     c = client(quiet, media_metrics={"STORY": ("reach",), "VIDEO/REELS": ("reach", "views")})
-    assert mg.metrics_for_media(c.media_metrics, {"media_type": "IMAGE", "media_product_type": "STORY"}) == \
-        ("STORY", ("reach",))
+    assert mg.metrics_for_media(c.media_metrics, {"media_type": "IMAGE", "media_product_type": "STORY"}) == (
+        "STORY",
+        ("reach",),
+    )
     assert mg.metrics_for_media(c.media_metrics, {"media_type": "IMAGE", "media_product_type": "FEED"}) == ("", ())
 
 
-@pytest.mark.parametrize("message, metrics", [
-    ("(#100) The Media Insights API does not support the views metric for this media product type.", ["views"]),
-    ("(#100) The Media Insights API does not support the impressions, replies metric for this media product type.",
-     ["impressions", "replies"]),                                          # several refused at once
-    ("(#100) Incompatible metric (total_interactions) with the media", ["total_interactions"]),  # airbyte#33989
-    ("(#100) The metric shares is not supported for this media type", ["shares"]),             # meta-mcp#120
-])
+@pytest.mark.parametrize(
+    "message, metrics",
+    [
+        ("(#100) The Media Insights API does not support the views metric for this media product type.", ["views"]),
+        (
+            "(#100) The Media Insights API does not support the impressions, replies metric for this media product type.",
+            ["impressions", "replies"],
+        ),  # several refused at once
+        ("(#100) Incompatible metric (total_interactions) with the media", ["total_interactions"]),  # airbyte#33989
+        ("(#100) The metric shares is not supported for this media type", ["shares"]),  # meta-mcp#120
+    ],
+)
 def test_each_wording_of_a_refused_media_metric_is_a_metric_refusal(message, metrics):
-    body = json.dumps({"error": {"message": message, "type": "OAuthException", "code": 100,
-                                 "fbtrace_id": "AbCdEf"}}).encode()
+    body = json.dumps(
+        {"error": {"message": message, "type": "OAuthException", "code": 100, "fbtrace_id": "AbCdEf"}}
+    ).encode()
     err = mg.classify_graph_error(canned_response(400, body), "https://graph.facebook.com/v23.0/1/insights")
     assert type(err) is mg.MetricRefused and message in str(err)
     assert mg.refused_metrics(message) == metrics

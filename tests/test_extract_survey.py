@@ -12,20 +12,34 @@ from datetime import date
 
 import pytest
 import requests
+from stream_harness import by_key, days, run_stream
 
 from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
-from extractors.survey import (DEFAULT_ANSWER_REFS, RESPONSES, BeforeTokenPaginator, SurveyClient,
-                               classify_survey_error, with_answers_by_ref)
+from extractors.survey import (
+    DEFAULT_ANSWER_REFS,
+    RESPONSES,
+    BeforeTokenPaginator,
+    SurveyClient,
+    classify_survey_error,
+    with_answers_by_ref,
+)
 from orchestration.assets.streams import raw_table
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.fakes.survey import SurveyApp
-from stream_harness import by_key, days, run_stream
 from warehouse.landing import land_pages
 from warehouse.loader import connect, load
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
-FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
-                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.1, seed=43)
+FAULTS = FaultConfig(
+    error_rate=0.05,
+    rate_limit_rate=0.05,
+    retry_after_s=0,
+    truncate_rate=0.05,
+    repeat_page_rate=0.1,
+    extra_field_rate=0.1,
+    bad_record_rate=0.1,
+    seed=43,
+)
 ALL_DAYS = days(date(2026, 6, 1), date(2026, 6, 7))
 KEY = RESPONSES.primary_key
 
@@ -43,8 +57,7 @@ def client(srv, token=None, **kw) -> SurveyClient:
 
 def served(app: SurveyApp, day_list: list[date]) -> list[dict]:
     """What the fake serves now for the days, as the client hands it on (answers by ref added)."""
-    return [with_answers_by_ref(i) for d in day_list
-            for i in app.current_items(f"{d}T00:00:00Z", f"{d}T23:59:59Z")]
+    return [with_answers_by_ref(i) for d in day_list for i in app.current_items(f"{d}T00:00:00Z", f"{d}T23:59:59Z")]
 
 
 def assert_rejects_are_the_injected(run, injected) -> None:
@@ -55,7 +68,7 @@ def assert_rejects_are_the_injected(run, injected) -> None:
     for text, reason in run.rejects:
         rec = json.loads(text)
         assert rec.pop("answers_by_ref") == with_answers_by_ref(rec)["answers_by_ref"]
-        if "token" in rec:   # submitted_date is read from it by a JSON path ($.submitted_at)
+        if "token" in rec:  # submitted_date is read from it by a JSON path ($.submitted_at)
             assert rec["submitted_at"] == "not-a-valid-value", rec
             assert re.search(r"field (\$\.)?submitted_at: not-a-valid-value is not a valid", reason), reason
         else:
@@ -69,12 +82,12 @@ def test_every_response_exactly_once_with_faults(fake, tmp_path, caplog):
     c = client(fake)
     run = run_stream(c, RESPONSES, tmp_path, ALL_DAYS)
     want = served(fake.app, ALL_DAYS)
-    assert len(want) == len(fake.app.asc) > 100            # the days cover every response
+    assert len(want) == len(fake.app.asc) > 100  # the days cover every response
     assert by_key(run.records, KEY) == by_key(want, KEY)
     assert getattr(fake.app, "injected_bad", []), "the seed should inject bad responses"
     assert_rejects_are_the_injected(run, fake.app.injected_bad)
     assert fake.faults_injected > 0 and c.stats.retries > 0
-    assert sum(r.duplicates for r in run.results) > 0     # pages served twice, kept once
+    assert sum(r.duplicates for r in run.results) > 0  # pages served twice, kept once
     assert fake.app.token not in caplog.text
 
 
@@ -87,7 +100,7 @@ def test_answers_are_flattened_as_they_come_and_typed_in_raw(fake, tmp_path):
         rows = con.execute("select csat_score, channel, submitted_date from raw.survey__responses").fetchall()
         skipped = con.execute("select count(*) from raw.survey__responses where csat_comment is null").fetchall()[0][0]
     assert {r[2] for r in rows} == {date(2026, 6, 2)} and all(1 <= r[0] <= 5 and r[1] for r in rows)
-    assert skipped > 0          # a skipped comment is absent, as Typeform leaves it out
+    assert skipped > 0  # a skipped comment is absent, as Typeform leaves it out
 
 
 def test_rerun_restate_and_incremental_load_nothing_new(fake, tmp_path):
@@ -146,17 +159,22 @@ def _resp(status: int, body: dict, headers: dict | None = None) -> requests.Resp
     return r
 
 
-@pytest.mark.parametrize("status, code, description, expected", [
-    (401, "AUTHENTICATION_FAILED", "Authentication credentials not found on the Request Headers", AuthError),
-    (404, "FORM_NOT_FOUND", "Non existing form with uid abc", FatalError),
-    (400, "VALIDATION_ERROR", "page_size must be between 1 and 1000", FatalError),
-    (429, "RATE_LIMIT_EXCEEDED", "Too many requests, please slow down", RetryableError),
-    (500, "INTERNAL_SERVER_ERROR", "Something went wrong, please try again later", RetryableError),
-    (503, "SERVICE_UNAVAILABLE", "Something went wrong, please try again later", RetryableError),
-])
+@pytest.mark.parametrize(
+    "status, code, description, expected",
+    [
+        (401, "AUTHENTICATION_FAILED", "Authentication credentials not found on the Request Headers", AuthError),
+        (404, "FORM_NOT_FOUND", "Non existing form with uid abc", FatalError),
+        (400, "VALIDATION_ERROR", "page_size must be between 1 and 1000", FatalError),
+        (429, "RATE_LIMIT_EXCEEDED", "Too many requests, please slow down", RetryableError),
+        (500, "INTERNAL_SERVER_ERROR", "Something went wrong, please try again later", RetryableError),
+        (503, "SERVICE_UNAVAILABLE", "Something went wrong, please try again later", RetryableError),
+    ],
+)
 def test_error_bodies_are_classified_with_their_message(status, code, description, expected):
-    err = classify_survey_error(_resp(status, {"code": code, "description": description}, {"Retry-After": "3"}),
-                                "https://api.typeform.com/forms/x/responses")
+    err = classify_survey_error(
+        _resp(status, {"code": code, "description": description}, {"Retry-After": "3"}),
+        "https://api.typeform.com/forms/x/responses",
+    )
     assert type(err) is expected and description in str(err) and code in str(err)
     assert err.retry_after == 3.0
 
@@ -165,7 +183,7 @@ def test_paging_stops_on_empty_page_or_when_all_items_are_seen_and_skips_bad_cop
     p = BeforeTokenPaginator()
     assert p.next_params({"items": []}, {}) is None
     page = {"total_items": 4, "items": [{"token": "a"}, {"token": "b"}, {"token": "a", "x": 1}]}
-    assert p.next_params(page, {}) == {"before": "b"}       # "a" twice: the copy is not where the page ends
+    assert p.next_params(page, {}) == {"before": "b"}  # "a" twice: the copy is not where the page ends
     assert p.next_params({"total_items": 4, "items": [{"token": "c"}, {"token": "d"}]}, {"before": "b"}) is None
 
 

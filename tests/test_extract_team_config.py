@@ -10,15 +10,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import TEST_SPEC
+from stream_harness import by_key, run_stream
 
 from extractors.http import FatalError
-from extractors.team_config import (CONFIG_DIR_VAR, FX_RATES, GOALS, INFLUENCERS, STREAMS, TeamConfigClient)
+from extractors.team_config import CONFIG_DIR_VAR, FX_RATES, GOALS, INFLUENCERS, STREAMS, TeamConfigClient
+from orchestration.resources import SourceEnvironment
 from orchestration.sources.team_config import TeamConfigResource
-from orchestration.resources import EmbeddedFakesResource
-from stream_harness import by_key, run_stream
 from warehouse.loader import RawTable, connect, load
-
-from conftest import TEST_SPEC
 
 
 @pytest.fixture
@@ -30,9 +29,10 @@ def config_dir(world, tmp_path) -> Path:
 def file_rows(path: Path) -> list[dict]:
     """The file's rows as records, read independently of the extractor."""
     with open(path, newline="", encoding="utf-8") as f:
-        return [{**{k: (v if v != "" else None) for k, v in row.items()},
-                 "source_file": path.name, "source_line": n}
-                for n, row in enumerate(csv.DictReader(f), start=2)]
+        return [
+            {**{k: (v if v != "" else None) for k, v in row.items()}, "source_file": path.name, "source_line": n}
+            for n, row in enumerate(csv.DictReader(f), start=2)
+        ]
 
 
 @pytest.mark.parametrize("stream", STREAMS, ids=[s.name for s in STREAMS])
@@ -44,14 +44,15 @@ def test_every_row_of_every_file_exactly_once(stream, config_dir, tmp_path):
     assert run.rejects == [] and c.stats.pages == 1
     again = run_stream(TeamConfigClient(config_dir), stream, tmp_path)
     r = again.results[0]
-    assert (r.inserted, r.updated, r.deleted, r.unchanged) == (0, 0, 0, len(want))   # unchanged file: nothing written
+    assert (r.inserted, r.updated, r.deleted, r.unchanged) == (0, 0, 0, len(want))  # unchanged file: nothing written
 
 
 def test_values_are_typed_in_raw(config_dir, tmp_path):
     run_stream(TeamConfigClient(config_dir), FX_RATES, tmp_path)
     with connect(tmp_path / "w.duckdb") as con:
-        eur = con.execute("select typeof(date), typeof(rate), rate from raw.team_config__fx_rates "
-                          "where currency = 'EUR' limit 1").fetchall()[0]
+        eur = con.execute(
+            "select typeof(date), typeof(rate), rate from raw.team_config__fx_rates where currency = 'EUR' limit 1"
+        ).fetchall()[0]
     assert eur[0] == "DATE" and eur[1].startswith("DECIMAL") and float(eur[2]) == 1.0
 
 
@@ -60,7 +61,7 @@ def test_a_changed_row_updates_only_that_row(config_dir, tmp_path):
     path = config_dir / "influencers.csv"
     lines = path.read_text().splitlines()
     cells = lines[1].split(",")
-    cells[4] = str(int(cells[4]) + 500)               # fee_eur of the first influencer
+    cells[4] = str(int(cells[4]) + 500)  # fee_eur of the first influencer
     lines[1] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n")
     run = run_stream(TeamConfigClient(config_dir), INFLUENCERS, tmp_path)
@@ -73,23 +74,26 @@ def test_malformed_rows_go_to_rejects_with_file_and_line(config_dir, tmp_path):
     path = config_dir / "goals.csv"
     n = len(path.read_text().splitlines())
     with open(path, "a", encoding="utf-8") as f:
-        f.write(",2026-Q3,leads,100,higher,growth\n")              # no goal_id
+        f.write(",2026-Q3,leads,100,higher,growth\n")  # no goal_id
         f.write("2026-Q3-leads,2026-Q3,leads,lots,higher,growth\n")  # target is not a number
-        f.write("\n")                                               # a blank line is layout
-        f.write("2026-Q3-extra,2026-Q3,leads,5\n")                  # too few cells
+        f.write("\n")  # a blank line is layout
+        f.write("2026-Q3-extra,2026-Q3,leads,5\n")  # too few cells
     cdir = config_dir / "competitors.csv"
     with open(cdir, "a", encoding="utf-8") as f:
-        f.write("2,2026-06-31,,newco,NewCo,newco,false\n")          # no such date
+        f.write("2,2026-06-31,,newco,NewCo,newco,false\n")  # no such date
     run = run_stream(TeamConfigClient(config_dir), GOALS, tmp_path)
     rejects = [(json.loads(rec), reason) for rec, reason in run.rejects]
     assert [(r["source_file"], r["source_line"]) for r, _ in rejects] == [
-        ("goals.csv", n + 1), ("goals.csv", n + 2), ("goals.csv", n + 4)]
+        ("goals.csv", n + 1),
+        ("goals.csv", n + 2),
+        ("goals.csv", n + 4),
+    ]
     assert "missing required field goal_id" in rejects[0][1]
     assert "field target: lots is not a valid DECIMAL" in rejects[1][1]
     assert "missing required field goal_id" in rejects[2][1] and rejects[2][0]["_cells"][0] == "2026-Q3-extra"
-    assert len(run.records) == n - 1                                # every good row still loads
+    assert len(run.records) == n - 1  # every good row still loads
     comp = run_stream(TeamConfigClient(config_dir), raw_stream("competitors"), tmp_path)
-    (rec, reason), = [(json.loads(r), why) for r, why in comp.rejects]
+    ((rec, reason),) = [(json.loads(r), why) for r, why in comp.rejects]
     assert rec["source_line"] == len(cdir.read_text().splitlines()) and "2026-06-31" in reason and "DATE" in reason
 
 
@@ -121,25 +125,30 @@ def test_a_spreadsheet_bom_is_not_part_of_the_first_column(config_dir, tmp_path)
     assert run.rejects == [] and all("goal_id" in r for r in run.records)
 
 
-def test_resource_reads_skw_config_dir_else_the_sample_world(world, config_dir, monkeypatch):
-    res = TeamConfigResource(fakes=EmbeddedFakesResource())
+def test_resource_reads_skw_config_dir_else_the_sample_world_in_sample_mode(world, config_dir, monkeypatch):
+    from orchestration.resources import MissingSettings
+    from orchestration.sample_mode import EmbeddedFakesResource, fakes_started
+
     monkeypatch.setenv(CONFIG_DIR_VAR, str(config_dir))
-    assert res.client().dir == config_dir
+    assert TeamConfigResource(environment=SourceEnvironment()).client().dir == config_dir
     monkeypatch.delenv(CONFIG_DIR_VAR)
+    with pytest.raises(MissingSettings, match=CONFIG_DIR_VAR):  # outside sample mode: no fallback
+        TeamConfigResource(environment=SourceEnvironment()).client()
     monkeypatch.setenv("SKW_SAMPLE_DIR", str(world.parent))
     monkeypatch.setenv("SKW_SAMPLE_START", TEST_SPEC.start.isoformat())
     monkeypatch.setenv("SKW_SAMPLE_END", TEST_SPEC.end.isoformat())
     monkeypatch.setenv("SKW_SAMPLE_SEED", str(TEST_SPEC.seed))
-    assert res.client().dir == world / "config"
-    from orchestration.resources import _FAKES
-    assert _FAKES.proc is None                        # no fake API was started for files
+    assert TeamConfigResource(environment=EmbeddedFakesResource()).client().dir == world / "config"
+    assert not fakes_started()  # no fake API was started for files
 
 
 def _loader_has_replace() -> bool:
     with connect(":memory:") as con:
         try:
-            from warehouse.landing import land_pages
             import tempfile
+
+            from warehouse.landing import land_pages
+
             with tempfile.TemporaryDirectory() as d:
                 landed = land_pages(Path(d), "t", "t", "current", [[{"k": "1"}]])
                 load(con, RawTable("t", "t", {"k": "VARCHAR"}, ("k",), disposition="replace"), landed)
@@ -151,6 +160,7 @@ def _loader_has_replace() -> bool:
 @pytest.mark.skipif(not _loader_has_replace(), reason="warehouse/loader.py has no `replace` disposition yet")
 def test_with_replace_a_row_deleted_from_the_file_leaves_the_table(config_dir, tmp_path):
     from dataclasses import replace
+
     stream = replace(INFLUENCERS, disposition="replace")
     run_stream(TeamConfigClient(config_dir), stream, tmp_path)
     path = config_dir / "influencers.csv"

@@ -9,32 +9,44 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from stream_harness import run_stream
 
 from extractors import x
-from extractors.streams import DayUnavailable
+from extractors.days import utc_midnight as midnight
 from extractors.http import AuthError, FatalError, RetryPolicy
-from extractors.x import (MENTION_COUNTS, MENTIONS, POST_METRICS, POSTS, USERS, XClient, fmt_ts, midnight,
-                          read_x_throttle)
+from extractors.streams import DayUnavailable
+from extractors.x import MENTION_COUNTS, MENTIONS, POST_METRICS, POSTS, USERS, XClient, fmt_ts, read_x_throttle
 from sampleworld.fakes import x as x_fake
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.fakes.x import APP_TOKEN, USER_TOKEN, XApp
-from stream_harness import run_stream
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
-FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
-                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.3, seed=1)
+FAULTS = FaultConfig(
+    error_rate=0.05,
+    rate_limit_rate=0.05,
+    retry_after_s=0,
+    truncate_rate=0.05,
+    repeat_page_rate=0.1,
+    extra_field_rate=0.1,
+    bad_record_rate=0.3,
+    seed=1,
+)
 # (bad records at 0.3: a run reads only 8 counts answers, and each stream should see some)
-QUERIES = {"brand": "(Lumora OR @lumora) -is:retweet", "brightwave": "(Brightwave OR @brightwave) -is:retweet",
-           "solenne": "(Solenne OR @solenne) -is:retweet", "kintsu": "(Kintsu OR @kintsu) -is:retweet"}
+QUERIES = {
+    "brand": "(Lumora OR @lumora) -is:retweet",
+    "brightwave": "(Brightwave OR @brightwave) -is:retweet",
+    "solenne": "(Solenne OR @solenne) -is:retweet",
+    "kintsu": "(Kintsu OR @kintsu) -is:retweet",
+}
 DAYS = [date(2026, 6, 6), date(2026, 6, 7)]
 
 
 @pytest.fixture
 def faulty(world):
-    app = XApp(world, partial_error_rate=0.1)   # 200s with a post missing and named in errors[]
+    app = XApp(world, partial_error_rate=0.1)  # 200s with a post missing and named in errors[]
     with FakeServer(app, FAULTS) as srv:
         yield srv
 
@@ -42,8 +54,9 @@ def faulty(world):
 def client(srv, bearer=APP_TOKEN, user=USER_TOKEN, **kw) -> XClient:
     kw.setdefault("page_size", 10)
     kw.setdefault("search_page_size", 25)
-    return XClient(srv.url, bearer, user, user_ids=sorted(srv.app.users), queries=QUERIES, retry=FAST,
-                   sleep=lambda s: None, **kw)
+    return XClient(
+        srv.url, bearer, user, user_ids=sorted(srv.app.users), queries=QUERIES, retry=FAST, sleep=lambda s: None, **kw
+    )
 
 
 def key_of(record: dict, fields) -> tuple:
@@ -65,14 +78,17 @@ def assert_exactly(records: list[dict], want: list[dict], fields) -> None:
 
 # -- what the fake serves now -----------------------------------------------------------------------
 
+
 def want_post_metrics(app, c, days, user_context=True):
     out = []
     for day in days:
         end = midnight(day) + timedelta(days=1)
         start = end - timedelta(days=c.lookback_days)
         for uid in sorted(app.users):
-            out += [{**p, "snapshot_date": day.isoformat()}
-                    for p in app.current_posts(uid, c.metric_fields, user_context, fmt_ts(start), fmt_ts(end))]
+            out += [
+                {**p, "snapshot_date": day.isoformat()}
+                for p in app.current_posts(uid, c.metric_fields, user_context, fmt_ts(start), fmt_ts(end))
+            ]
     return out
 
 
@@ -100,8 +116,11 @@ def want_mentions(app, c, days):
     for day in days:
         start, end = window(app, day)
         for name, q in QUERIES.items():
-            out += [{**m, "query_name": name, "query": q} for m in app.current_mentions(q, c.mention_fields)
-                    if start <= x.parse_ts(m["created_at"]) < end]
+            out += [
+                {**m, "query_name": name, "query": q}
+                for m in app.current_mentions(q, c.mention_fields)
+                if start <= x.parse_ts(m["created_at"]) < end
+            ]
     return out
 
 
@@ -118,8 +137,13 @@ def want_counts(app, c, days):
 # the fake breaks in a bad copy: (key field removed, typed field made unreadable). An account
 # lookup is one object, not a list: the fake adds no bad copy to it.
 CLIENT_FIELDS = ("snapshot_date", "query_name", "query")
-BAD_FIELDS = {"posts": ("id", "created_at"), "post_metrics": ("id", "created_at"), "users": None,
-              "mentions": ("id", "created_at"), "mention_counts": ("start", "tweet_count")}
+BAD_FIELDS = {
+    "posts": ("id", "created_at"),
+    "post_metrics": ("id", "created_at"),
+    "users": None,
+    "mentions": ("id", "created_at"),
+    "mention_counts": ("start", "tweet_count"),
+}
 
 
 def assert_rejects_are_the_injected(run, injected, bad_fields) -> None:
@@ -129,7 +153,7 @@ def assert_rejects_are_the_injected(run, injected, bad_fields) -> None:
     got = []
     for text, reason in run.rejects:
         rec = {k: v for k, v in json.loads(text).items() if k not in CLIENT_FIELDS}
-        if key in rec:   # a field read by a JSON path is named by it ($.start)
+        if key in rec:  # a field read by a JSON path is named by it ($.start)
             assert rec[typed] == "not-a-valid-value", rec
             assert re.search(rf"field (\$\.)?{typed}: not-a-valid-value is not a valid", reason), reason
         else:
@@ -169,21 +193,21 @@ def test_stream_loads_exactly_what_the_fake_serves(faulty, tmp_path, name, caplo
     again = run_stream(client(faulty), stream, tmp_path, days)
     assert [(r.inserted, r.updated, r.deleted) for r in again.results] == [(0, 0, 0)] * len(again.results)
     assert_exactly(again.records, want(app, c, days), fields)
-    if BAD_FIELDS[name] is not None:   # the rejects of a partition are those of its latest load
-        assert_rejects_are_the_injected(again, app.injected_bad[len(injected):], BAD_FIELDS[name])
+    if BAD_FIELDS[name] is not None:  # the rejects of a partition are those of its latest load
+        assert_rejects_are_the_injected(again, app.injected_bad[len(injected) :], BAD_FIELDS[name])
     injected = list(getattr(app, "injected_bad", []))
 
     app.restate()
     after = run_stream(client(faulty), stream, tmp_path, days)
     assert_exactly(after.records, want(app, c, days), fields)
     if BAD_FIELDS[name] is not None:
-        assert_rejects_are_the_injected(after, app.injected_bad[len(injected):], BAD_FIELDS[name])
+        assert_rejects_are_the_injected(after, app.injected_bad[len(injected) :], BAD_FIELDS[name])
     updated = sum(r.updated for r in after.results)
     assert (updated > 0) if restated else (updated == 0)
-    if restated:   # the most recent day moved; nothing was added or lost
+    if restated:  # the most recent day moved; nothing was added or lost
         assert after.results[-1].updated > 0 and sum(r.inserted + r.deleted for r in after.results) == 0
 
-    if name != "users":   # three calls a run: too few for a fault to be drawn
+    if name != "users":  # three calls a run: too few for a fault to be drawn
         assert faulty.faults_injected > 0
     for token in (APP_TOKEN, USER_TOKEN):
         assert token not in caplog.text
@@ -199,7 +223,7 @@ def test_lookback_window_limits_the_snapshot(world, tmp_path):
 
 def test_private_metrics_of_old_posts_are_kept_without_them_and_logged(world, tmp_path, caplog):
     app = XApp(world)
-    app.now += timedelta(days=27)   # posts before 2026-06-05 are now 30 days or older
+    app.now += timedelta(days=27)  # posts before 2026-06-05 are now 30 days or older
     with FakeServer(app) as srv:
         c = client(srv)
         day = date(2026, 6, 7)
@@ -216,8 +240,9 @@ def test_without_a_user_token_timelines_are_read_without_private_metrics(world, 
     with FakeServer(XApp(world)) as srv:
         c = client(srv, user="")
         run = run_stream(c, POST_METRICS, tmp_path, [date(2026, 6, 7)])
-        assert_exactly(run.records, want_post_metrics(srv.app, c, [date(2026, 6, 7)], user_context=False),
-                       ("snapshot_date", "id"))
+        assert_exactly(
+            run.records, want_post_metrics(srv.app, c, [date(2026, 6, 7)], user_context=False), ("snapshot_date", "id")
+        )
     assert all("non_public_metrics" not in r for r in run.records)
     assert "X_USER_ACCESS_TOKEN" in caplog.text
 
@@ -230,7 +255,7 @@ def test_days_beyond_the_seven_day_horizon_are_unavailable_and_future_days_are_e
                 list(c.pages(stream, date(2026, 5, 31)))
             assert "stored rows are left" in str(exc.value)
             assert list(c.pages(stream, date(2026, 6, 9))) == [[]] * len(QUERIES)
-        assert c.server_now() == datetime(2026, 6, 8, tzinfo=timezone.utc)   # read off X's counts window
+        assert c.server_now() == datetime(2026, 6, 8, tzinfo=UTC)  # read off X's counts window
 
 
 def test_rate_limit_headers_pause_until_reset(world):
@@ -239,8 +264,9 @@ def test_rate_limit_headers_pause_until_reset(world):
     slept = []
     faults = FaultConfig(rate_limit_rate=0.3, retry_after_s=30, seed=5)
     with FakeServer(XApp(world), faults) as srv:
-        c = XClient(srv.url, APP_TOKEN, USER_TOKEN, user_ids=sorted(srv.app.users), page_size=10, retry=FAST,
-                    sleep=slept.append)
+        c = XClient(
+            srv.url, APP_TOKEN, USER_TOKEN, user_ids=sorted(srv.app.users), page_size=10, retry=FAST, sleep=slept.append
+        )
         records = [r for page in c.pages(POSTS, None) for r in page]
         assert len(records) == len(srv.app.current_posts(sorted(srv.app.users)[0]))
         assert srv.faults_injected > 0
@@ -250,6 +276,7 @@ def test_rate_limit_headers_pause_until_reset(world):
 
 def test_throttle_reader():
     import requests
+
     resp = requests.Response()
     reset = str(int(datetime.now().timestamp()) + 60)
     resp.headers.update({"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset})
@@ -266,8 +293,9 @@ def test_retired_field_fails_naming_platform_field_and_setting(world):
     assert "X API" in msg and "organic_metrics" in msg and "metric_fields" in msg
 
 
-@pytest.mark.parametrize("bad, stream, var", [("user", POST_METRICS, "X_USER_ACCESS_TOKEN"),
-                                               ("bearer", MENTIONS, "X_BEARER_TOKEN")])
+@pytest.mark.parametrize(
+    "bad, stream, var", [("user", POST_METRICS, "X_USER_ACCESS_TOKEN"), ("bearer", MENTIONS, "X_BEARER_TOKEN")]
+)
 def test_bad_token_names_the_variable_and_never_shows(world, caplog, bad, stream, var):
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-secret-token-123"
@@ -299,21 +327,17 @@ def test_unknown_account_is_fatal(world):
 
 def test_resource_reads_the_fakes_settings(world):
     from orchestration.sources.x import XResource, parse_queries
+
     assert parse_queries("a=x OR y;b=(c) -is:retweet") == {"a": "x OR y", "b": "(c) -is:retweet"}
 
-    class Fakes:
-        def env(self):
-            with FakeServer(XApp(world)) as srv:
-                return x_fake.env(srv.url, srv.app)
-
-    res = XResource.model_construct(fakes=Fakes(), competitor_queries={"kintsu": "kintsu"},
-                                    **{k: v.default for k, v in XResource.model_fields.items()
-                                       if k not in ("fakes", "competitor_queries")})
-    c = res.client()
+    with FakeServer(XApp(world)) as srv:
+        env = x_fake.env(srv.url, srv.app)
+    c = XResource.client_from(env, competitor_queries={"kintsu": "kintsu"})
     assert c.user_ids == sorted(XApp(world).users) and list(c.queries) == ["brand", "kintsu"]
 
 
 # -- only the query parameters X accepts -----------------------------------------------------------
+
 
 class RecordingXApp(XApp):
     """The strict fake, noting each request's path, parameter names and status."""
@@ -334,7 +358,7 @@ def test_timelines_and_search_are_paged_to_the_end_against_the_strict_fake(world
         uid = sorted(app.users)[0]
         c = client(srv)
         with pytest.raises(FatalError, match=r"query parameter \[next_token\] is not one of"):
-            c.timeline_core.get_json(f"2/users/{uid}/tweets", params={"next_token": "x"})   # the fake is strict
+            c.timeline_core.get_json(f"2/users/{uid}/tweets", params={"next_token": "x"})  # the fake is strict
         app.seen.clear()
         posts = run_stream(c, POSTS, tmp_path, None)
         mentions = run_stream(c, MENTIONS, tmp_path, DAYS)
@@ -347,9 +371,11 @@ def test_timelines_and_search_are_paged_to_the_end_against_the_strict_fake(world
         by_endpoint.setdefault(endpoint, set()).add(names)
     page = {"tweet.fields", "max_results"}
     window = {"query", "tweet.fields", "max_results", "start_time", "end_time"}
-    assert by_endpoint == {"timeline": {frozenset(page), frozenset(page | {"pagination_token"})},
-                           "/2/tweets/search/recent": {frozenset(window), frozenset(window | {"next_token"})},
-                           "/2/tweets/counts/recent": {frozenset({"query", "granularity"})}}
+    assert by_endpoint == {
+        "timeline": {frozenset(page), frozenset(page | {"pagination_token"})},
+        "/2/tweets/search/recent": {frozenset(window), frozenset(window | {"next_token"})},
+        "/2/tweets/counts/recent": {frozenset({"query", "granularity"})},
+    }
     timeline_pages = sum(1 for path, *_ in app.seen if path == f"/2/users/{uid}/tweets")
     assert timeline_pages > 3 and len(posts.records) > 20 and len(mentions.records) > 25
 

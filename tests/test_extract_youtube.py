@@ -13,18 +13,35 @@ from datetime import date, timedelta
 
 import pytest
 import requests
+from stream_harness import run_stream
 
 from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
-from extractors.youtube import (AGE_GENDER, CHANNEL_ANALYTICS, CHANNELS, COUNTRY, VIDEO_ANALYTICS, VIDEOS,
-                                StartIndexPaginator, YouTubeClient, classify_google_error)
+from extractors.youtube import (
+    AGE_GENDER,
+    CHANNEL_ANALYTICS,
+    CHANNELS,
+    COUNTRY,
+    VIDEO_ANALYTICS,
+    VIDEOS,
+    StartIndexPaginator,
+    YouTubeClient,
+    classify_google_error,
+)
 from sampleworld.fakes import youtube as yt_fake
 from sampleworld.fakes.base import FakeServer, FaultConfig
 from sampleworld.fakes.youtube import TOKEN, YouTubeApp
-from stream_harness import run_stream
 
 FAST = RetryPolicy(max_attempts=8, backoff_initial_s=0.001, backoff_max_s=0.01)
-FAULTS = FaultConfig(error_rate=0.05, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
-                     repeat_page_rate=0.1, extra_field_rate=0.1, bad_record_rate=0.5, seed=3)
+FAULTS = FaultConfig(
+    error_rate=0.05,
+    rate_limit_rate=0.05,
+    retry_after_s=0,
+    truncate_rate=0.05,
+    repeat_page_rate=0.1,
+    extra_field_rate=0.1,
+    bad_record_rate=0.5,
+    seed=3,
+)
 # (bad rows at 0.5: only the last, short page of a report gets one, two such pages a run)
 DAYS = [date(2026, 6, 6), date(2026, 6, 7)]
 
@@ -36,10 +53,17 @@ def faulty(world):
 
 
 def client(srv, token=TOKEN, **kw) -> YouTubeClient:
-    kw.setdefault("report_page_size", 2)   # several pages per report
-    kw.setdefault("data_page_size", 1)     # several playlist pages per channel
-    return YouTubeClient(srv.url, token, analytics_base_url=srv.url,
-                         channel_ids=[c["id"] for c in srv.app.channels], retry=FAST, sleep=lambda s: None, **kw)
+    kw.setdefault("report_page_size", 2)  # several pages per report
+    kw.setdefault("data_page_size", 1)  # several playlist pages per channel
+    return YouTubeClient(
+        srv.url,
+        token,
+        analytics_base_url=srv.url,
+        channel_ids=[c["id"] for c in srv.app.channels],
+        retry=FAST,
+        sleep=lambda s: None,
+        **kw,
+    )
 
 
 def key_of(record: dict, fields) -> tuple:
@@ -60,14 +84,20 @@ def assert_exactly(records, want, fields) -> None:
 
 # -- what the fake serves now -----------------------------------------------------------------------
 
+
 def rows(app, channel, start, end, dims, metrics, **context):
-    return [{**dict(zip([*dims, *metrics], r)), "channel_id": channel, **context}
-            for r in app.current_rows(channel, start.isoformat(), end.isoformat(), tuple(dims), tuple(metrics))]
+    return [
+        {**dict(zip([*dims, *metrics], r)), "channel_id": channel, **context}
+        for r in app.current_rows(channel, start.isoformat(), end.isoformat(), tuple(dims), tuple(metrics))
+    ]
 
 
 def want_channels(app, c, days):
-    return [{**app.channel_resource(ch, set(c.channel_parts)), "snapshot_date": d.isoformat()}
-            for d in days for ch in app.channels]
+    return [
+        {**app.channel_resource(ch, set(c.channel_parts)), "snapshot_date": d.isoformat()}
+        for d in days
+        for ch in app.channels
+    ]
 
 
 def want_videos(app, c, days):
@@ -75,8 +105,9 @@ def want_videos(app, c, days):
 
 
 def want_video_daily(app, c, days):
-    return [r for d in days for ch in app.channels
-            for r in rows(app, ch["id"], d, d, ("day", "video"), c.video_metrics)]
+    return [
+        r for d in days for ch in app.channels for r in rows(app, ch["id"], d, d, ("day", "video"), c.video_metrics)
+    ]
 
 
 def want_channel_daily(app, c, days):
@@ -89,9 +120,18 @@ def want_audience(dims, metrics_of):
         for d in days:
             start = d - timedelta(days=c.window_days - 1)
             for ch in app.channels:
-                out += rows(app, ch["id"], start, d, dims, metrics_of(c), snapshot_date=d.isoformat(),
-                            start_date=start.isoformat())
+                out += rows(
+                    app,
+                    ch["id"],
+                    start,
+                    d,
+                    dims,
+                    metrics_of(c),
+                    snapshot_date=d.isoformat(),
+                    start_date=start.isoformat(),
+                )
         return out
+
     return want
 
 
@@ -99,9 +139,14 @@ def want_audience(dims, metrics_of):
 # fields the fake breaks in a bad row: (key column left null, typed column made unreadable).
 # Channels and videos get no bad copies: their typed fields are nested (see the fake).
 CLIENT_FIELDS = ("channel_id", "snapshot_date", "start_date")
-BAD_FIELDS = {"channels": None, "videos": None, "video_analytics_daily": ("video", "day"),
-              "channel_analytics_daily": ("day", "day"), "audience_age_gender": ("ageGroup", "viewerPercentage"),
-              "audience_country": ("country", "views")}
+BAD_FIELDS = {
+    "channels": None,
+    "videos": None,
+    "video_analytics_daily": ("video", "day"),
+    "channel_analytics_daily": ("day", "day"),
+    "audience_age_gender": ("ageGroup", "viewerPercentage"),
+    "audience_country": ("country", "views"),
+}
 # The fake adds a bad row only to a report page shorter than maxResults (the last one): with 10
 # countries a page of 2 rows never is, a page of 3 rows ends with one.
 PAGE_SIZE = {"audience_country": {"report_page_size": 3}}
@@ -114,7 +159,7 @@ def assert_rejects_are_the_injected(run, injected, bad_fields) -> None:
     got = []
     for text, reason in run.rejects:
         rec = {k: v for k, v in json.loads(text).items() if k not in CLIENT_FIELDS}
-        if rec.get(key) is not None:   # a field read by a JSON path is named by it ($.ageGroup)
+        if rec.get(key) is not None:  # a field read by a JSON path is named by it ($.ageGroup)
             assert rec[typed] == "not-a-valid-value", rec
             assert re.search(rf"field (\$\.)?{typed}: not-a-valid-value is not a valid", reason), reason
         else:
@@ -126,13 +171,21 @@ def assert_rejects_are_the_injected(run, injected, bad_fields) -> None:
 CASES = {
     # stream: (what the fake serves now, the record fields that identify a row, restated by app.restate())
     "channels": (CHANNELS, want_channels, ("snapshot_date", "id"), False),
-    "videos": (VIDEOS, want_videos, ("id",), True),   # the etag moves with every revision
+    "videos": (VIDEOS, want_videos, ("id",), True),  # the etag moves with every revision
     "video_analytics_daily": (VIDEO_ANALYTICS, want_video_daily, ("day", "channel_id", "video"), True),
     "channel_analytics_daily": (CHANNEL_ANALYTICS, want_channel_daily, ("day", "channel_id"), True),
-    "audience_age_gender": (AGE_GENDER, want_audience(("ageGroup", "gender"), lambda c: c.demographic_metrics),
-                            ("snapshot_date", "channel_id", "ageGroup", "gender"), False),
-    "audience_country": (COUNTRY, want_audience(("country",), lambda c: c.country_metrics),
-                         ("snapshot_date", "channel_id", "country"), True),
+    "audience_age_gender": (
+        AGE_GENDER,
+        want_audience(("ageGroup", "gender"), lambda c: c.demographic_metrics),
+        ("snapshot_date", "channel_id", "ageGroup", "gender"),
+        False,
+    ),
+    "audience_country": (
+        COUNTRY,
+        want_audience(("country",), lambda c: c.country_metrics),
+        ("snapshot_date", "channel_id", "country"),
+        True,
+    ),
 }
 
 
@@ -156,15 +209,15 @@ def test_stream_loads_exactly_what_the_fake_serves(faulty, tmp_path, name, caplo
 
     again = run_stream(client(faulty, **kw), stream, tmp_path, days)
     assert [(r.inserted, r.updated, r.deleted) for r in again.results] == [(0, 0, 0)] * len(again.results)
-    if BAD_FIELDS[name] is not None:   # the rejects of a partition are those of its latest load
-        assert_rejects_are_the_injected(again, app.injected_bad[len(injected):], BAD_FIELDS[name])
+    if BAD_FIELDS[name] is not None:  # the rejects of a partition are those of its latest load
+        assert_rejects_are_the_injected(again, app.injected_bad[len(injected) :], BAD_FIELDS[name])
     injected = list(getattr(app, "injected_bad", []))
 
     app.restate()
     after = run_stream(client(faulty, **kw), stream, tmp_path, days)
     assert_exactly(after.records, want(app, c, days), fields)
     if BAD_FIELDS[name] is not None:
-        assert_rejects_are_the_injected(after, app.injected_bad[len(injected):], BAD_FIELDS[name])
+        assert_rejects_are_the_injected(after, app.injected_bad[len(injected) :], BAD_FIELDS[name])
     updated = sum(r.updated for r in after.results)
     assert (updated > 0) if restated else (updated == 0)
     if restated:
@@ -184,10 +237,10 @@ def test_repeated_report_page_is_asked_for_again_not_skipped():
     params = {"startIndex": "1", "maxResults": "2"}
     p2 = pag.next_params({"rows": [["a"], ["b"]]}, params)
     assert p2["startIndex"] == "3"
-    assert pag.next_params({"rows": [["a"], ["b"]]}, p2) == p2          # the same page again: ask again
+    assert pag.next_params({"rows": [["a"], ["b"]]}, p2) == p2  # the same page again: ask again
     p3 = pag.next_params({"rows": [["c"], ["d"]]}, p2)
     assert p3["startIndex"] == "5"
-    assert pag.next_params({"rows": [["e"]]}, p3) is None               # a short page is the last
+    assert pag.next_params({"rows": [["e"]]}, p3) is None  # a short page is the last
 
 
 def test_exhausted_daily_quota_is_fatal_at_once_with_a_clear_message(world):
@@ -238,19 +291,22 @@ def _google(status: int, message: str, reason: str, domain: str = "global") -> r
     return resp
 
 
-@pytest.mark.parametrize("status, reason, domain, expected", [
-    (403, "quotaExceeded", "youtube.quota", FatalError),
-    (403, "dailyLimitExceeded", "usageLimits", FatalError),
-    (429, "rateLimitExceeded", "youtube.quota", RetryableError),
-    (403, "userRateLimitExceeded", "usageLimits", RetryableError),
-    (500, "backendError", "global", RetryableError),
-    (503, "backendError", "global", RetryableError),
-    (401, "authError", "global", AuthError),
-    (403, "insufficientPermissions", "global", AuthError),
-    (403, "forbidden", "global", FatalError),
-    (400, "badRequest", "global", FatalError),
-    (404, "playlistNotFound", "youtube.playlistItem", FatalError),
-])
+@pytest.mark.parametrize(
+    "status, reason, domain, expected",
+    [
+        (403, "quotaExceeded", "youtube.quota", FatalError),
+        (403, "dailyLimitExceeded", "usageLimits", FatalError),
+        (429, "rateLimitExceeded", "youtube.quota", RetryableError),
+        (403, "userRateLimitExceeded", "usageLimits", RetryableError),
+        (500, "backendError", "global", RetryableError),
+        (503, "backendError", "global", RetryableError),
+        (401, "authError", "global", AuthError),
+        (403, "insufficientPermissions", "global", AuthError),
+        (403, "forbidden", "global", FatalError),
+        (400, "badRequest", "global", FatalError),
+        (404, "playlistNotFound", "youtube.playlistItem", FatalError),
+    ],
+)
 def test_google_error_bodies_are_classified_with_their_message(status, reason, domain, expected):
     message = f"Google says {reason}"
     err = classify_google_error(_google(status, message, reason, domain), "https://www.googleapis.com/youtube/v3/x")
@@ -268,12 +324,7 @@ def test_non_google_bodies_are_left_to_the_core():
 def test_resource_reads_the_fakes_settings(world):
     from orchestration.sources.youtube import YouTubeResource
 
-    class Fakes:
-        def env(self):
-            with FakeServer(YouTubeApp(world)) as srv:
-                return yt_fake.env(srv.url, srv.app)
-
-    defaults = {k: v.default for k, v in YouTubeResource.model_fields.items() if k != "fakes"}
-    res = YouTubeResource.model_construct(fakes=Fakes(), **defaults)
-    c = res.client()
+    with FakeServer(YouTubeApp(world)) as srv:
+        env = yt_fake.env(srv.url, srv.app)
+    c = YouTubeResource.client_from(env)
     assert c.channel_ids == [ch["id"] for ch in YouTubeApp(world).channels]

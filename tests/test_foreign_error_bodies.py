@@ -12,19 +12,25 @@ import inspect
 import pkgutil
 
 import pytest
+from test_http_core import ScriptedApp
 
 import extractors
 from extractors.http import ApiError, FatalError, HttpCore, RetryPolicy
 from sampleworld.fakes.base import FakeServer, Response
-from test_http_core import ScriptedApp
 
 FOREIGN = {
     "empty 403": Response(403, b"", {}),
-    "proxy 400 page": Response(400, b"<html><head><title>400 Bad Request</title></head><body>nginx</body></html>",
-                               {"Content-Type": "text/html"}),
-    "proxy 404 page": Response(404, b"<!DOCTYPE html><html><body>Not Found</body></html>", {"Content-Type": "text/html"}),
-    "proxy auth 407": Response(407, b"Proxy Authentication Required", {"Content-Type": "text/plain",
-                                                                          "Proxy-Authenticate": "Basic"}),
+    "proxy 400 page": Response(
+        400,
+        b"<html><head><title>400 Bad Request</title></head><body>nginx</body></html>",
+        {"Content-Type": "text/html"},
+    ),
+    "proxy 404 page": Response(
+        404, b"<!DOCTYPE html><html><body>Not Found</body></html>", {"Content-Type": "text/html"}
+    ),
+    "proxy auth 407": Response(
+        407, b"Proxy Authentication Required", {"Content-Type": "text/plain", "Proxy-Authenticate": "Basic"}
+    ),
     "empty 401": Response(401, b"", {}),
     "JSON of another service": Response.json(403, {"message": "Access denied by corporate proxy policy"}),
 }
@@ -46,8 +52,18 @@ CLASSIFIERS = classifiers()
 def test_every_source_has_a_classifier_here():
     """Guard for the discovery itself: every client module that talks HTTP is covered."""
     modules = {k.split(".")[0] for k in CLASSIFIERS}
-    assert {"meta_marketing", "meta_graph", "google_ads", "ga4", "hubspot", "linkedin", "x", "youtube",
-            "listening", "survey"} <= modules, modules
+    assert {
+        "meta_ads",
+        "meta_graph",
+        "google_ads",
+        "ga4",
+        "hubspot",
+        "linkedin",
+        "x",
+        "youtube",
+        "listening",
+        "survey",
+    } <= modules, modules
 
 
 @pytest.mark.parametrize("body", sorted(FOREIGN))
@@ -58,8 +74,13 @@ def test_a_foreign_4xx_is_fatal_at_once_naming_status_and_source(classifier, bod
     app = ScriptedApp(*[FOREIGN[body]] * 6)
     sleeps: list[float] = []
     with FakeServer(app) as srv:
-        core = HttpCore(source, srv.url, retry=RetryPolicy(max_attempts=6, backoff_initial_s=0.001, backoff_max_s=0.01),
-                        classify_error=CLASSIFIERS[classifier], sleep=sleeps.append)
+        core = HttpCore(
+            source,
+            srv.url,
+            retry=RetryPolicy(max_attempts=6, backoff_initial_s=0.001, backoff_max_s=0.01),
+            classify_error=CLASSIFIERS[classifier],
+            sleep=sleeps.append,
+        )
         with pytest.raises(ApiError) as exc:
             core.get_json("v1/thing")
     err = exc.value

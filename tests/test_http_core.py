@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from extractors.http import (AuthError, CursorPaginator, FatalError, HttpCore, RetryableError,
-                             RetryPolicy)
-from extractors.meta_marketing import classify_meta_error, read_meta_throttle
+from extractors.http import AuthError, CursorPaginator, FatalError, HttpCore, RetryableError, RetryPolicy
+from extractors.meta_ads import classify_meta_error, read_meta_throttle
 from sampleworld.fakes.base import App, FakeServer, Response
 
 TOKEN = "tok-SECRET-123456"
@@ -35,8 +34,11 @@ class ScriptedApp(App):
 
 
 def meta_err(status, code, message="boom", **extra):
-    return Response.json(status, {"error": {"message": message, "type": "OAuthException", "code": code, **extra}},
-                         extra.pop("headers", None))
+    return Response.json(
+        status,
+        {"error": {"message": message, "type": "OAuthException", "code": code, **extra}},
+        extra.pop("headers", None),
+    )
 
 
 @pytest.fixture
@@ -45,16 +47,25 @@ def sleeps():
 
 
 def core(url, sleeps, **kw):
-    return HttpCore("testsrc", url, headers={"Authorization": f"Bearer {TOKEN}"}, secrets=(TOKEN,),
-                    retry=RetryPolicy(max_attempts=4, backoff_initial_s=0.01, backoff_max_s=0.05),
-                    classify_error=classify_meta_error, read_throttle=read_meta_throttle,
-                    sleep=sleeps.append, **kw)
+    return HttpCore(
+        "testsrc",
+        url,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        secrets=(TOKEN,),
+        retry=RetryPolicy(max_attempts=4, backoff_initial_s=0.01, backoff_max_s=0.05),
+        classify_error=classify_meta_error,
+        read_throttle=read_meta_throttle,
+        sleep=sleeps.append,
+        **kw,
+    )
 
 
 def test_retries_server_errors_then_succeeds(sleeps):
-    app = ScriptedApp(Response.json(500, {"error": {"message": "x", "code": 2, "is_transient": True}}),
-                      Response(502, b"<html>bad gateway</html>", {"Content-Type": "text/html"}),
-                      Response.json(200, {"ok": True}))
+    app = ScriptedApp(
+        Response.json(500, {"error": {"message": "x", "code": 2, "is_transient": True}}),
+        Response(502, b"<html>bad gateway</html>", {"Content-Type": "text/html"}),
+        Response.json(200, {"ok": True}),
+    )
     with FakeServer(app) as srv:
         c = core(srv.url, sleeps)
         assert c.get_json("thing") == {"ok": True}
@@ -64,8 +75,10 @@ def test_retries_server_errors_then_succeeds(sleeps):
 
 
 def test_honours_retry_after_over_backoff(sleeps):
-    app = ScriptedApp(Response.json(429, {"error": {"message": "slow down", "code": 4}}, {"Retry-After": "7"}),
-                      Response.json(200, {"ok": 1}))
+    app = ScriptedApp(
+        Response.json(429, {"error": {"message": "slow down", "code": 4}}, {"Retry-After": "7"}),
+        Response.json(200, {"ok": 1}),
+    )
     with FakeServer(app) as srv:
         core(srv.url, sleeps).get_json("x")
     assert sleeps == [7.0]
@@ -81,8 +94,9 @@ def test_gives_up_after_max_attempts_with_clear_error(sleeps):
 
 
 def test_truncated_body_is_fetched_again(sleeps):
-    app = ScriptedApp(Response(200, b'{"data": [1, 2', {"Content-Type": "application/json"}),
-                      Response.json(200, {"data": [1, 2, 3]}))
+    app = ScriptedApp(
+        Response(200, b'{"data": [1, 2', {"Content-Type": "application/json"}), Response.json(200, {"data": [1, 2, 3]})
+    )
     with FakeServer(app) as srv:
         assert core(srv.url, sleeps).get_json("x") == {"data": [1, 2, 3]}
     assert len(app.seen) == 2
@@ -122,9 +136,11 @@ def test_retired_metric_is_fatal_and_says_what_to_change(sleeps):
 
 
 def test_meta_throttle_codes_on_http_400_are_retried(sleeps):
-    app = ScriptedApp(meta_err(400, 17, "User request limit reached"),
-                      meta_err(400, 80004, "There have been too many calls to this ad-account"),
-                      Response.json(200, {"ok": 1}))
+    app = ScriptedApp(
+        meta_err(400, 17, "User request limit reached"),
+        meta_err(400, 80004, "There have been too many calls to this ad-account"),
+        Response.json(200, {"ok": 1}),
+    )
     with FakeServer(app) as srv:
         core(srv.url, sleeps).get_json("x")
     assert len(app.seen) == 3
@@ -143,8 +159,11 @@ def test_usage_headers_pause_the_next_call(sleeps):
 
 
 def test_regain_access_minutes_beyond_the_limit_fail_clearly(sleeps):
-    buc = {"x-business-use-case-usage": json.dumps({"1": [{"type": "ads_insights", "call_count": 100,
-                                                           "estimated_time_to_regain_access": 30}]})}
+    buc = {
+        "x-business-use-case-usage": json.dumps(
+            {"1": [{"type": "ads_insights", "call_count": 100, "estimated_time_to_regain_access": 30}]}
+        )
+    }
     app = ScriptedApp(Response.json(200, {"a": 1}, buc))
     with FakeServer(app) as srv:
         c = core(srv.url, sleeps)
@@ -154,9 +173,13 @@ def test_regain_access_minutes_beyond_the_limit_fail_clearly(sleeps):
 
 
 def test_cursor_paging_walks_every_page_and_stops_without_next(sleeps):
-    pages = [Response.json(200, {"data": [{"i": 1}, {"i": 2}], "paging": {"cursors": {"after": "A"}, "next": "http://x/?after=A"}}),
-             Response.json(200, {"data": [{"i": 3}], "paging": {"cursors": {"after": "B"}, "next": "http://x/?after=B"}}),
-             Response.json(200, {"data": [{"i": 4}], "paging": {"cursors": {"before": "B", "after": "C"}}})]
+    pages = [
+        Response.json(
+            200, {"data": [{"i": 1}, {"i": 2}], "paging": {"cursors": {"after": "A"}, "next": "http://x/?after=A"}}
+        ),
+        Response.json(200, {"data": [{"i": 3}], "paging": {"cursors": {"after": "B"}, "next": "http://x/?after=B"}}),
+        Response.json(200, {"data": [{"i": 4}], "paging": {"cursors": {"before": "B", "after": "C"}}}),
+    ]
     app = ScriptedApp(*pages)
     with FakeServer(app) as srv:
         c = core(srv.url, sleeps)
@@ -216,4 +239,33 @@ def test_a_body_holding_nan_fails_clearly_instead_of_landing(sleeps):
     with FakeServer(ScriptedApp(bad)) as srv:
         with pytest.raises(FatalError, match=r"\[testsrc\].*NaN"):
             core(srv.url, sleeps).get_json("x")
-    assert sleeps == []   # not retried: asking again gives the same body
+    assert sleeps == []  # not retried: asking again gives the same body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"data": [{"id": "1445078208190291968", "n": 12345678901234567890123, "m": -9223372036854775809}]}',
+        b"[1, 18446744073709551616]",
+        b'{"a": 1.5, "b": "\\u00e9t\\u00e9", "c": null, "d": [true, false], "a": 2}',
+        b'{"x": 1.0e400}',
+    ],
+)
+def test_bodies_parse_exactly_as_the_standard_library_parses_them(body):
+    """orjson on the fast path must never change a value: integers beyond 64 bits (which orjson
+    would turn into inexact floats) and numbers orjson refuses go to the standard library."""
+    import json
+
+    from extractors.http import parse_json
+
+    got, want = parse_json(body), json.loads(body)
+    assert got == want and repr(got) == repr(want)
+
+
+@pytest.mark.parametrize("body,error", [(b'{"a": NaN}', "NotJson"), (b'{"data": [{"id": 1', "JSONDecodeError")])
+def test_bodies_json_refuses_fail_as_before(body, error):
+    from extractors.http import parse_json
+
+    with pytest.raises(Exception) as exc:
+        parse_json(body)
+    assert type(exc.value).__name__ == error

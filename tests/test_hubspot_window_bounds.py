@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from stream_harness import run_stream
+from test_extract_hubspot import MODIFIED, _modify, client, serve
 
 from extractors.hubspot import CONTACTS, DEALS, day_bounds_ms
 from sampleworld.fakes.base import FaultConfig
-from stream_harness import run_stream
-from test_extract_hubspot import MODIFIED, _modify, client, serve
 
 D4, D5, D6 = date(2026, 6, 4), date(2026, 6, 5), date(2026, 6, 6)
 
@@ -34,8 +34,8 @@ def test_a_record_modified_on_a_midnight_belongs_to_the_day_it_starts(world, tmp
     kind = stream.name
     with serve(world, faults=FaultConfig.off()) as srv:
         first, last = _some(srv.app, kind, "2026-06-03", 2)
-        _modify(srv.app, kind, first, "2026-06-05T00:00:00.000Z")    # the first millisecond of D5
-        _modify(srv.app, kind, last, "2026-06-05T23:59:59.999Z")     # the last millisecond of D5
+        _modify(srv.app, kind, first, "2026-06-05T00:00:00.000Z")  # the first millisecond of D5
+        _modify(srv.app, kind, last, "2026-06-05T23:59:59.999Z")  # the last millisecond of D5
         got = {d: _ids(run_stream(client(srv), stream, tmp_path / d.isoformat(), [d])) for d in (D4, D5, D6)}
     assert first in got[D5] and last in got[D5]
     assert first not in got[D4] and last not in got[D6]
@@ -52,8 +52,10 @@ def test_a_record_on_the_split_point_of_a_capped_window_is_read_once(world, tmp_
     with serve(world, faults=FaultConfig.off(), search_cap=cap) as srv:
         (rec_id,) = _some(srv.app, "contacts", "2026-06-03", 1)
         _modify(srv.app, "contacts", rec_id, "2026-06-05T12:00:00.000Z")
-        on_d5 = [r for r in srv.app.current_records("contacts") if r["properties"]["lastmodifieddate"][:10] == "2026-06-05"]
-        assert len(on_d5) > cap      # the window must split
+        on_d5 = [
+            r for r in srv.app.current_records("contacts") if r["properties"]["lastmodifieddate"][:10] == "2026-06-05"
+        ]
+        assert len(on_d5) > cap  # the window must split
         c = client(srv, page_size=20, search_cap=cap)
         run = run_stream(c, CONTACTS, tmp_path, [D5])
     assert c.splits >= 1

@@ -49,16 +49,21 @@ def land_and_load(tmp_path, stream, day: date, pages):
     landed = land_pages(tmp_path / "landing", stream.source, stream.name, day.isoformat(), pages)
     with connect(tmp_path / "w.duckdb") as con:
         result = load(con, raw_table(stream), landed)
-        rows = con.execute(f"select * exclude (_record, _load_id, _loaded_at, _source_file, _line, _hash) "
-                           f"from {raw_table(stream).name}").fetchall()
+        rows = con.execute(
+            f"select * exclude (_record, _load_id, _loaded_at, _source_file, _line, _hash) "
+            f"from {raw_table(stream).name}"
+        ).fetchall()
         cols = [d[0] for d in con.description]
     return result, [dict(zip(cols, r)) for r in rows]
 
 
-@pytest.mark.parametrize("name, dims, metrics", [
-    ("runReport__1.json", ("date",), ("userEngagementDuration",)),
-    ("runReport__2.json", ("pagePath", "pageTitle"), ("screenPageViews",)),
-])
+@pytest.mark.parametrize(
+    "name, dims, metrics",
+    [
+        ("runReport__1.json", ("date",), ("userEngagementDuration",)),
+        ("runReport__2.json", ("pagePath", "pageTitle"), ("screenPageViews",)),
+    ],
+)
 def test_published_run_reports_land_in_raw(shared_dir, tmp_path, name, dims, metrics):
     body = sample(shared_dir, "ga4", name)
     published = json.loads(body)
@@ -74,15 +79,19 @@ def test_published_run_reports_land_in_raw(shared_dir, tmp_path, name, dims, met
     for row in published["rows"]:
         got = by_dims[tuple(v["value"] for v in row["dimensionValues"])]
         assert [got[m] for m in metrics] == [Decimal(v["value"]) for v in row["metricValues"]]
-        assert (got["property_id"], got["currency_code"], got["time_zone"], got["report_date"]) == \
-            ("123", "USD", "America/Los_Angeles", day)
+        assert (got["property_id"], got["currency_code"], got["time_zone"], got["report_date"]) == (
+            "123",
+            "USD",
+            "America/Los_Angeles",
+            day,
+        )
         # the relay's explicit nulls for unset flags land as false (GA4 itself leaves them out)
         assert (got["data_loss_from_other_row"], got["subject_to_thresholding"]) == (False, False)
 
 
 def test_published_crm_record_lands_as_a_deal(shared_dir, tmp_path):
     record = json.loads(sample(shared_dir, "hubspot", "crm_v3_object_get__1.json"))
-    search = json.dumps({"total": 1, "results": [record]}).encode()   # search results hold the same record shape
+    search = json.dumps({"total": 1, "results": [record]}).encode()  # search results hold the same record shape
     day = date.fromisoformat(record["properties"]["hs_lastmodifieddate"][:10])
     with FakeServer(Scripted(search)) as srv:
         c = HubSpotClient(srv.url, "t", retry=FAST)
@@ -97,8 +106,9 @@ def test_published_associations_land_in_raw(shared_dir, tmp_path):
     body = sample(shared_dir, "hubspot", "crm_v4_associations_list__1.json")
     with FakeServer(Scripted(body)) as srv:
         c = HubSpotClient(srv.url, "t", retry=FAST)
-        result, rows = land_and_load(tmp_path, DEAL_CONTACTS, date(2024, 8, 9),
-                                     c.associations("901", "2024-08-09T15:56:18.886Z"))
+        result, rows = land_and_load(
+            tmp_path, DEAL_CONTACTS, date(2024, 8, 9), c.associations("901", "2024-08-09T15:56:18.886Z")
+        )
         assert srv.app.seen[0].path == "/crm/v4/objects/deals/901/associations/contacts"
     assert (result.received, result.rejected, result.loaded) == (2, 0, 2)
     assert sorted(r["contact_id"] for r in rows) == ["12675602284", "13947063307"]
@@ -106,9 +116,9 @@ def test_published_associations_land_in_raw(shared_dir, tmp_path):
 
 
 HUBSPOT_ERRORS = {
-    "error_400_validation_batch_limit__1.json": (400, FatalError),      # a request to fix, not to repeat
-    "error_403_missing_scopes__1.json": (403, AuthError),               # a human must grant the scopes
-    "error_429_rate_limit__1.json": (429, RetryableError),              # secondly limit: wait and retry
+    "error_400_validation_batch_limit__1.json": (400, FatalError),  # a request to fix, not to repeat
+    "error_403_missing_scopes__1.json": (403, AuthError),  # a human must grant the scopes
+    "error_429_rate_limit__1.json": (429, RetryableError),  # secondly limit: wait and retry
 }
 
 

@@ -52,8 +52,11 @@ def land_and_load(tmp_path, stream, partition: str, pages):
 
 
 # What each published file is, and which of the clients' readers it goes through.
-PUBLISHED = {"google-ads/searchStream__1.json", "google-ads/error_googleadsfailure_grpc_status__1.json",
-             "linkedin/adAnalytics__1.json"}
+PUBLISHED = {
+    "google-ads/searchStream__1.json",
+    "google-ads/error_googleadsfailure_grpc_status__1.json",
+    "linkedin/adAnalytics__1.json",
+}
 
 
 def test_every_published_google_and_linkedin_sample_has_a_case(shared_dir):
@@ -73,13 +76,13 @@ def test_published_search_stream_lands_in_customer_daily(shared_dir, tmp_path):
     assert "FROM customer WHERE segments.date BETWEEN '2024-06-01' AND '2024-06-01'" in json.loads(req.body)["query"]
     assert req.headers["developer-token"] == "d" and req.headers["login-customer-id"] == "1"
     assert [len(p) for p in pages] == [13]
-    assert pages[0][0] == json.loads(body)[0]["results"][0]          # records as the API sent them
+    assert pages[0][0] == json.loads(body)[0]["results"][0]  # records as the API sent them
     result, rows, rejects = land_and_load(tmp_path, CUSTOMER_DAILY, "2024-06-01", pages)
     assert (result.received, result.loaded, result.rejected, result.duplicates) == (13, 13, 0, 0) and not rejects
     first = dict(zip(CUSTOMER_DAILY.columns, rows[0]))
     assert first["segments_date"] == date(2024, 6, 1) and first["customer"] == "customers/123321321"
     assert first["clicks"] == 204 and first["cost_micros"] == 1061083620
-    assert first["impressions"] is None and first["conversions"] is None   # not selected: absent, not zero
+    assert first["impressions"] is None and first["conversions"] is None  # not selected: absent, not zero
 
 
 def test_published_google_ads_failure_is_fatal_with_its_messages(shared_dir):
@@ -98,8 +101,9 @@ def test_published_google_ads_failure_is_fatal_with_its_messages(shared_dir):
 def test_published_ad_analytics_lands_in_raw(shared_dir, tmp_path):
     body = samples(shared_dir, "linkedin")["adAnalytics__1.json"]
     with FakeServer(Scripted(200, body)) as srv:
-        c = LinkedInClient(srv.url, "t", ad_account_ids=["1"], analytics_fields=["clicks", "impressions", "costInUsd"],
-                           retry=FAST)
+        c = LinkedInClient(
+            srv.url, "t", ad_account_ids=["1"], analytics_fields=["clicks", "impressions", "costInUsd"], retry=FAST
+        )
         pages = list(c.pages(AD_ANALYTICS, date(2023, 1, 2)))
         req = srv.app.seen[0]
     assert req.path == "/rest/adAnalytics" and req.query["pivot"] == "CAMPAIGN"
@@ -118,14 +122,18 @@ def test_published_ad_analytics_lands_in_raw(shared_dir, tmp_path):
 # Published LinkedIn gateway bodies (GitHub issues; none is in ../shared): the 426 of
 # airbytehq/airbyte#74240 (Airbyte sent `20250201`; n8n-io/n8n#28967 and ComposioHQ/composio#3231 have
 # the same body for 20250401), and the 400 a request without the header gets.
-NONEXISTENT_VERSION_BODY = (b'{"status":426,"code":"NONEXISTENT_VERSION",'
-                            b'"message":"Requested version 20250201 is not active"}')
-VERSION_MISSING_BODY = (b'{"status":400,"code":"VERSION_MISSING","message":"A version must be present. Please '
-                        b'specify a version by adding the LinkedIn-Version header."}')
+NONEXISTENT_VERSION_BODY = (
+    b'{"status":426,"code":"NONEXISTENT_VERSION","message":"Requested version 20250201 is not active"}'
+)
+VERSION_MISSING_BODY = (
+    b'{"status":400,"code":"VERSION_MISSING","message":"A version must be present. Please '
+    b'specify a version by adding the LinkedIn-Version header."}'
+)
 
 
 def test_published_version_refusals_are_fatal_naming_the_setting_and_version():
     from extractors.linkedin import classify_linkedin_error
+
     url = "https://api.linkedin.com/rest/adAccounts?q=search"
     err = classify_linkedin_error(canned_response(426, NONEXISTENT_VERSION_BODY), url, version="20250201")
     assert type(err) is FatalError and (err.status, err.code) == (426, "NONEXISTENT_VERSION")
@@ -151,6 +159,7 @@ def test_published_426_is_not_retried(tmp_path):
 def test_linkedin_error_bodies_are_classified_with_their_message(status, retryable):
     """No LinkedIn error body has been published (README: 'Not found'); the documented shape is used."""
     from extractors.linkedin import classify_linkedin_error
+
     body = json.dumps({"status": status, "serviceErrorCode": 100, "code": "X", "message": "the platform says so"})
     err = classify_linkedin_error(canned_response(status, body.encode()), "https://api.linkedin.com/rest/x")
     assert isinstance(err, RetryableError) is retryable and "the platform says so" in str(err)

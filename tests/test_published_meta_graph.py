@@ -11,12 +11,12 @@ from datetime import date
 
 import pytest
 from fake_client import canned_response
+from stream_harness import run_stream
 
 from extractors import meta_graph as mg
 from extractors.http import AuthError, FatalError, RetryableError, RetryPolicy
 from orchestration.assets.streams import raw_table
 from sampleworld.fakes.base import App, FakeServer, Response
-from stream_harness import run_stream
 from warehouse.landing import land_pages
 from warehouse.loader import connect, load
 
@@ -84,12 +84,16 @@ def test_published_time_paged_posts_follow_the_next_link(shared_dir, tmp_path):
     app = ScriptedApp(lambda req: last if req.query.get("until") == "1624385168" else first)
     with FakeServer(app) as srv:
         days = sorted({date.fromisoformat(p["created_time"][:10]) for p in first["data"]})
-        run = run_stream(graph_client(srv.url, page_ids=["4"], post_fields=("id", "message", "created_time")),
-                         mg.POSTS, tmp_path, days)
+        run = run_stream(
+            graph_client(srv.url, page_ids=["4"], post_fields=("id", "message", "created_time")),
+            mg.POSTS,
+            tmp_path,
+            days,
+        )
     assert sorted(r["id"] for r in run.records) == sorted(p["id"] for p in first["data"])
-    assert any(q.get("__paging_token") for _, q in app.seen)          # the next link was followed
-    assert not any("access_token" in q for _, q in app.seen)          # its token was not sent back
-    assert len(app.seen) == 2 * len(days)                              # both pages, every day
+    assert any(q.get("__paging_token") for _, q in app.seen)  # the next link was followed
+    assert not any("access_token" in q for _, q in app.seen)  # its token was not sent back
+    assert len(app.seen) == 2 * len(days)  # both pages, every day
 
 
 def test_published_instagram_media_pages_land_in_raw(shared_dir, tmp_path):
@@ -108,8 +112,9 @@ def test_published_instagram_media_pages_land_in_raw(shared_dir, tmp_path):
 def test_published_comments_land_and_trimmed_ones_are_rejected(shared_dir, tmp_path):
     s = samples(shared_dir, "meta-graph")
     comments = s["object_comments__1.json"]["data"] + s["object_comments__2.json"]["data"]
-    results, rejects = land_by_day(tmp_path, mg.COMMENTS, [{**c, "created_date": c["created_time"][:10]}
-                                                           for c in comments])
+    results, rejects = land_by_day(
+        tmp_path, mg.COMMENTS, [{**c, "created_date": c["created_time"][:10]} for c in comments]
+    )
     # The publisher trimmed `id` from these records: without their key they are kept in the rejects.
     with_id = [c for c in comments if c.get("id")]
     assert sum(r.loaded for r in results) == len(with_id)
@@ -138,21 +143,24 @@ def test_published_page_insights_of_every_period_store_the_daily_value_once(shar
     body = samples(shared_dir, "meta-graph")["page_fields_insights_day__1.json"]["insights"]
     app = ScriptedApp(lambda req: body)
     with FakeServer(app) as srv:
-        run = run_stream(graph_client(srv.url, page_ids=["123456"]), mg.PAGE_INSIGHTS, tmp_path,
-                         [date(2023, 3, 7), date(2023, 3, 8)])
+        run = run_stream(
+            graph_client(srv.url, page_ids=["123456"]), mg.PAGE_INSIGHTS, tmp_path, [date(2023, 3, 7), date(2023, 3, 8)]
+        )
     assert [q.get("period") for _, q in app.seen] == ["day", "day"]
     day = next(e for e in body["data"] if e["period"] == "day")
-    assert sorted((r["date"], r["period"], r["value"]) for r in run.records) == \
-        [("2023-03-07", "day", day["values"][0]["value"]), ("2023-03-08", "day", day["values"][1]["value"])]
+    assert sorted((r["date"], r["period"], r["value"]) for r in run.records) == [
+        ("2023-03-07", "day", day["values"][0]["value"]),
+        ("2023-03-08", "day", day["values"][1]["value"]),
+    ]
 
 
 def test_published_post_insights_land_as_a_snapshot(shared_dir, tmp_path):
     body = samples(shared_dir, "meta-graph")["post_fields_insights__1.json"]
-    records = mg.flatten_insights(body, {"post_id": body["id"], "page_id": "1234567"},
-                                  snapshot_date=date(2023, 3, 10))
+    records = mg.flatten_insights(body, {"post_id": body["id"], "page_id": "1234567"}, snapshot_date=date(2023, 3, 10))
     results, rejects = land_by_day(tmp_path, mg.POST_INSIGHTS, records)
-    assert rejects == [] and table(tmp_path, mg.POST_INSIGHTS, "post_id, name, value::varchar") == \
-        [("1234567_98765432", "post_engaged_users", "0")]
+    assert rejects == [] and table(tmp_path, mg.POST_INSIGHTS, "post_id, name, value::varchar") == [
+        ("1234567_98765432", "post_engaged_users", "0")
+    ]
 
 
 def test_published_media_insights_land_as_a_snapshot(shared_dir, tmp_path):
@@ -160,8 +168,11 @@ def test_published_media_insights_land_as_a_snapshot(shared_dir, tmp_path):
     records = []
     for name in ("ig_media_insights__1.json", "ig_media_insights__2.json"):
         media_id = s[name]["data"][0]["id"].split("/")[0]
-        records += mg.flatten_insights(s[name], {"media_id": media_id, "ig_user_id": "1",
-                                                 "media_product_type": "FEED"}, snapshot_date=date(2023, 11, 10))
+        records += mg.flatten_insights(
+            s[name],
+            {"media_id": media_id, "ig_user_id": "1", "media_product_type": "FEED"},
+            snapshot_date=date(2023, 11, 10),
+        )
     results, rejects = land_by_day(tmp_path, mg.MEDIA_INSIGHTS, records)
     assert rejects == [] and sum(r.loaded for r in results) == 4
     rows = table(tmp_path, mg.MEDIA_INSIGHTS, "name, value::varchar, total_value->>'$.value'")
@@ -170,23 +181,28 @@ def test_published_media_insights_land_as_a_snapshot(shared_dir, tmp_path):
 
 def test_published_account_insights_land_by_day(shared_dir, tmp_path):
     s = samples(shared_dir, "instagram")
-    records = mg.flatten_insights(s["ig_user_insights__1.json"], {"ig_user_id": "instagram_account_id"},
-                                  metric_type="time_series")
-    records += mg.flatten_insights(s["ig_user_insights__2.json"], {"ig_user_id": "17841454149711910"},
-                                   day=date(2023, 11, 7), metric_type="total_value")
+    records = mg.flatten_insights(
+        s["ig_user_insights__1.json"], {"ig_user_id": "instagram_account_id"}, metric_type="time_series"
+    )
+    records += mg.flatten_insights(
+        s["ig_user_insights__2.json"],
+        {"ig_user_id": "17841454149711910"},
+        day=date(2023, 11, 7),
+        metric_type="total_value",
+    )
     results, rejects = land_by_day(tmp_path, mg.ACCOUNT_INSIGHTS, records)
     assert rejects == [] and sum(r.loaded for r in results) == len(records) == 21
     rows = table(tmp_path, mg.ACCOUNT_INSIGHTS, "name, date::varchar, metric_type, value::varchar")
-    assert ("follower_count", "2019-12-19", "time_series", "5") in rows   # 08:00 UTC ends a PST day
+    assert ("follower_count", "2019-12-19", "time_series", "5") in rows  # 08:00 UTC ends a PST day
     assert ("reach", "2023-11-07", "total_value", "14516883") in rows
 
 
 # -- error bodies ----------------------------------------------------------------------------
 GRAPH_ERRORS = {
-    "meta-graph/error_oauthexception_code100__1.json": FatalError,      # missing permission
-    "meta-graph/error_oauthexception_code100__2.json": FatalError,      # appsecret_proof required
-    "meta-graph/error_oauthexception_code190__1.json": AuthError,       # expired token
-    "meta-graph/error_oauthexception_code190__2.json": AuthError,       # password changed
+    "meta-graph/error_oauthexception_code100__1.json": FatalError,  # missing permission
+    "meta-graph/error_oauthexception_code100__2.json": FatalError,  # appsecret_proof required
+    "meta-graph/error_oauthexception_code190__1.json": AuthError,  # expired token
+    "meta-graph/error_oauthexception_code190__2.json": AuthError,  # password changed
     "meta-graph/error_oauthexception_code4_app_rate_limit__1.json": RetryableError,
     "instagram/error_oauthexception_code100_subcode2108006__1.json": mg.NotEligible,  # predates business account
 }

@@ -11,8 +11,16 @@ import pytest
 from fake_client import canned_response
 
 from extractors.http import AuthError, FatalError, RetryableError
-from extractors.x import (MENTION_COUNTS, MENTIONS, POST_METRICS, POSTS, classify_x_error, query_records,
-                          records_of, snapshot_records)
+from extractors.x import (
+    MENTION_COUNTS,
+    MENTIONS,
+    POST_METRICS,
+    POSTS,
+    classify_x_error,
+    query_records,
+    records_of,
+    snapshot_records,
+)
 from orchestration.assets.streams import raw_table
 from warehouse.landing import land_pages
 from warehouse.loader import connect, load
@@ -38,7 +46,7 @@ def query(tmp_path, sql: str):
 
 # What each published X error must become, and why.
 X_ERRORS = {
-    "error_429_too_many_requests__1.json": (429, RetryableError),   # rate limited: wait for the reset, retry
+    "error_429_too_many_requests__1.json": (429, RetryableError),  # rate limited: wait for the reset, retry
 }
 
 
@@ -46,8 +54,10 @@ X_ERRORS = {
 def test_x_error_bodies_are_classified_with_their_message(shared_dir, name, expected):
     status, cls = expected
     body = samples(shared_dir)[name]
-    err = classify_x_error(canned_response(status, body, {"x-rate-limit-remaining": "0", "x-rate-limit-reset": "0"}),
-                           "https://api.x.com/2/tweets/search/all")
+    err = classify_x_error(
+        canned_response(status, body, {"x-rate-limit-remaining": "0", "x-rate-limit-reset": "0"}),
+        "https://api.x.com/2/tweets/search/all",
+    )
     assert type(err) is cls
     published = json.loads(body)
     assert published["detail"] in str(err) and published["title"] in str(err)
@@ -62,21 +72,32 @@ def test_fake_style_error_bodies_are_classified():
     unauthorized = b'{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}'
     err = classify_x_error(canned_response(401, unauthorized), "u", token_var="X_USER_ACCESS_TOKEN")
     assert type(err) is AuthError and "X_USER_ACCESS_TOKEN" in str(err) and "Unauthorized" in str(err)
-    unsupported = json.dumps({"title": "Unsupported Authentication", "status": 403,
-                              "detail": "Authenticating with OAuth 2.0 Application-Only is forbidden.",
-                              "type": "https://api.twitter.com/2/problems/unsupported-authentication"}).encode()
+    unsupported = json.dumps(
+        {
+            "title": "Unsupported Authentication",
+            "status": 403,
+            "detail": "Authenticating with OAuth 2.0 Application-Only is forbidden.",
+            "type": "https://api.twitter.com/2/problems/unsupported-authentication",
+        }
+    ).encode()
     err = classify_x_error(canned_response(403, unsupported), "u")
     assert type(err) is AuthError and "Application-Only is forbidden" in str(err)
-    invalid = json.dumps({"errors": [{"parameters": {"start_time": ["2020-01-01T00:00:00Z"]},
-                                      "message": "Invalid 'start_time'"}], "title": "Invalid Request",
-                          "detail": "One or more parameters to your request was invalid.",
-                          "type": "https://api.twitter.com/2/problems/invalid-request"}).encode()
+    invalid = json.dumps(
+        {
+            "errors": [{"parameters": {"start_time": ["2020-01-01T00:00:00Z"]}, "message": "Invalid 'start_time'"}],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        }
+    ).encode()
     err = classify_x_error(canned_response(400, invalid), "u")
     assert type(err) is FatalError and "Invalid 'start_time'" in str(err)
     for status in (500, 503):
-        assert type(classify_x_error(canned_response(status, b'{"title":"Service Unavailable","status":503}'), "u")) \
+        assert (
+            type(classify_x_error(canned_response(status, b'{"title":"Service Unavailable","status":503}'), "u"))
             is RetryableError
-    assert classify_x_error(canned_response(502, b"<html>bad gateway</html>"), "u") is None   # the core decides
+        )
+    assert classify_x_error(canned_response(502, b"<html>bad gateway</html>"), "u") is None  # the core decides
 
 
 def test_published_user_timeline_lands_in_posts_and_snapshots(shared_dir, tmp_path):
@@ -86,7 +107,7 @@ def test_published_user_timeline_lands_in_posts_and_snapshots(shared_dir, tmp_pa
     rows = query(tmp_path, "select id, text is not null, created_at from raw.x__posts order by id")
     assert [r[:2] for r in rows] == [("1565318587736285184", True), ("1577730467436138524", True)]
     result, _ = land_and_load(tmp_path, POST_METRICS, "2022-10-07", snapshot_records(body, date(2022, 10, 7)))
-    assert (result.loaded, result.rejected) == (2, 0)   # no public_metrics asked for: the metric columns are null
+    assert (result.loaded, result.rejected) == (2, 0)  # no public_metrics asked for: the metric columns are null
 
 
 def test_published_public_metrics_land_in_post_metrics(shared_dir, tmp_path):
@@ -95,8 +116,11 @@ def test_published_public_metrics_land_in_post_metrics(shared_dir, tmp_path):
     body = json.loads(samples(shared_dir)["tweets_search_recent__1.json"])
     result, rejects = land_and_load(tmp_path, POST_METRICS, "2025-03-16", snapshot_records(body, date(2025, 3, 16)))
     assert (result.received, result.loaded, result.rejected) == (10, 10, 0) and rejects == []
-    row = query(tmp_path, "select impression_count, like_count, reply_count, bookmark_count from raw.x__post_metrics "
-                          "where id = '1901363756594090009'")
+    row = query(
+        tmp_path,
+        "select impression_count, like_count, reply_count, bookmark_count from raw.x__post_metrics "
+        "where id = '1901363756594090009'",
+    )
     assert row == [(539, 25, 5, 0)]
 
 
@@ -112,8 +136,9 @@ def test_published_search_page_goes_through_mention_parsing(shared_dir, tmp_path
     dated = [{**r, "created_at": "2025-03-16T12:00:00.000Z"} for r in records]
     result, rejects = land_and_load(tmp_path, MENTIONS, "2025-03-16", dated)
     assert (result.loaded, result.rejected) == (10, 0) and rejects == []
-    assert query(tmp_path, "select count(distinct id), min(query_name), sum(impression_count) "
-                           "from raw.x__mentions") == [(10, "brand", 1365)]
+    assert query(
+        tmp_path, "select count(distinct id), min(query_name), sum(impression_count) from raw.x__mentions"
+    ) == [(10, "brand", 1365)]
 
 
 def test_published_hourly_counts_land_in_mention_counts(shared_dir, tmp_path):

@@ -1,4 +1,4 @@
-"""Meta Marketing API: ad insights through the asynchronous report flow.
+"""Meta Marketing API (the `meta_ads` source): ad insights through the asynchronous report flow.
 
 One report run per ad account and day (as Airbyte does: a day is the unit of restatement),
 POSTed to `/act_{id}/insights`, polled on `/{report_run_id}` until `Job Completed`, then
@@ -24,8 +24,17 @@ from datetime import date
 
 import requests
 
-from extractors.http import (ApiError, AuthError, CursorPaginator, FatalError, HttpCore, PageTooLarge,
-                             RetryableError, RetryPolicy, retry_after_seconds)
+from extractors.client import SourceClient, group_by_day
+from extractors.http import (
+    ApiError,
+    AuthError,
+    CursorPaginator,
+    FatalError,
+    PageTooLarge,
+    RetryableError,
+    RetryPolicy,
+    retry_after_seconds,
+)
 from extractors.streams import Stream
 
 log = logging.getLogger(__name__)
@@ -36,24 +45,66 @@ API_VERSION = "v23.0"
 # What we ask for. Metric names are configuration: a retired one fails the whole request
 # with code 100, and the error names this list so the fix is a config change, not code.
 DEFAULT_INSIGHTS_FIELDS: tuple[str, ...] = (
-    "account_id", "account_currency", "campaign_id", "campaign_name", "adset_id", "ad_id",
-    "date_start", "date_stop", "spend", "impressions", "clicks", "actions", "action_values",
+    "account_id",
+    "account_currency",
+    "campaign_id",
+    "campaign_name",
+    "adset_id",
+    "ad_id",
+    "date_start",
+    "date_stop",
+    "spend",
+    "impressions",
+    "clicks",
+    "actions",
+    "action_values",
 )
 # 7d_view and 28d_view stopped being returned on 12 Jan 2026.
 DEFAULT_ATTRIBUTION_WINDOWS: tuple[str, ...] = ("1d_click", "7d_click", "28d_click", "1d_view")
 
 ADS_INSIGHTS = Stream(
-    SOURCE, "ads_insights", primary_key=("date_start", "account_id", "ad_id"), cursor_field="date_start",
-    restatement_days=28, disposition="replace_partition", range_read=True,
-    columns={"account_id": "VARCHAR", "account_currency": "VARCHAR", "campaign_id": "VARCHAR",
-             "campaign_name": "VARCHAR", "adset_id": "VARCHAR", "ad_id": "VARCHAR", "date_start": "DATE",
-             "date_stop": "DATE", "spend": "VARCHAR", "impressions": "VARCHAR", "clicks": "VARCHAR",
-             "actions": "JSON", "action_values": "JSON"},
-    description="Meta ad insights per ad account, ad and day (level=ad, time_increment=1), as the API sent them.")
+    SOURCE,
+    "ads_insights",
+    primary_key=("date_start", "account_id", "ad_id"),
+    cursor_field="date_start",
+    restatement_days=28,
+    disposition="replace_partition",
+    range_read=True,
+    # rows are read from a completed report run (see `MetaAdsClient.completed_run`)
+    path="{version}/{report_run_id}/insights",
+    paginator=CursorPaginator,
+    per="accounts",
+    setting="insights_fields",
+    reader="insights",
+    columns={
+        "account_id": "VARCHAR",
+        "account_currency": "VARCHAR",
+        "campaign_id": "VARCHAR",
+        "campaign_name": "VARCHAR",
+        "adset_id": "VARCHAR",
+        "ad_id": "VARCHAR",
+        "date_start": "DATE",
+        "date_stop": "DATE",
+        "spend": "VARCHAR",
+        "impressions": "VARCHAR",
+        "clicks": "VARCHAR",
+        "actions": "JSON",
+        "action_values": "JSON",
+    },
+    description="Meta ad insights per ad account, ad and day (level=ad, time_increment=1), as the API sent them.",
+)
 AD_ACCOUNTS = Stream(
-    SOURCE, "ad_accounts", primary_key=("account_id",), disposition="merge",
+    SOURCE,
+    "ad_accounts",
+    primary_key=("account_id",),
+    disposition="merge",
+    path="{version}/act_{id}",
+    params={"fields": "account_id,name,currency,timezone_name"},
+    per="accounts",
+    reader="nodes",
     columns={"account_id": "VARCHAR", "name": "VARCHAR", "currency": "VARCHAR", "timezone_name": "VARCHAR"},
-    description="Meta ad accounts with their currency and time zone.")
+    description="Meta ad accounts with their currency and time zone.",
+)
 STREAMS = (ADS_INSIGHTS, AD_ACCOUNTS)
 
 # Error codes Meta documents as throttling or transient (Airbyte retries the same set).
@@ -63,26 +114,35 @@ _RETRYABLE_SUBCODES = {99, 960, 1487742, 1815107}
 # 190 invalid or expired token, 102 API session, 104 no token.
 TOKEN_ERROR_CODES = frozenset({102, 104, 190})
 # What code 190's subcodes mean (Meta's error-handling guide).
-_TOKEN_SUBCODES = {458: "the app is no longer authorised by the user", 459: "the user must log in to pass a checkpoint",
-                   460: "the password changed", 463: "the token has expired", 464: "the user is not confirmed",
-                   467: "the token is no longer valid (logged out or revoked)"}
+_TOKEN_SUBCODES = {
+    458: "the app is no longer authorised by the user",
+    459: "the user must log in to pass a checkpoint",
+    460: "the password changed",
+    463: "the token has expired",
+    464: "the user is not confirmed",
+    467: "the token is no longer valid (logged out or revoked)",
+}
 TOKEN_VAR = "META_ACCESS_TOKEN"
 
 
-def token_error(err: dict, message: str, *, source: str = SOURCE, token_var: str = TOKEN_VAR,
-                **kw) -> AuthError | None:
+def token_error(err: dict, message: str, *, source: str = SOURCE, token_var: str = TOKEN_VAR, **kw) -> AuthError | None:
     """The AuthError for a Graph API token error body (whatever its HTTP status), or None.
     Shared by every Meta client: only the source and the setting it names differ."""
     if err.get("code") not in TOKEN_ERROR_CODES:
         return None
     why = _TOKEN_SUBCODES.get(err.get("error_subcode"))
-    return AuthError(source, f"{message}. The access token is invalid or expired{f' ({why})' if why else ''}: "
-                     f"set a valid token in {token_var} (user tokens lapse after 60 days unused or when the "
-                     "password changes)", **kw)
+    return AuthError(
+        source,
+        f"{message}. The access token is invalid or expired{f' ({why})' if why else ''}: "
+        f"set a valid token in {token_var} (user tokens lapse after 60 days unused or when the "
+        "password changes)",
+        **kw,
+    )
 
 
-def classify_meta_error(resp: requests.Response, url: str, *, source: str = SOURCE,
-                        token_var: str = TOKEN_VAR) -> ApiError | None:
+def classify_meta_error(
+    resp: requests.Response, url: str, *, source: str = SOURCE, token_var: str = TOKEN_VAR
+) -> ApiError | None:
     """Turn a Graph API error body into a retryable or fatal error with an actionable message."""
     try:
         err = resp.json().get("error") or {}
@@ -97,11 +157,20 @@ def classify_meta_error(resp: requests.Response, url: str, *, source: str = SOUR
     if code == 1 and "reduce the amount of data" in message:
         return PageTooLarge(source, message, **kw)
     if code == 100 and ("metric" in message or "fields" in message):
-        return FatalError(source, f"{message}. A requested field or metric is not accepted by "
-                          "the API (retired or misspelt): change `insights_fields` in the "
-                          "meta_ads resource configuration", **kw)
-    if code in _RETRYABLE_CODES or subcode in _RETRYABLE_SUBCODES or err.get("is_transient") \
-            or resp.status_code >= 500 or resp.status_code == 429:
+        return FatalError(
+            source,
+            f"{message}. A requested field or metric is not accepted by "
+            "the API (retired or misspelt): change `insights_fields` in the "
+            "meta_ads resource configuration",
+            **kw,
+        )
+    if (
+        code in _RETRYABLE_CODES
+        or subcode in _RETRYABLE_SUBCODES
+        or err.get("is_transient")
+        or resp.status_code >= 500
+        or resp.status_code == 429
+    ):
         return RetryableError(source, message, **kw)
     return FatalError(source, message, **kw)
 
@@ -148,17 +217,17 @@ def consecutive_runs(days: Sequence[date], longest: int) -> Iterator[tuple[date,
 
 # AdReportRun.async_status as Meta documents it. Only "Job Completed" means the rows can be read.
 JOB_STATES = ("Job Not Started", "Job Started", "Job Running", "Job Completed", "Job Failed", "Job Skipped")
-JOB_ENDED = ("Job Failed", "Job Skipped")   # over without rows: start the report again
+JOB_ENDED = ("Job Failed", "Job Skipped")  # over without rows: start the report again
 
 
 @dataclass
 class ReportRun:
     report_run_id: str
     account_id: str
-    day: date              # the first day of the report's range
+    day: date  # the first day of the report's range
     last: date | None = None
     polls: int = 0
-    state: str | None = None   # the last async_status seen
+    state: str | None = None  # the last async_status seen
 
     @property
     def time_range(self) -> str:
@@ -174,23 +243,47 @@ class ReportRunEnded(RetryableError):
         super().__init__(SOURCE, message)
 
 
-class MetaMarketingClient:
+class MetaAdsClient(SourceClient):
     """A client for ad insights. Base URL and token come from the caller (the environment)."""
 
-    def __init__(self, base_url: str, access_token: str, *, account_ids: Sequence[str] = (),
-                 api_version: str = API_VERSION,
-                 insights_fields: Sequence[str] = DEFAULT_INSIGHTS_FIELDS,
-                 attribution_windows: Sequence[str] = DEFAULT_ATTRIBUTION_WINDOWS,
-                 page_size: int = 500, poll_initial_s: float = 0.05, poll_max_s: float = 10.0,
-                 job_timeout_s: float = 3600.0, range_days: int = 31, report_attempts: int = 3,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
+    SOURCE = SOURCE
+    IDS = {"accounts": ("account_ids", "ad accounts", "META_AD_ACCOUNT_IDS")}
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        *,
+        account_ids: Sequence[str] = (),
+        api_version: str = API_VERSION,
+        insights_fields: Sequence[str] = DEFAULT_INSIGHTS_FIELDS,
+        attribution_windows: Sequence[str] = DEFAULT_ATTRIBUTION_WINDOWS,
+        page_size: int = 500,
+        poll_initial_s: float = 0.05,
+        poll_max_s: float = 10.0,
+        job_timeout_s: float = 3600.0,
+        range_days: int = 31,
+        report_attempts: int = 3,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if not access_token:
             raise AuthError(SOURCE, f"no access token: set {TOKEN_VAR}")
         if report_attempts < 1:
             raise ValueError(f"{SOURCE}: report_attempts must be at least 1, not {report_attempts}")
+        super().__init__(STREAMS)
         self.account_ids = [a.removeprefix("act_") for a in account_ids]
         self.version = api_version
         self.fields = tuple(insights_fields)
+        # Rows without their key cannot be loaded: a list that leaves a key field out would
+        # have every row rejected while the run succeeds.
+        missing = [f for f in ADS_INSIGHTS.primary_key if f not in self.fields]
+        if missing:
+            raise FatalError(
+                SOURCE,
+                f"`insights_fields` must ask for {missing}: ad insights rows are keyed on "
+                f"them (set them back in the meta_ads resource configuration)",
+            )
         self.windows = tuple(attribution_windows)
         self.page_size = page_size
         self.poll_initial_s, self.poll_max_s, self.job_timeout_s = poll_initial_s, poll_max_s, job_timeout_s
@@ -200,53 +293,41 @@ class MetaMarketingClient:
         # Runs of one report (the first and its restarts) before a failed or skipped job is final.
         self.report_attempts = report_attempts
         self._sleep = sleep
-        self.http = HttpCore(SOURCE, base_url, headers={"Authorization": f"Bearer {access_token}"},
-                             secrets=(access_token,), retry=retry, classify_error=classify_meta_error,
-                             read_throttle=read_meta_throttle, sleep=sleep)
-
-    @property
-    def stats(self):
-        return self.http.stats
+        self.http = self.http_core(
+            base_url,
+            headers={"Authorization": f"Bearer {access_token}"},
+            secrets=(access_token,),
+            retry=retry,
+            classify_error=classify_meta_error,
+            read_throttle=read_meta_throttle,
+            sleep=sleep,
+        )
 
     @staticmethod
     def _act(account_id: str) -> str:
         return account_id if account_id.startswith("act_") else f"act_{account_id}"
 
-    def pages(self, stream: Stream, day: date | None) -> Iterator[list[dict]]:
-        """The pages of a stream for every configured ad account."""
-        if not self.account_ids:
-            raise FatalError(SOURCE, "no ad accounts configured: set META_AD_ACCOUNT_IDS")
-        if stream is ADS_INSIGHTS:
-            for account in self.account_ids:
-                yield from self.insights_pages(account, day)
-        elif stream is AD_ACCOUNTS:
-            yield [self.account(a) for a in self.account_ids]
-        else:
-            raise ValueError(f"{SOURCE} has no stream {stream.name!r}")
+    def read_insights(self, stream: Stream, day: date) -> Iterator[list[dict]]:
+        """The ad-level insight rows of `day` for every configured ad account."""
+        for account in self.ids(stream):
+            yield from self.insights_pages(account, day)
 
-    def pages_for_days(self, stream: Stream, days: Sequence[date]) -> Iterator[tuple[date, list[dict]]]:
+    def range_insights(self, stream: Stream, days: Sequence[date]) -> Iterator[tuple[date, list[dict]]]:
         """(day, rows) for each of `days`: one async report per account and run of up to
         `range_days` consecutive days (time_increment=1 gives a row per ad and day), instead
         of a report, its polls and its pages for every day. A row whose `date_start` is not
         one of `days` (a date the report should not hold) is landed with the range's last
         day rather than dropped."""
-        if stream is not ADS_INSIGHTS:
-            raise ValueError(f"{stream.key} is read one day at a time: use pages()")
-        if not self.account_ids:
-            raise FatalError(SOURCE, "no ad accounts configured: set META_AD_ACCOUNT_IDS")
         wanted = {d.isoformat(): d for d in days}
         for first, last in consecutive_runs(sorted(wanted.values()), self.range_days):
-            for account in self.account_ids:
+            for account in self.ids(stream):
                 for page in self.insights_pages(account, first, last):
-                    by_day: dict[date, list[dict]] = {}
-                    for row in page:
-                        by_day.setdefault(wanted.get(str(row.get("date_start")), last), []).append(row)
-                    yield from by_day.items()
+                    yield from group_by_day(page, lambda row, last=last: wanted.get(str(row.get("date_start")), last))
 
     def account(self, account_id: str) -> dict:
         """The ad account's currency and time zone: every row is stored with them."""
-        return self.http.get_json(f"{self.version}/{self._act(account_id)}",
-                                  params={"fields": "account_id,name,currency,timezone_name"})
+        accounts = self.stream(AD_ACCOUNTS.name)
+        return self.http.get_json(self.path(accounts, id=account_id.removeprefix("act_")), params=accounts.params)
 
     def start_report(self, account_id: str, day: date, last: date | None = None) -> ReportRun:
         """An async report of `day` (to `last`, one row per ad and day: time_increment=1)."""
@@ -277,15 +358,25 @@ class MetaMarketingClient:
             if state == "Job Completed":
                 return status
             if state in JOB_ENDED:
-                raise ReportRunEnded(run, f"report run {run.report_run_id} for {self._act(run.account_id)}, "
-                                          f"time range {run.time_range}, ended {state!r}")
+                raise ReportRunEnded(
+                    run,
+                    f"report run {run.report_run_id} for {self._act(run.account_id)}, "
+                    f"time range {run.time_range}, ended {state!r}",
+                )
             if state not in JOB_STATES:
-                log.warning("[%s] report run %s: unknown async_status %r; waiting for 'Job Completed'",
-                            SOURCE, run.report_run_id, state)
+                log.warning(
+                    "[%s] report run %s: unknown async_status %r; waiting for 'Job Completed'",
+                    SOURCE,
+                    run.report_run_id,
+                    state,
+                )
             if time.monotonic() - started > self.job_timeout_s:
-                raise ReportRunEnded(run, f"report run {run.report_run_id} for {self._act(run.account_id)}, "
-                                          f"time range {run.time_range}, still {state!r} after "
-                                          f"{self.job_timeout_s:.0f}s (job_timeout_s)")
+                raise ReportRunEnded(
+                    run,
+                    f"report run {run.report_run_id} for {self._act(run.account_id)}, "
+                    f"time range {run.time_range}, still {state!r} after "
+                    f"{self.job_timeout_s:.0f}s (job_timeout_s)",
+                )
             self._sleep(delay)
             delay = min(delay * 2, self.poll_max_s)
 
@@ -302,20 +393,23 @@ class MetaMarketingClient:
             except ReportRunEnded as exc:
                 ended.append(exc)
                 if attempt < self.report_attempts:
-                    log.warning("%s; starting the report again (run %d of %d)", exc, attempt + 1,
-                                self.report_attempts)
+                    log.warning("%s; starting the report again (run %d of %d)", exc, attempt + 1, self.report_attempts)
         final = ended[-1].run
         earlier = ", ".join(f"{e.run.report_run_id} {e.run.state!r}" for e in ended[:-1])
-        raise FatalError(SOURCE, f"ad insights of {self._act(account_id)} for time range {final.time_range}: "
-                         f"no report run completed in {len(ended)} (report_attempts={self.report_attempts}); "
-                         f"the last, report_run_id {final.report_run_id}, has final status {final.state!r}"
-                         f"{' (job_timeout_s passed)' if final.state not in JOB_ENDED else ''}"
-                         f"{'; earlier runs: ' + earlier if earlier else ''}. Meta could not build the report: "
-                         "try again later, or ask for fewer days per report (range_days)")
+        raise FatalError(
+            SOURCE,
+            f"ad insights of {self._act(account_id)} for time range {final.time_range}: "
+            f"no report run completed in {len(ended)} (report_attempts={self.report_attempts}); "
+            f"the last, report_run_id {final.report_run_id}, has final status {final.state!r}"
+            f"{' (job_timeout_s passed)' if final.state not in JOB_ENDED else ''}"
+            f"{'; earlier runs: ' + earlier if earlier else ''}. Meta could not build the report: "
+            "try again later, or ask for fewer days per report (range_days)",
+        )
 
     def insights_pages(self, account_id: str, day: date, last: date | None = None) -> Iterator[list[dict]]:
         """Each page of ad-level insight rows for one account and day (or days `day`..`last`),
         as the API sent them, from a completed report run (see `completed_run`)."""
         run = self.completed_run(account_id, day, last)
-        yield from self.http.paginate(f"{self.version}/{run.report_run_id}/insights",
-                                      CursorPaginator(), params={"limit": str(self.page_size)})
+        yield from self.walk(
+            self.stream(ADS_INSIGHTS.name), report_run_id=run.report_run_id, params={"limit": str(self.page_size)}
+        )
