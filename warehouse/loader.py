@@ -10,15 +10,15 @@ are merged on their primary key, so re-running a load never duplicates anything.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from warehouse.landing import LandedFile
+from warehouse.settings import Settings
 
 REJECTS_TABLE = "raw._rejects"
 
@@ -48,7 +48,21 @@ class RawTable:
 
 @dataclass
 class LoadResult:
-    """received = loaded + rejected + duplicates; loaded = inserted + updated + unchanged."""
+    """What one load did with the records it received:
+
+        received = loaded + rejected + duplicates + conflict_copies
+        loaded   = inserted + updated + unchanged
+
+    - `loaded`: keys written or confirmed (one row per key);
+    - `rejected`: records with a missing key or a value that does not convert (raw._rejects,
+      kind 'invalid');
+    - `duplicates`: further copies of a key whose copies are all identical (same row hash: the
+      platform served a page twice, which is normal);
+    - `conflicts`: keys that came in more than one version (same key, different values); the
+      last copy read is loaded, and every copy of such a key, the loaded one included, is in
+      raw._rejects (kind 'conflict') so both versions can be compared;
+    - `conflict_copies`: the copies of those keys that were not loaded.
+    """
 
     table: str
     partition: str
@@ -62,6 +76,29 @@ class LoadResult:
     unchanged: int
     deleted: int
     rows_in_table: int
+    conflicts: int = 0
+    conflict_copies: int = 0
+
+    def reconciles(self) -> bool:
+        """Whether the counts add up as the docstring says (every count non-negative)."""
+        counts = (
+            self.received,
+            self.loaded,
+            self.rejected,
+            self.duplicates,
+            self.conflicts,
+            self.conflict_copies,
+            self.inserted,
+            self.updated,
+            self.unchanged,
+            self.deleted,
+        )
+        return (
+            min(counts) >= 0
+            and self.received == self.loaded + self.rejected + self.duplicates + self.conflict_copies
+            and self.loaded == self.inserted + self.updated + self.unchanged
+            and self.conflict_copies >= self.conflicts
+        )
 
     def as_metadata(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -80,12 +117,9 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         con.close()
 
 
-DEFAULT_MEMORY_LIMIT = "1GB"
-
-
 def memory_limit() -> str:
-    """DuckDB's memory cap for the project's connections: SKW_DUCKDB_MEMORY_LIMIT, else 1GB."""
-    return os.environ.get("SKW_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    """DuckDB's memory cap for the project's connections (warehouse/settings.py: SKW_DUCKDB_MEMORY_LIMIT, else 1GB)."""
+    return Settings.from_env().duckdb_memory_limit
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
@@ -120,10 +154,10 @@ class _Extraction:
     json_paths: tuple[str, ...]
     text: dict[str, str]
     typed: dict[str, str]
-    key_text: dict[str, tuple[str, str]]   # key column -> (SQL of its text, path for messages)
+    key_text: dict[str, tuple[str, str]]  # key column -> (SQL of its text, path for messages)
 
     @classmethod
-    def of(cls, table: RawTable) -> "_Extraction":
+    def of(cls, table: RawTable) -> _Extraction:
         text_paths: list[str] = []
         json_paths: list[str] = []
 
@@ -150,10 +184,10 @@ class _Extraction:
     def select_lists(self) -> str:
         """The one parse per record: `_v` (texts) and `_j` (JSON values)."""
         quoted = lambda paths: "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"  # noqa: E731
-        parts = [f"json_extract_string(json, {quoted(self.text_paths)}) as _v" if self.text_paths
-                 else "[]::varchar[] as _v"]
-        parts.append(f"json_extract(json, {quoted(self.json_paths)}) as _j" if self.json_paths
-                     else "[]::json[] as _j")
+        parts = [
+            f"json_extract_string(json, {quoted(self.text_paths)}) as _v" if self.text_paths else "[]::varchar[] as _v"
+        ]
+        parts.append(f"json_extract(json, {quoted(self.json_paths)}) as _j" if self.json_paths else "[]::json[] as _j")
         return ", ".join(parts)
 
 
@@ -168,8 +202,10 @@ def _reject_reason(table: RawTable, ex: _Extraction) -> str:
         typ, path = column_spec(col, spec)
         if typ.upper() not in ("VARCHAR", "JSON"):
             value = ex.text[col]
-            checks.append(f"case when {value} is not null and {ex.typed[col]} is null "
-                          f"then 'field {path}: ' || ({value}) || ' is not a valid {typ}' end")
+            checks.append(
+                f"case when {value} is not null and {ex.typed[col]} is null "
+                f"then 'field {path}: ' || ({value}) || ' is not a valid {typ}' end"
+            )
     return f"nullif(concat_ws('; ', {', '.join(checks)}), '')"
 
 
@@ -181,7 +217,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     con.execute(f"alter table {table.name} add column if not exists _hash VARCHAR")
     con.execute(f"""create table if not exists {REJECTS_TABLE} (source VARCHAR, stream VARCHAR,
                     partition VARCHAR, load_id VARCHAR, source_file VARCHAR, line BIGINT,
-                    reason VARCHAR, record VARCHAR, rejected_at TIMESTAMPTZ)""")
+                    reason VARCHAR, record VARCHAR, rejected_at TIMESTAMPTZ, kind VARCHAR)""")
+    # `kind` came later: a warehouse from before has only invalid records in its rejects
+    con.execute(f"alter table {REJECTS_TABLE} add column if not exists kind VARCHAR default 'invalid'")
 
 
 # DuckDB writes an insert of less than a row group (122,880 rows) to its WAL and copies it
@@ -212,12 +250,17 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
     equal the stored row's is left alone (so a re-run with no new data writes nothing), a
     changed row is replaced, and with `replace_partition` a stored row the source no longer
     returns for a loaded partition is deleted.
+
+    A key that comes more than once keeps its last copy. Identical copies are counted as
+    `duplicates`; copies that differ are a conflict: the last copy is still loaded (the
+    newest read of the record) and every copy goes to raw._rejects with kind 'conflict' and
+    a reason naming the key and the lines (see `LoadResult` for how the counts add up).
     """
     files = landed if isinstance(landed, list) else [landed]
     if not files:
         raise ValueError(f"nothing to load into {table.name}")
     ensure_tables(con, table)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ex = _Extraction.of(table)
     key_cols = ", ".join(table.key)
     extracted = ", ".join(f"{ex.typed[c]} as {c}" for c in table.columns)
@@ -227,55 +270,80 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
     # One reader per file: within a single file DuckDB keeps the line order, which `_line`
     # (reject positions, and "the last copy of a key wins") relies on.
     reads = " union all ".join(
-        f"""select json, row_number() over () as _line, ? as _load_id, ? as _source_file, ? as _partition
-            from read_ndjson_objects(?, compression = 'gzip')""" for _ in files)
+        """select json, row_number() over () as _line, ? as _load_id, ? as _source_file, ? as _partition
+            from read_ndjson_objects(?, compression = 'gzip')"""
+        for _ in files
+    )
     read_params = [v for f in files for v in (f.load_id, str(f.path), f.partition, str(f.path))]
     con.execute("begin transaction")
     try:
         # One pass over the files: each record parsed once, its typed columns and the reason it
         # cannot be loaded (if any) computed together.
-        con.execute(f"""create or replace temp table _checked as
+        con.execute(
+            f"""create or replace temp table _checked as
             select {extracted}, json as _record, _line, _load_id, _source_file, _partition,
                    {_reject_reason(table, ex)} as _reason
-            from (select *, {ex.select_lists()} from ({reads}))""", read_params)
+            from (select *, {ex.select_lists()} from ({reads}))""",
+            read_params,
+        )
         received, rejected, loaded, keys = con.execute(f"""
             select count(*), count(*) filter (where _reason is not null), count(*) filter (where _reason is null),
                    count(distinct ({key_cols})) filter (where _reason is null)
             from _checked""").fetchall()[0]
         # a page served twice lands twice; keep the last copy of each key (a window over the
         # whole load, so only when some key does come twice)
-        dedupe = (f"qualify row_number() over (partition by {key_cols} order by _source_file desc, _line desc) = 1"
-                  if keys < loaded else "")
-        incoming = f"""select {', '.join(table.columns)}, _record, _load_id, ?::timestamptz as _loaded_at,
+        repeated = keys < loaded
+        dedupe = (
+            f"qualify row_number() over (partition by {key_cols} order by _source_file desc, _line desc) = 1"
+            if repeated
+            else ""
+        )
+        # copies of a key that differ in value are a conflict, not a duplicate (found in that case only)
+        conflicts, conflict_copies = _find_conflicts(con, table, row_hash) if repeated else (0, 0)
+        incoming = f"""select {", ".join(table.columns)}, _record, _load_id, ?::timestamptz as _loaded_at,
                               _source_file, _line, {row_hash} as _hash
                        from _checked where _reason is null {dedupe}"""
         if table.disposition == "replace_partition":
             # the range lets DuckDB skip row groups of other days (min/max kept per group)
             typ = column_spec(table.partition_column, table.columns[table.partition_column])[0]
             col = table.partition_column
-            scope = (f"{col} between cast($first as {typ}) and cast($last as {typ}) "
-                     f"and {col}::varchar in (select unnest($partitions::varchar[]))")
+            scope = (
+                f"{col} between cast($first as {typ}) and cast($last as {typ}) "
+                f"and {col}::varchar in (select unnest($partitions::varchar[]))"
+            )
         elif table.disposition == "merge":
             scope = f"({key_cols}) in (select ({key_cols}) from _checked where _reason is null)"
         elif table.disposition == "replace":
-            scope = "true"   # the whole table: a row the source no longer has is deleted
+            scope = "true"  # the whole table: a row the source no longer has is deleted
         else:
             raise ValueError(f"unknown disposition {table.disposition!r} for {table.name}")
-        params = ({"partitions": partitions, "first": partitions[0], "last": partitions[-1]}
-                  if "$partitions" in scope else {})
-        con.execute(f"""create or replace temp table _stored as
-                        select {key_cols}, _hash from {table.name} where {scope}""", params)
+        params = (
+            {"partitions": partitions, "first": partitions[0], "last": partitions[-1]} if "$partitions" in scope else {}
+        )
+        con.execute(
+            f"""create or replace temp table _stored as
+                        select {key_cols}, _hash from {table.name} where {scope}""",
+            params,
+        )
         if scalar(con, "select count(*) from _stored"):
             # what changed: a stored row equal to the incoming one is left alone
             con.execute(f"create or replace temp table _incoming as {incoming}", [now])
             loaded = scalar(con, "select count(*) from _incoming")
-            counts = dict(zip(("insert", "update", "same", "delete"), con.execute(f"""
+            counts = dict(
+                zip(
+                    ("insert", "update", "same", "delete"),
+                    con.execute(f"""
                 select count(*) filter (where t._hash is null), count(*) filter (where i._hash <> t._hash),
                        count(*) filter (where i._hash = t._hash), count(*) filter (where i._hash is null)
-                from _incoming i full outer join _stored t on {on_key}""").fetchall()[0]))
-            con.execute(f"""delete from {table.name} where {scope} and ({key_cols}) in
+                from _incoming i full outer join _stored t on {on_key}""").fetchall()[0],
+                )
+            )
+            con.execute(
+                f"""delete from {table.name} where {scope} and ({key_cols}) in
                             (select ({key_cols}) from _stored t where not exists
-                             (select 1 from _incoming i where {on_key} and i._hash = t._hash))""", params)
+                             (select 1 from _incoming i where {on_key} and i._hash = t._hash))""",
+                params,
+            )
             con.execute(f"""insert into {table.name} by name select * from _incoming i where not exists
                             (select 1 from _stored t where {on_key} and i._hash = t._hash)""")
             con.execute("drop table _incoming")
@@ -285,13 +353,28 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
             _insert_all(con, table, loaded, incoming, [now])
             counts = {"insert": loaded, "update": 0, "same": 0, "delete": 0}
         # The rejects of a partition are those of its latest load (older ones stay in their landing files).
-        con.execute(f"""delete from {REJECTS_TABLE} where source = ? and stream = ?
-                        and partition in (select unnest(?::varchar[]))""", [table.source, table.stream, partitions])
-        con.execute(f"""insert into {REJECTS_TABLE}
-            select ?, ?, _partition, _load_id, _source_file, _line, _reason, _record::varchar, ?::timestamptz
-            from _checked where _reason is not null order by _source_file, _line""",
-                    [table.source, table.stream, now])
-        for tmp in ("_checked", "_stored"):
+        con.execute(
+            f"""delete from {REJECTS_TABLE} where source = ? and stream = ?
+                        and partition in (select unnest(?::varchar[]))""",
+            [table.source, table.stream, partitions],
+        )
+        rejects = (
+            "select _partition, _load_id, _source_file, _line, _reason, _record, 'invalid' as kind "
+            "from _checked where _reason is not null"
+        )
+        if conflicts:
+            rejects += (
+                " union all select _partition, _load_id, _source_file, _line, _reason, _record, 'conflict' "
+                "from _conflicts"
+            )
+        con.execute(
+            f"""insert into {REJECTS_TABLE} (source, stream, partition, load_id, source_file, line,
+                                                    reason, record, rejected_at, kind)
+            select ?, ?, _partition, _load_id, _source_file, _line, _reason, _record::varchar, ?::timestamptz, kind
+            from ({rejects}) order by _source_file, _line""",
+            [table.source, table.stream, now],
+        )
+        for tmp in ("_checked", "_stored", *(["_conflicts"] if repeated else [])):
             con.execute(f"drop table {tmp}")
         con.execute("commit")
     except Exception:
@@ -299,6 +382,70 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
         raise
     total = scalar(con, f"select count(*) from {table.name}")
     label = partitions[0] if len(partitions) == 1 else f"{partitions[0]}..{partitions[-1]}"
-    return LoadResult(table.name, label, ",".join(f.load_id for f in files), received, loaded, rejected,
-                      received - rejected - loaded, counts["insert"], counts["update"],
-                      counts["same"], counts["delete"], total)
+    return LoadResult(
+        table.name,
+        label,
+        ",".join(f.load_id for f in files),
+        received,
+        loaded,
+        rejected,
+        received - rejected - loaded - conflict_copies,
+        counts["insert"],
+        counts["update"],
+        counts["same"],
+        counts["delete"],
+        total,
+        conflicts,
+        conflict_copies,
+    )
+
+
+def _find_conflicts(con: duckdb.DuckDBPyConnection, table: RawTable, row_hash: str) -> tuple[int, int]:
+    """Among the keys that came more than once in this load, those whose copies differ in value
+    (`_conflicts`: every copy of such a key, with its reason); (conflicting keys, copies of
+    them not loaded). Run only when some key repeats (it reads the whole load).
+
+    Copies with one row hash are a page served twice (`duplicates`), not a conflict. The copy
+    loaded is the one the dedupe keeps (the last read); the reason names the key's values, the
+    lines of every copy (with the load id when they come from more than one file) and which
+    one was loaded, so a user can compare the versions in raw._rejects."""
+    key_cols = ", ".join(table.key)
+    key_text = " || ', ' || ".join(f"'{k}=' || coalesce({k}::varchar, 'null')" for k in table.key)
+    c_keys = ", ".join(f"c.{k}" for k in table.key)
+    on_key = " and ".join(f"c.{k} = r.{k}" for k in table.key)
+    # Narrowed in steps, each cheaper than a window over the whole load: the keys that repeat
+    # (a hash aggregate), those of them whose copies differ (row hashes of their copies only),
+    # then every copy of those, the only rows that carry their whole record along.
+    con.execute(f"""create or replace temp table _conflicts as
+        with repeated as (
+            select {key_cols} from _checked where _reason is null group by all having count(*) > 1
+        ),
+        conflicting as (
+            select {c_keys} from _checked c semi join repeated r on {on_key}
+            where _reason is null group by all having count(distinct {row_hash}) > 1
+        ),
+        copies as (
+            select {c_keys}, _partition, _load_id, _source_file, _line, _record, {row_hash} as _hash
+            from _checked c semi join conflicting r on {on_key}
+            where _reason is null
+        ),
+        versions as (
+            select *,
+                   count(distinct _hash) over k as _versions,
+                   count(distinct _source_file) over k as _files,
+                   row_number() over (partition by {key_cols} order by _source_file desc, _line desc) = 1 as _kept
+            from copies
+            window k as (partition by {key_cols})
+        ),
+        labelled as (
+            select *, case when _files = 1 then _line::varchar else _line || ' of load ' || _load_id end as _at
+            from versions
+        )
+        select {key_cols}, _partition, _load_id, _source_file, _line, _record,
+               'conflict: key ' || {key_text} || ' came in ' || _versions || ' versions with different values at lines '
+               || string_agg(_at, ', ' order by _source_file, _line) over (partition by {key_cols})
+               || '; line ' || max(case when _kept then _at end) over (partition by {key_cols}) || ' was loaded'
+               as _reason
+        from labelled""")
+    keys, copies = con.execute(f"select count(distinct ({key_cols})), count(*) from _conflicts").fetchall()[0]
+    return keys, copies - keys
