@@ -1,16 +1,8 @@
 """Dagster definitions: thin glue over extractors/, warehouse/ and expectations/.
 
-Importing this package applies the project's run-time policy, whatever the user's shell
-says: no usage telemetry from Dagster, dbt or Great Expectations, and the warehouse path
-that dbt's profile reads.
+Importing any module here changes nothing outside it: no environment variable is written and
+no process is started. The run-time policy (telemetry off, where the warehouse is) lives in
+warehouse/settings.py and is applied where a process starts: `orchestration/run.py` (`make
+run`), the code location Dagster loads (`orchestration/definitions.py`), and the environment
+each dbt process is given (`orchestration/assets/dbt.py`).
 """
-
-import os
-
-from warehouse.settings import Settings
-
-os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
-os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-os.environ["DO_NOT_TRACK"] = "1"
-os.environ["GX_ANALYTICS_ENABLED"] = "false"
-os.environ.setdefault("SKW_WAREHOUSE_PATH", str(Settings.from_env().warehouse_path))

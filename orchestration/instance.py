@@ -1,12 +1,14 @@
-"""Make sure $DAGSTER_HOME exists and its dagster.yaml turns telemetry off.
+"""Make sure Dagster's home (`DAGSTER_HOME`, warehouse/settings.py) exists and its
+dagster.yaml turns telemetry off.
 
 Run history (runs, events, asset materializations) lives there, under data/ by default,
-so it survives between `make run`s and shows in `make ui`.
+so it survives between `make run`s and shows in `make ui`. Nothing here writes the process's
+environment: `make run` opens the instance from the folder (`instance()`), and `make ui` hands
+`dagster dev` the path this module prints (`python -m orchestration.instance`).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from warehouse.settings import Settings
@@ -52,16 +54,23 @@ def instance_settings() -> dict:
     return yaml.safe_load(TELEMETRY_AND_LOGS)
 
 
-def ensure_dagster_home() -> Path:
-    home = Path(os.environ.get("DAGSTER_HOME") or Settings.from_env().data_dir / "dagster_home").resolve()
+def ensure_dagster_home(settings: Settings | None = None) -> Path:
+    """The home folder, created with the project's dagster.yaml if it is not there yet."""
+    home = (settings or Settings.from_env()).dagster_home
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
     wanted = dagster_yaml(home)
     if not cfg.exists() or cfg.read_text() != wanted:
         cfg.write_text(wanted)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
+def instance(settings: Settings | None = None):
+    """The persistent Dagster instance of that home (what `make run` records into)."""
+    from dagster import DagsterInstance
+
+    return DagsterInstance.from_config(str(ensure_dagster_home(settings)))
+
+
 if __name__ == "__main__":
-    print(f"DAGSTER_HOME={ensure_dagster_home()}")
+    print(ensure_dagster_home())

@@ -1,9 +1,9 @@
-from __future__ import annotations
-
-import os
+"""Days are the unit of extraction and of restatement. The first day is a setting
+(`SKW_PARTITIONS_START`, warehouse/settings.py) so a deployment with longer history can
+backfill it; the assets are declared with it, so it is read when this module is imported."""
 
 from dagster import DailyPartitionsDefinition
 
-# Days are the unit of extraction and of restatement. The first day is configurable so a
-# deployment with longer history can backfill it.
-daily_partitions = DailyPartitionsDefinition(start_date=os.environ.get("SKW_PARTITIONS_START", "2026-01-01"))
+from warehouse.settings import Settings
+
+daily_partitions = DailyPartitionsDefinition(start_date=Settings.from_env().partitions_start.isoformat())

@@ -1,31 +1,42 @@
-"""Resources shared by every source: the warehouse, the embedded fakes, and the base class
-of the one-resource-per-external-system classes in orchestration/sources/."""
+"""Resources shared by every source: the warehouse, where the sources' settings come from, and
+the base classes of the one-resource-per-external-system classes in orchestration/sources/.
+
+A source declares its settings once, as a `SourceSettings` class: one field per environment
+variable (the variable is the field's alias), typed, required unless it has a default. They
+are read once per run, from the process environment (`SourceEnvironment`); tokens only ever
+from there, never from run config, so they cannot reach Dagster's event log or UI. A source
+missing any required variable fails before its first request, naming every one it misses
+(and `build_definitions` refuses to load at all, outside sample mode). Only in sample mode
+(orchestration/sample_mode.py) do the values come from the embedded fakes instead.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import Field, PrivateAttr
+from dagster import ConfigurableResource
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
 from warehouse.loader import connect
-from warehouse.settings import Settings
+from warehouse.settings import SAMPLE_MODE_VAR, SOURCES_VAR, Settings
 
 
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB warehouse file and the landing area beside it (paths from SKW_* variables)."""
+    """The DuckDB warehouse file and the landing area beside it (`build_definitions` sets both
+    from `Settings`, the same values dbt is given)."""
 
-    warehouse_path: str = Field(default="", description="DuckDB file; default $SKW_WAREHOUSE_PATH or data/warehouse.duckdb")
+    warehouse_path: str = Field(
+        default="", description="DuckDB file; default $SKW_WAREHOUSE_PATH or data/warehouse.duckdb"
+    )
     landing_dir: str = Field(default="", description="Landing area; default $SKW_LANDING_DIR or data/landing")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseResource:
+        return cls(warehouse_path=str(settings.warehouse_path), landing_dir=str(settings.landing_dir))
 
     @property
     def path(self) -> Path:
@@ -41,104 +52,100 @@ class WarehouseResource(ConfigurableResource):
             yield con
 
 
-class _FakesProcess:
-    """One fakes process per run, shared by every source (Dagster hands each source resource
-    its own copy of the nested `fakes` resource, so the sharing lives here), started on first
-    use and stopped when the last resource using it is torn down."""
+def _ids(value):
+    """A comma-separated list of ids, as the environment holds it."""
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value
 
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.proc = None
-        self.env: dict[str, str] = {}
-        self.users = 0
 
-    def acquire(self) -> None:
-        with self.lock:
-            self.users += 1
+Ids = Annotated[tuple[str, ...], BeforeValidator(_ids), Field(min_length=1)]
 
-    def release(self) -> None:
-        with self.lock:
-            self.users -= 1
-            if self.users > 0 or self.proc is None:
-                return
-            proc, self.proc, self.env = self.proc, None, {}
-        proc.stdin.close()   # the fakes stop when their standard input closes
+
+class MissingSettings(RuntimeError):
+    """A source's settings are missing or unreadable; the message names each variable."""
+
+    def __init__(self, problems: Mapping[str, list[str]]):
+        self.problems = dict(problems)
+        lines = [f"[{source}] missing {', '.join(names)}" for source, names in self.problems.items()]
+        super().__init__(
+            "; ".join(lines) + f". Set them in the environment (.env.example lists each), leave the source out "
+            f"with {SOURCES_VAR} (a comma-separated list of the sources to run), or run on the sample world "
+            f"with {SAMPLE_MODE_VAR}=1."
+        )
+
+
+class SourceSettings(BaseModel):
+    """One external system's settings: each field is read from the environment variable named
+    by its alias. An empty variable counts as unset."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
+
+    SOURCE: ClassVar[str] = ""
+    # The field whose variable says where the system is (its base URL, or a folder): in sample
+    # mode, a source whose endpoint is set reads the environment, the others the fakes.
+    ENDPOINT_FIELD: ClassVar[str] = "base_url"
+    # A source of files rather than an API: the sample world's folder that holds them.
+    SAMPLE_WORLD_FOLDER: ClassVar[str | None] = None
+
+    @classmethod
+    def variables(cls) -> dict[str, bool]:
+        """Every variable of the source, and whether it is required."""
+        return {f.alias: f.is_required() for f in cls.model_fields.values()}
+
+    @classmethod
+    def endpoint_variable(cls) -> str:
+        return cls.model_fields[cls.ENDPOINT_FIELD].alias
+
+    @classmethod
+    def missing(cls, env: Mapping[str, str]) -> list[str]:
+        return [name for name, required in cls.variables().items() if required and not (env.get(name) or "").strip()]
+
+    @classmethod
+    def read(cls, env: Mapping[str, str]) -> SourceSettings:
+        """The settings from `env`; fails naming every variable missing or unreadable."""
+        missing = cls.missing(env)
+        if missing:
+            raise MissingSettings({cls.SOURCE: missing})
+        values = {name: env[name] for name in cls.variables() if (env.get(name) or "").strip()}
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-    def get_env(self, faults_on: bool, log, timeout_s: float) -> dict[str, str]:
-        with self.lock:
-            if self.proc is None:
-                self.proc, self.env = self._start(faults_on, log, timeout_s)
-            return dict(self.env)
-
-    @staticmethod
-    def _start(on: bool, log, timeout_s: float):
-        repo = str(Path(__file__).resolve().parent.parent)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
-        proc = subprocess.Popen([sys.executable, "-m", "sampleworld", "serve", "--faults", "on" if on else "off",
-                                 "--env-json", "--stop-on-eof"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True, env=env, cwd=repo)
-        deadline = time.monotonic() + timeout_s
-        for line in proc.stdout:   # the world is generated first if it is not there yet
-            if line.startswith("SKW_FAKES_ENV "):
-                found = json.loads(line.split(" ", 1)[1])
-                if log:
-                    log.info(f"embedded default: fake APIs on 127.0.0.1 (pid {proc.pid}) serving the "
-                             f"sample world {Path(found['world']).name} (faults {'on' if on else 'off'})")
-                return proc, found["env"]
-            if time.monotonic() > deadline:
-                break
-        proc.kill()
-        raise RuntimeError(f"the embedded fakes did not start (exit code {proc.poll()}); "
-                           f"run `python -m sampleworld serve` to see why")
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            names = [str(e["loc"][0]) for e in exc.errors()]
+            raise MissingSettings({cls.SOURCE: [f"{n} (unreadable)" for n in names]}) from None
 
 
-_FAKES = _FakesProcess()
+class SourceEnvironment(ConfigurableResource):
+    """Where the sources read their settings: the process environment. (In sample mode,
+    orchestration/sample_mode.py puts the embedded fakes here instead.)"""
 
-
-class EmbeddedFakesResource(ConfigurableResource):
-    """The embedded default: local fakes of every platform API serving the sample world on
-    127.0.0.1. Started on first use in a run (only when a source has no endpoint in the
-    environment), in a process of their own so that serving and extracting use both cores
-    rather than one interpreter, and stopped when the run ends."""
-
-    faults: str = Field(default="", description="on|off; default $SKW_FAKE_FAULTS, else on")
-    start_timeout_s: float = 600.0
-
-    _log: object = PrivateAttr(default=None)
-
-    @contextmanager
-    def yield_for_execution(self, context: InitResourceContext) -> Iterator["EmbeddedFakesResource"]:
-        self._log = context.log
-        _FAKES.acquire()
-        try:
-            yield self
-        finally:
-            _FAKES.release()
-
-    def env(self) -> dict[str, str]:
-        """The variables that point the extractors at the fakes (starting them if needed)."""
-        on = (self.faults or os.environ.get("SKW_FAKE_FAULTS", "on")) == "on"
-        return _FAKES.get_env(on, self._log, self.start_timeout_s)
+    def values_for(self, settings: type[SourceSettings]) -> Mapping[str, str]:
+        return os.environ
 
 
 class SourceResource(ConfigurableResource):
-    """One external system. Its settings come from the environment (tokens only ever from
-    there, never from run config, so they cannot reach Dagster's event log or UI); when the
-    system's base-URL variable is unset, every setting comes from the embedded fakes."""
+    """One external system: its settings (`SETTINGS`, from `environment`) and its client's
+    configuration (the fields: metric and field lists, page sizes; never a secret)."""
 
-    fakes: EmbeddedFakesResource
+    environment: SourceEnvironment
     parallel_days: int = Field(default=4, description="Days extracted at once")
 
-    BASE_URL_VAR: ClassVar[str] = ""  # set by subclasses
+    SETTINGS: ClassVar[type[SourceSettings]]
 
-    def settings(self, *names: str) -> dict[str, str]:
-        source = os.environ if os.environ.get(self.BASE_URL_VAR) else self.fakes.env()
-        return {n: source.get(n, "") for n in names}
+    _settings: SourceSettings | None = PrivateAttr(default=None)
 
-    @staticmethod
-    def ids(value: str) -> list[str]:
-        return [v.strip() for v in value.split(",") if v.strip()]
+    def settings(self) -> SourceSettings:
+        """Read once (for a run, the run's copy of the resource), before the first request."""
+        if self._settings is None:
+            self._settings = self.SETTINGS.read(self.environment.values_for(self.SETTINGS))
+        return self._settings
+
+    def client(self):
+        return self.make_client(self.settings())
+
+    def make_client(self, settings):
+        """The API client for `settings` (subclasses)."""
+        raise NotImplementedError
+
+    @classmethod
+    def client_from(cls, env: Mapping[str, str], **config):
+        """A client from a mapping of the source's variables (tests, scripts)."""
+        return cls(environment=SourceEnvironment(), **config).make_client(cls.SETTINGS.read(env))

@@ -5,6 +5,12 @@ In-process on purpose: the multiprocess executor starts a Python per step, each 
 Dagster, dbt and GX (measured here: 35 s against 19 s for a 3-asset pipeline). The run is
 recorded in $DAGSTER_HOME, so it shows in `make ui` with its logs and checks.
 
+`make run` turns sample mode on (`SKW_SAMPLE_MODE=1`): the sample world is generated and the
+sources read its fakes, and the headline figures are checked against the world's truths.
+Without it, the sources read their settings from the environment and `--start`/`--end` are
+required. `main` is where this process starts: it applies the run-time policy to it
+(telemetry off, warehouse/settings.py `TELEMETRY_OFF`).
+
 Exit status: 0 when the run succeeded and every check passed, 1 otherwise.
 """
 
@@ -17,17 +23,14 @@ import sys
 import time
 import warnings
 from datetime import date
-
 from decimal import Decimal
 
-import orchestration  # noqa: F401  (telemetry off, warehouse path set)
 from orchestration.instance import ensure_dagster_home
-from sampleworld.world import WorldSpec, generate
+from orchestration.instance import instance as home_instance
 from warehouse.loader import connect, scalar
-from warehouse.settings import Settings
+from warehouse.settings import SAMPLE_MODE_VAR, TELEMETRY_OFF, Settings
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
-SAMPLE_PII_SALT = "sample-world-salt-not-a-secret"
 
 
 def layer_counts(warehouse_path) -> dict[str, dict[str, int]]:
@@ -42,19 +45,18 @@ def layer_counts(warehouse_path) -> dict[str, dict[str, int]]:
     return counts
 
 
-def run(start: date, end: date, *, instance=None, raise_on_error: bool = False):
+def run(start: date, end: date, *, instance=None, defs=None, raise_on_error: bool = False):
     """Execute the main job over [start, end] as one run; returns the ExecuteInProcessResult."""
-    from dagster import DagsterInstance
+    from orchestration.definitions import build_definitions
 
-    from orchestration.definitions import defs
-
-    instance = instance or DagsterInstance.get()
-    job = defs.resolve_job_def("main")
-    tags = {"dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat()}
+    instance = instance or home_instance()
+    job = (defs or build_definitions()).resolve_job_def("main")
+    tags = {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    return job.execute_in_process(run_config=run_config, instance=instance, tags=tags,
-                                  raise_on_error=raise_on_error)
+    return job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=raise_on_error)
 
 
 def mart_spend(warehouse_path) -> dict[str, Decimal]:
@@ -62,23 +64,6 @@ def mart_spend(warehouse_path) -> dict[str, Decimal]:
         rows = con.execute("""select currency, sum(spend) from marts.fct_paid_performance_daily
                               group by 1 order by 1""").fetchall()
     return {cur: Decimal(total).quantize(Decimal("0.01")) for cur, total in rows}
-
-
-def _social_sessions_served(world) -> int:
-    """Sessions of the social channels as the embedded GA4 fake served them to the run: the
-    world's final counts, less what GA4 had not counted yet on the provisional last days."""
-    from sampleworld.entities import CHANNEL_BY_KEY
-    from sampleworld.fakes.ga4 import GA4App
-    from sampleworld.gen.ga4 import channel_of
-    app = GA4App(world)
-    total = 0
-    for (prop, day), rows in app.rows.items():
-        for row in rows:
-            dims, served, _ = app.served(prop, day, row)
-            channel = channel_of(dims[1], dims[2])   # (date, sessionSource, sessionMedium, ...)
-            if channel and CHANNEL_BY_KEY[channel].is_social:
-                total += served[0]                    # sessions
-    return total
 
 
 def headline_kpis(warehouse_path, world=None) -> list[tuple[str, str, bool | None]]:
@@ -89,24 +74,34 @@ def headline_kpis(warehouse_path, world=None) -> list[tuple[str, str, bool | Non
     truths = json.loads((world / "truths.json").read_text()) if world else None
     out: list[tuple[str, str, bool | None]] = []
     with connect(warehouse_path, read_only=True) as con:
-        spend = dict(con.execute("""select platform, round(sum(spend_micros / 1e6 / fx_rate), 2)
-                                    from marts.fct_campaign_performance_daily group by 1 order by 1""").fetchall())
+        spend = dict(
+            con.execute("""select platform, round(sum(spend_micros / 1e6 / fx_rate), 2)
+                                    from marts.fct_campaign_performance_daily group by 1 order by 1""").fetchall()
+        )
         currency = scalar(con, "select max(reporting_currency) from marts.fct_campaign_performance_daily")
-        customers = dict(con.execute("""select acquisition_channel, sum(customers) from marts.fct_clv_by_channel
-                                        group by 1 order by 2 desc""").fetchall())
+        customers = dict(
+            con.execute("""select acquisition_channel, sum(customers) from marts.fct_clv_by_channel
+                                        group by 1 order by 2 desc""").fetchall()
+        )
         roi_spend, roi_customers, roi_revenue = con.execute(
             """select sum(spend_reporting), sum(new_customers), sum(new_customer_revenue)
-               from marts.fct_campaign_roi_daily""").fetchall()[0]
+               from marts.fct_campaign_roi_daily"""
+        ).fetchall()[0]
         social, organic, paid, influencer = con.execute(
             """select sum(social_sessions), sum(organic_sessions), sum(paid_sessions), sum(influencer_sessions)
-               from marts.fct_social_traffic_daily""").fetchall()[0]
+               from marts.fct_social_traffic_daily"""
+        ).fetchall()[0]
     # sums over no rows are null: a range with no ad spend, customer or session shows zeros
     roi_spend, roi_customers, roi_revenue = roi_spend or 0, roi_customers or 0, roi_revenue or 0
     social, organic, paid, influencer = (n or 0 for n in (social, organic, paid, influencer))
     spend = {k: Decimal(v).quantize(Decimal("0.01")) for k, v in spend.items()}
     total = sum(spend.values(), Decimal(0))
-    ok = None if truths is None else spend == {p: Decimal(truths[p]["spend_eur"]) for p in spend} and \
-        set(spend) == {"meta_ads", "google_ads", "linkedin_ads"}
+    ok = (
+        None
+        if truths is None
+        else spend == {p: Decimal(truths[p]["spend_eur"]) for p in spend}
+        and set(spend) == {"meta_ads", "google_ads", "linkedin_ads"}
+    )
     out.append(("ad spend", f"{currency} {total:,.2f}: " + ", ".join(f"{p} {v:,.2f}" for p, v in spend.items()), ok))
     n_customers = int(sum(customers.values()))
     ok = None if truths is None else n_customers == truths["hubspot"]["first_deals"]
@@ -117,15 +112,29 @@ def headline_kpis(warehouse_path, world=None) -> list[tuple[str, str, bool | Non
     if truths is not None:
         per = truths["planted"]["totals_per_channel"]
         ad_channels = ("meta_paid", "google_cpc", "linkedin_paid")
-        ok = int(roi_customers) == sum(per[c]["new_customers"] for c in ad_channels) and \
-            Decimal(roi_revenue).quantize(Decimal("0.01")) == sum(Decimal(per[c]["revenue_eur"]) for c in ad_channels)
+        ok = int(roi_customers) == sum(per[c]["new_customers"] for c in ad_channels) and Decimal(roi_revenue).quantize(
+            Decimal("0.01")
+        ) == sum(Decimal(per[c]["revenue_eur"]) for c in ad_channels)
     shown_cpa = f"{currency} {cpa:,.2f}" if cpa is not None else "n/a (no new customer)"
     shown_roas = f"{roas:.2f}" if roas is not None else "n/a (no spend)"
-    out.append(("CPA, ROAS", f"{shown_cpa} a new customer, ROAS {shown_roas} (ad platforms: "
-                f"{int(roi_customers):,} new customers, first purchases {currency} {Decimal(roi_revenue):,.2f})", ok))
-    ok = None if world is None else int(social) == _social_sessions_served(world)
-    out.append(("social web", f"{int(social):,} sessions: organic {int(organic):,}, paid {int(paid):,}, "
-                f"influencer {int(influencer):,}", ok))
+    out.append(
+        (
+            "CPA, ROAS",
+            f"{shown_cpa} a new customer, ROAS {shown_roas} (ad platforms: "
+            f"{int(roi_customers):,} new customers, first purchases {currency} {Decimal(roi_revenue):,.2f})",
+            ok,
+        )
+    )
+    if world is not None:
+        from orchestration.sample_mode import social_sessions_served
+    ok = None if world is None else int(social) == social_sessions_served(world)
+    out.append(
+        (
+            "social web",
+            f"{int(social):,} sessions: organic {int(organic):,}, paid {int(paid):,}, influencer {int(influencer):,}",
+            ok,
+        )
+    )
     return out
 
 
@@ -138,26 +147,59 @@ def check_outcomes(result) -> tuple[list[str], list[str]]:
 
 
 def main(argv=None) -> int:
-    spec = WorldSpec.from_env()
+    os.environ.update(TELEMETRY_OFF)  # this process and every one it starts (dbt, the fakes)
+    settings = Settings.from_env()
+    spec = None
+    if settings.sample_mode:
+        from sampleworld.world import WorldSpec
+
+        spec = WorldSpec.from_env()
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--start", type=date.fromisoformat, default=spec.start)
-    parser.add_argument("--end", type=date.fromisoformat, default=spec.end)
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=spec.start if spec else None,
+        required=spec is None,
+        help="first day (default in sample mode: the sample world's)",
+    )
+    parser.add_argument(
+        "--end",
+        type=date.fromisoformat,
+        default=spec.end if spec else None,
+        required=spec is None,
+        help="last day (default in sample mode: the sample world's)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression")
 
-    # The sample world's people are made up; staging still hashes them, with this salt unless
-    # the environment sets one (a real warehouse sets its own secret SKW_PII_SALT).
-    os.environ.setdefault("SKW_PII_SALT", SAMPLE_PII_SALT)
-    settings = Settings.from_env()
-    home = ensure_dagster_home()
-    world = generate(spec, settings.sample_dir)
-    print(f"sample world   {world}")
-    embedded = not os.environ.get("META_BASE_URL")
-    print(f"sources        {'embedded fakes of the platform APIs on 127.0.0.1' if embedded else os.environ['META_BASE_URL']}")
+    from orchestration.definitions import build_definitions
+    from orchestration.resources import MissingSettings
+
+    try:
+        defs = build_definitions(settings)
+    except MissingSettings as exc:  # before anything starts: every missing variable, named
+        print(f"cannot run: {exc}", file=sys.stderr)
+        return 1
+    home = ensure_dagster_home(settings)
+    world, embedded = None, False
+    if settings.sample_mode:
+        from orchestration.definitions import enabled_sources
+        from orchestration.sample_mode import sources_from_environment, world_dir
+
+        world = world_dir(settings)
+        print(f"sample world   {world}")
+        real = sources_from_environment(enabled_sources(settings))
+        embedded = not real  # only then can the figures be checked against the world's
+        where = "embedded fakes of the platform APIs on 127.0.0.1"
+        if real:
+            where += f", except {', '.join(real)} (from the environment)"
+    else:
+        where = f"the environment's settings (sample mode off: {SAMPLE_MODE_VAR}=1 turns it on)"
+    print(f"sources        {where}")
     print(f"materializing  every asset for {args.start} .. {args.end} (one in-process run)", flush=True)
 
-    result = run(args.start, args.end)
+    result = run(args.start, args.end, instance=home_instance(settings), defs=defs)
     counts = layer_counts(settings.warehouse_path)
     passed, failed = check_outcomes(result)
     wall = time.monotonic() - started
@@ -166,14 +208,14 @@ def main(argv=None) -> int:
     print(f"run            {'succeeded' if result.success else 'FAILED'}  (run id {result.run_id})")
     for layer in LAYERS:
         tables = counts[layer]
-        if layer == "raw":   # one line per source: <source>__<stream> tables
+        if layer == "raw":  # one line per source: <source>__<stream> tables
             by_source: dict[str, int] = {}
             for t, n in tables.items():
                 by_source[t.split("__")[0]] = by_source.get(t.split("__")[0], 0) + n
             detail = f"in {len(tables)} tables: " + ", ".join(f"{src} {n:,}" for src, n in by_source.items())
-        elif layer in ("staging", "intermediate"):   # one model per raw table, and their unions
+        elif layer in ("staging", "intermediate"):  # one model per raw table, and their unions
             detail = f"in {len(tables)} models" if tables else "no models"
-        else:   # every mart by name
+        else:  # every mart by name
             detail = ", ".join(f"{t} {n:,}" for t, n in tables.items()) or "no tables"
         print(f"{layer:<14} {sum(tables.values()):>8,} rows   {detail}")
     reconciled = True
@@ -183,13 +225,18 @@ def main(argv=None) -> int:
         if embedded and (args.start, args.end) == (spec.start, spec.end):
             truth = json.loads((world / "truths.json").read_text())["meta_ads"]["spend_by_currency"]
             reconciled = spend == {cur: Decimal(v) for cur, v in truth.items()}
-            shown += ("  (equals the sample world's total)" if reconciled
-                      else f"  DIFFERS from the sample world's total {truth}")
+            shown += (
+                "  (equals the sample world's total)"
+                if reconciled
+                else f"  DIFFERS from the sample world's total {truth}"
+            )
         print(f"paid spend     {shown}")
     if counts["marts"].get("fct_campaign_performance_daily") is not None:
         checked = embedded and (args.start, args.end) == (spec.start, spec.end)
         for label, figures, ok in headline_kpis(settings.warehouse_path, world if checked else None):
-            note = "" if ok is None else ("  (equals the sample world's)" if ok else "  DIFFERS from the sample world's")
+            note = (
+                "" if ok is None else ("  (equals the sample world's)" if ok else "  DIFFERS from the sample world's")
+            )
             print(f"{label:<14} {figures}{note}")
             reconciled = reconciled and ok is not False
     print(f"checks         {len(passed)} passed, {len(failed)} failed")
@@ -198,7 +245,9 @@ def main(argv=None) -> int:
     print(f"warehouse      {settings.warehouse_path}")
     print(f"landing        {settings.landing_dir}")
     print(f"run history    {home}  (open it with: make ui, then http://127.0.0.1:3000)")
-    print(f"query it       .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse_path}', read_only=True).sql('from marts.fct_paid_performance_daily limit 5'))\"")
+    print(
+        f"query it       .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse_path}', read_only=True).sql('from marts.fct_paid_performance_daily limit 5'))\""
+    )
     print(f"wall time      {wall:.1f} s")
     return 0 if result.success and not failed and reconciled else 1
 

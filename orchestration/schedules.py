@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from dagster import (AssetSelection, RunRequest, ScheduleEvaluationContext, define_asset_job,
-                     in_process_executor, schedule)
+from dagster import (
+    AssetSelection,
+    RunRequest,
+    ScheduleEvaluationContext,
+    define_asset_job,
+    in_process_executor,
+    schedule,
+)
 
 from orchestration.partitions import daily_partitions
 
@@ -28,17 +34,25 @@ def window_of(assets) -> int:
 def range_request(context: ScheduleEvaluationContext, window_days: int, key: str) -> RunRequest:
     now = context.scheduled_execution_time or datetime.now()
     start, end = lookback_range(now.date(), window_days)
-    return RunRequest(run_key=f"{key}-{now:%Y-%m-%d}",
-                      tags={"dagster/asset_partition_range_start": start.isoformat(),
-                            "dagster/asset_partition_range_end": end.isoformat()})
+    return RunRequest(
+        run_key=f"{key}-{now:%Y-%m-%d}",
+        tags={
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        },
+    )
 
 
 def source_job_and_schedule(name: str, assets, hour: int = 5):
     """`ingest_<name>`: the source's raw assets over its own restatement window, daily."""
     window = window_of(assets)
-    job = define_asset_job(f"ingest_{name}", selection=AssetSelection.assets(*(a.key for a in assets)),
-                           partitions_def=daily_partitions, executor_def=in_process_executor,
-                           description=f"Extract {name} and re-read its last {window} days (restatement window).")
+    job = define_asset_job(
+        f"ingest_{name}",
+        selection=AssetSelection.assets(*(a.key for a in assets)),
+        partitions_def=daily_partitions,
+        executor_def=in_process_executor,
+        description=f"Extract {name} and re-read its last {window} days (restatement window).",
+    )
 
     @schedule(job=job, cron_schedule=f"0 {hour} * * *", name=f"ingest_{name}_daily", execution_timezone="UTC")
     def _schedule(context: ScheduleEvaluationContext):
@@ -50,9 +64,13 @@ def source_job_and_schedule(name: str, assets, hour: int = 5):
 def transform_job_and_schedule(dbt_assets, window: int, hour: int = 6, upstream=()):
     """`transform`: staging and marts over the widest window, after the sources have run, with
     the `upstream` steps the models read (enrichment: the sentiment of the texts loaded since)."""
-    job = define_asset_job("transform", selection=AssetSelection.assets(*upstream, dbt_assets),
-                           partitions_def=daily_partitions, executor_def=in_process_executor,
-                           description=f"Score new texts, build staging and marts for the last {window} days.")
+    job = define_asset_job(
+        "transform",
+        selection=AssetSelection.assets(*upstream, dbt_assets),
+        partitions_def=daily_partitions,
+        executor_def=in_process_executor,
+        description=f"Score new texts, build staging and marts for the last {window} days.",
+    )
 
     @schedule(job=job, cron_schedule=f"0 {hour} * * *", name="transform_daily", execution_timezone="UTC")
     def _schedule(context: ScheduleEvaluationContext):

@@ -14,6 +14,14 @@ machine loses power (SQLite's documented trade-off; the run history is not the d
 warehouse and the landing files are). The files, their schema and what is written are
 Dagster's own: an instance written by this class reads with the stock one and back. It is configured in `$DAGSTER_HOME/dagster.yaml`
 (orchestration/instance.py writes it), Dagster's documented place to choose a storage.
+
+Private parts of Dagster this relies on, for want of a public hook: the storage class itself
+(`dagster._core.storage.event_log.sqlite`, which Dagster documents for dagster.yaml but does
+not export), its `_connect(shard)` (overridden: the one place it opens a connection, with no
+setting for pooling), and what that method uses (`_db_lock`, `_initialized_dbs`, `_initdb`,
+`conn_string_for_shard`, `dagster._core.storage.sql.create_engine`). Dagster's pooled
+storages are its Postgres and MySQL ones; the SQLite storage has no option to keep an engine.
+`tests/test_instance_storage.py` checks the files still read back with the stock class.
 """
 
 from __future__ import annotations
@@ -59,8 +67,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             if engine is not None:
                 self._engines.move_to_end(shard)
                 return engine
-            engine = create_engine(self.conn_string_for_shard(shard),
-                                   connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+            engine = create_engine(self.conn_string_for_shard(shard), connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
             event.listen(engine, "connect", _write_ahead_log)
             self._engines[shard] = engine
             run_shards = [s for s in self._engines if s != INDEX_SHARD_NAME]

@@ -28,16 +28,37 @@ os.environ["SKW_NETAUDIT_LOG"] = str(_session_dir / "netaudit.log")
 os.environ["SKW_PII_SALT"] = "test-session-salt"
 os.environ["PYTHONPATH"] = os.pathsep.join([str(NETAUDIT_DIR), str(REPO), os.environ.get("PYTHONPATH", "")])
 # The tests point the extractors at the fakes themselves: no endpoint or token from the shell.
-_SOURCE_PREFIXES = ("META_", "FACEBOOK_", "INSTAGRAM_", "GOOGLE_ADS_", "LINKEDIN_", "GA4_", "HUBSPOT_", "X_",
-                    "YOUTUBE_", "LISTENING_",
-                    "SURVEY_", "SKW_SAMPLE_", "SKW_FAKE_", "SKW_CONFIG_")
+_SOURCE_PREFIXES = (
+    "META_",
+    "FACEBOOK_",
+    "INSTAGRAM_",
+    "GOOGLE_ADS_",
+    "LINKEDIN_",
+    "GA4_",
+    "HUBSPOT_",
+    "X_",
+    "YOUTUBE_",
+    "LISTENING_",
+    "SURVEY_",
+    "SKW_SAMPLE_",
+    "SKW_FAKE_",
+    "SKW_CONFIG_",
+)
 for var in [v for v in os.environ if v.startswith(_SOURCE_PREFIXES) and v != "SKW_SAMPLE_DOMAINS"]:
     os.environ.pop(var)
+# The pipeline's tests run on the sample world: sample mode on, explicitly (outside it every
+# source must be configured; tests/test_sample_mode.py shows that in processes of its own).
+os.environ["SKW_SAMPLE_MODE"] = "1"
+# What the project gives every dbt process (warehouse path, memory limit, telemetry off), for
+# the tests that start dbt themselves.
+from warehouse.settings import Settings  # noqa: E402
+
+os.environ.update(Settings.from_env().dbt_env())
 sys.path.insert(0, str(NETAUDIT_DIR))
 import sitecustomize  # noqa: E402,F401  (installs the audit hook in this process)
 
 from sampleworld.fakes.base import FakeServer, FaultConfig  # noqa: E402
-from sampleworld.fakes.meta_marketing import MetaMarketingApp  # noqa: E402
+from sampleworld.fakes.meta_ads import MetaAdsApp  # noqa: E402
 from sampleworld.world import WorldSpec, generate  # noqa: E402
 
 # A short range keeps the suite fast; the default (make run) range is four weeks.
@@ -48,7 +69,8 @@ def pytest_sessionfinish(session, exitstatus):
     log = Path(os.environ["SKW_NETAUDIT_LOG"])
     if log.exists() and log.read_text().strip():
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
-            "NETWORK AUDIT FAILED: something reached beyond 127.0.0.1:\n" + log.read_text(), red=True)
+            "NETWORK AUDIT FAILED: something reached beyond 127.0.0.1:\n" + log.read_text(), red=True
+        )
         session.exitstatus = 1
 
 
@@ -63,21 +85,28 @@ def world(session_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def meta_app(world) -> MetaMarketingApp:
-    return MetaMarketingApp(world)
+def meta_app(world) -> MetaAdsApp:
+    return MetaAdsApp(world)
 
 
 @pytest.fixture
 def meta_fake(world):
-    with FakeServer(MetaMarketingApp(world)) as srv:
+    with FakeServer(MetaAdsApp(world)) as srv:
         yield srv
 
 
 @pytest.fixture
 def meta_fake_faulty(world):
-    faults = FaultConfig(error_rate=0.08, rate_limit_rate=0.05, retry_after_s=0, truncate_rate=0.05,
-                         repeat_page_rate=0.2, extra_field_rate=0.1, seed=3)
-    with FakeServer(MetaMarketingApp(world), faults) as srv:
+    faults = FaultConfig(
+        error_rate=0.08,
+        rate_limit_rate=0.05,
+        retry_after_s=0,
+        truncate_rate=0.05,
+        repeat_page_rate=0.2,
+        extra_field_rate=0.1,
+        seed=3,
+    )
+    with FakeServer(MetaAdsApp(world), faults) as srv:
         yield srv
 
 
@@ -85,6 +114,7 @@ def meta_fake_faulty(world):
 def fakes(world):
     """Every fake API, started once for the session on free loopback ports (faults off)."""
     from sampleworld.serve import start_fakes
+
     servers = start_fakes(world)
     yield servers
     for srv in servers.values():
@@ -115,27 +145,43 @@ def materialized(world):
     from orchestration.run import run
     from warehouse.settings import Settings
 
-    faults = FaultConfig(error_rate=0.05, rate_limit_rate=0.03, retry_after_s=0, truncate_rate=0.03,
-                         repeat_page_rate=0.1, extra_field_rate=0.5, bad_record_rate=0.5, seed=11)
+    faults = FaultConfig(
+        error_rate=0.05,
+        rate_limit_rate=0.03,
+        retry_after_s=0,
+        truncate_rate=0.03,
+        repeat_page_rate=0.1,
+        extra_field_rate=0.5,
+        bad_record_rate=0.5,
+        seed=11,
+    )
     # Days run on threads, so which page draws which fault varies between runs; the rates of
     # the faults the tests look for are high enough that ~14 result pages always see some.
     accounts = [a["account_id"] for a in json.loads((world / "meta_ads" / "accounts.json").read_text())]
     env = {"META_ACCESS_TOKEN": META_SECRET, "META_AD_ACCOUNT_IDS": ",".join(accounts)}
-    world_env = {"SKW_SAMPLE_START": TEST_SPEC.start.isoformat(), "SKW_SAMPLE_END": TEST_SPEC.end.isoformat(),
-                 "SKW_SAMPLE_SEED": str(TEST_SPEC.seed), "SKW_SAMPLE_SCALE": str(TEST_SPEC.scale)}
-    with FakeServer(MetaMarketingApp(world, token=META_SECRET), faults) as srv:
+    world_env = {
+        "SKW_SAMPLE_START": TEST_SPEC.start.isoformat(),
+        "SKW_SAMPLE_END": TEST_SPEC.end.isoformat(),
+        "SKW_SAMPLE_SEED": str(TEST_SPEC.seed),
+        "SKW_SAMPLE_SCALE": str(TEST_SPEC.scale),
+    }
+    with FakeServer(MetaAdsApp(world, token=META_SECRET), faults) as srv:
         os.environ.update(env, META_BASE_URL=srv.url)
         try:
             instance = DagsterInstance.ephemeral(settings=instance_settings())
-            os.environ.update(world_env)   # for the embedded fakes of this run only
+            os.environ.update(world_env)  # for the embedded fakes of this run only
             try:
                 result = run(TEST_SPEC.start, TEST_SPEC.end, instance=instance)
             finally:
                 for k in world_env:
                     os.environ.pop(k, None)
-            yield {"result": result, "instance": instance, "server": srv,
-                   "truths": json.loads((world / "truths.json").read_text()),
-                   "warehouse": Settings.from_env().warehouse_path}
+            yield {
+                "result": result,
+                "instance": instance,
+                "server": srv,
+                "truths": json.loads((world / "truths.json").read_text()),
+                "warehouse": Settings.from_env().warehouse_path,
+            }
         finally:
             for k in (*env, "META_BASE_URL"):
                 os.environ.pop(k, None)
@@ -153,13 +199,17 @@ def make_run_twice(tmp_path_factory):
 
     repo = Path(__file__).resolve().parent.parent
     data = tmp_path_factory.mktemp("make-run") / "data"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SKW_", "META_", "DAGSTER_")) or k == "SKW_NETAUDIT_LOG"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SKW_", "META_", "DAGSTER_")) or k == "SKW_NETAUDIT_LOG"
+    }
     env["SKW_DATA_DIR"] = str(data)
     runs = []
     for _ in range(2):
-        proc = subprocess.run(["make", "--no-print-directory", "run"], cwd=repo, env=env,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            ["make", "--no-print-directory", "run"], cwd=repo, env=env, capture_output=True, text=True, timeout=600
+        )
         runs.append((proc, layer_counts(data / "warehouse.duckdb")))
     return data, runs
 
@@ -173,6 +223,8 @@ def default_world(make_run_twice):
     proc = runs[-1][0]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     world = next(p for p in (data / "sample").iterdir() if (p / "truths.json").exists())
-    return {"warehouse": data / "warehouse.duckdb", "world": world,
-            "truths": json.loads((world / "truths.json").read_text())}
-
+    return {
+        "warehouse": data / "warehouse.duckdb",
+        "world": world,
+        "truths": json.loads((world / "truths.json").read_text()),
+    }

@@ -19,9 +19,28 @@ pytestmark = pytest.mark.slow
 
 def test_bench_runs_at_a_tiny_scale(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SKW_SAMPLE_", "SKW_DATA_DIR", "SKW_WAREHOUSE"))}
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--scales", "1", "--days", "4", "--repeat", "2",
-                           "--out", str(tmp_path), "--peer-days", "0"], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench",
+            "--scales",
+            "1",
+            "--days",
+            "4",
+            "--repeat",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--peer-days",
+            "0",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     (report_file,) = tmp_path.glob("bench-*.json")
     report = json.loads(report_file.read_text())
@@ -40,7 +59,7 @@ def test_bench_runs_at_a_tiny_scale(tmp_path):
     for reader in ("read_json", "read_ndjson_objects"):
         assert result["limit"][reader]["records"] == stages["load"]["records"]
         assert len(result["limit"][reader]["samples_seconds"]) == 2 and result["limit"][reader]["load_over_limit"] > 0
-        assert result["limit"][reader]["peak_rss_mib"] > 0   # the reading process's own peak
+        assert result["limit"][reader]["peak_rss_mib"] > 0  # the reading process's own peak
     # where extraction's time went, per stream, adds up to the stage
     by_stream = result["extract_streams"]
     assert sum(c["records"] for c in by_stream) == stages["extract_land"]["records"]
@@ -57,3 +76,21 @@ def test_bench_runs_at_a_tiny_scale(tmp_path):
     assert any("load within 2x" in n for n in names) and any("incremental" in n for n in names)
     assert all(isinstance(t["met"], bool) for t in report["targets"])
     assert "load / read_json" in proc.stdout and "records/s" in proc.stdout and "targets" in proc.stdout
+
+
+def test_extraction_is_held_to_the_bare_loop_and_dlt_is_only_reported():
+    """Issue 13: ours >= 0.8x the bare loop is the target; the ratio to dlt has none."""
+    from benchmarks.bench import targets
+
+    result = {
+        "scale": 1,
+        "limit": {"read_json": {"load_over_limit": 1.4}},
+        "dbt": {"build_over_sql": 1.2, "incremental_over_full": 0.3},
+        "incremental": {"incremental_over_full": 0.2},
+        "peak_rss_mib": 900.0,
+    }
+    for ratio, met in ((0.79, False), (0.8, True)):
+        report = {"results": [result], "peer": {"ratio_ours_over_bare": ratio, "ratio_ours_over_dlt": 2.9}}
+        extraction = [t for t in targets(report) if "bare loop" in t["target"]]
+        assert len(extraction) == 1 and extraction[0]["limit"] == 0.8 and extraction[0]["met"] is met
+        assert not any("dlt" in t["target"] for t in targets(report))

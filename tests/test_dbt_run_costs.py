@@ -17,11 +17,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_marts_build import dbt
 
 from orchestration.assets.dbt import DBT_DIR
 from warehouse.loader import connect
-
-from test_marts_build import dbt
 
 pytestmark = pytest.mark.slow
 
@@ -39,25 +38,36 @@ def copy(materialized, tmp_path_factory):
 def test_a_windowed_run_tests_its_window_only(copy):
     wh, target = copy
     with connect(wh) as con:
-        first, last = con.execute("select min(date_day), max(date_day) from marts.fct_paid_performance_daily").fetchone()
+        first, last = con.execute(
+            "select min(date_day), max(date_day) from marts.fct_paid_performance_daily"
+        ).fetchone()
         # a duplicate of a row of the first day: the model's key test must catch it
-        con.execute("""insert into marts.fct_paid_performance_daily
-                       select * from marts.fct_paid_performance_daily where date_day = ? limit 1""", [first])
+        con.execute(
+            """insert into marts.fct_paid_performance_daily
+                       select * from marts.fct_paid_performance_daily where date_day = ? limit 1""",
+            [first],
+        )
     select = ["test", "--select", "fct_paid_performance_daily", "--exclude", "test_type:unit"]
     # a run over the last day only does not read the first day
     dbt(select, wh, target, SKW_DBT_START_DATE=last.isoformat(), SKW_DBT_END_DATE=last.isoformat())
     # one whose window holds the first day, and one without a window, do
-    proc = dbt(select, wh, target, check=False, SKW_DBT_START_DATE=first.isoformat(), SKW_DBT_END_DATE=first.isoformat())
+    proc = dbt(
+        select, wh, target, check=False, SKW_DBT_START_DATE=first.isoformat(), SKW_DBT_END_DATE=first.isoformat()
+    )
     assert proc.returncode != 0 and "unique_combination_of_columns_fct_paid_performance_daily" in proc.stdout
     proc = dbt(select, wh, target, check=False)
     assert proc.returncode != 0
-    with connect(wh) as con:   # put the table back for the other tests
-        con.execute("create or replace table marts.fct_paid_performance_daily as select distinct * from marts.fct_paid_performance_daily")
+    with connect(wh) as con:  # put the table back for the other tests
+        con.execute(
+            "create or replace table marts.fct_paid_performance_daily as select distinct * from marts.fct_paid_performance_daily"
+        )
 
 
 def _contacts(wh):
     with connect(wh, read_only=True) as con:
-        return sorted(con.execute("select * exclude (_loaded_at) from staging.stg_hubspot__contacts").fetchall(), key=repr)
+        return sorted(
+            con.execute("select * exclude (_loaded_at) from staging.stg_hubspot__contacts").fetchall(), key=repr
+        )
 
 
 def test_contacts_staging_reads_unread_loads_and_equals_a_full_refresh(copy):
@@ -65,17 +75,26 @@ def test_contacts_staging_reads_unread_loads_and_equals_a_full_refresh(copy):
     with connect(wh) as con:
         ids = [r[0] for r in con.execute("select id from raw.hubspot__contacts order by id limit 2").fetchall()]
         # one contact changed in HubSpot (a new load wrote it), one deleted there (gone from raw)
-        con.execute("""update raw.hubspot__contacts
+        con.execute(
+            """update raw.hubspot__contacts
                        set _record = json_merge_patch(_record, '{"properties": {"lifecyclestage": "customer"}}'),
                            _load_id = 'load-test-change'
-                       where id = ?""", [ids[0]])
+                       where id = ?""",
+            [ids[0]],
+        )
         con.execute("delete from raw.hubspot__contacts where id = ?", [ids[1]])
     dbt(["run", "--select", "stg_hubspot__contacts"], wh, target)
     with connect(wh, read_only=True) as con:
-        stage, load = con.execute("select lifecycle_stage, _load_id from staging.stg_hubspot__contacts where contact_id = ?",
-                                  [ids[0]]).fetchone()
+        stage, load = con.execute(
+            "select lifecycle_stage, _load_id from staging.stg_hubspot__contacts where contact_id = ?", [ids[0]]
+        ).fetchone()
         assert (stage, load) == ("customer", "load-test-change")
-        assert con.execute("select count(*) from staging.stg_hubspot__contacts where contact_id = ?", [ids[1]]).fetchone()[0] == 0
+        assert (
+            con.execute("select count(*) from staging.stg_hubspot__contacts where contact_id = ?", [ids[1]]).fetchone()[
+                0
+            ]
+            == 0
+        )
     incremental = _contacts(wh)
     dbt(["run", "--select", "stg_hubspot__contacts", "--full-refresh"], wh, target)
     assert incremental == _contacts(wh)
@@ -92,8 +111,9 @@ def test_an_unchanged_view_is_left_alone_and_a_changed_one_rebuilt(copy):
 
     def comment_and_sql():
         with connect(wh, read_only=True) as con:
-            return con.execute("select comment, sql from duckdb_views() where schema_name = 'staging' and view_name = ?",
-                               [view]).fetchone()
+            return con.execute(
+                "select comment, sql from duckdb_views() where schema_name = 'staging' and view_name = ?", [view]
+            ).fetchone()
 
     assert comment_and_sql()[0] == stamp
     # a view carrying the right stamp is trusted: a second run does not re-create it

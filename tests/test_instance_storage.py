@@ -12,16 +12,27 @@ from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqliteEventLogStorage
 
 from orchestration.instance import ensure_dagster_home
+from orchestration.instance import instance as home_instance
 from orchestration.storage import KEEP_RUN_SHARDS, PooledSqliteEventLogStorage
 
 
 def materialization(run_id: str, asset: str, partition: str) -> EventLogEntry:
     event = DagsterEvent(
-        DagsterEventType.ASSET_MATERIALIZATION.value, "job",
+        DagsterEventType.ASSET_MATERIALIZATION.value,
+        "job",
         event_specific_data=StepMaterializationData(
-            AssetMaterialization(AssetKey(["marts", asset]), partition=partition)))
-    return EventLogEntry(error_info=None, level=20, user_message="", run_id=run_id,
-                         timestamp=time.time(), dagster_event=event, job_name="job")
+            AssetMaterialization(AssetKey(["marts", asset]), partition=partition)
+        ),
+    )
+    return EventLogEntry(
+        error_info=None,
+        level=20,
+        user_message="",
+        run_id=run_id,
+        timestamp=time.time(),
+        dagster_event=event,
+        job_name="job",
+    )
 
 
 @pytest.fixture
@@ -31,8 +42,9 @@ def home(tmp_path, monkeypatch):
 
 
 def test_the_instance_of_make_run_uses_the_pooled_event_log(home):
-    instance = DagsterInstance.get()
+    instance = home_instance()  # what `make run` opens, without writing DAGSTER_HOME anywhere
     try:
+        assert isinstance(instance, DagsterInstance) and instance.root_directory == str(home)
         assert type(instance.event_log_storage) is PooledSqliteEventLogStorage
         assert instance.run_storage.__class__.__name__ == "SqliteRunStorage"
         # Dagster's default places: an existing run history keeps reading.
@@ -89,5 +101,5 @@ def test_connections_write_ahead_with_normal_sync(home):
     storage.store_event(materialization("run-w", "fct_x", "2026-06-01"))
     with storage.run_connection("run-w") as conn:
         assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("pragma synchronous").scalar() == 1   # NORMAL
+        assert conn.exec_driver_sql("pragma synchronous").scalar() == 1  # NORMAL
     storage.dispose()

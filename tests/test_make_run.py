@@ -5,15 +5,12 @@ second time, and no connection beyond 127.0.0.1 from any process (audited)."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from orchestration.run import layer_counts
 from warehouse.loader import connect
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,8 +33,15 @@ def test_exits_zero_and_prints_the_summary(two_runs):
             assert re.search(rf"^{layer} +[\d,]+ rows", out, re.M)
         # every mart named with its rows, and the headline KPIs equal to the sample world's
         marts = re.search(r"^marts .*$", out, re.M).group(0)
-        for mart in ("fct_channel_performance_daily", "fct_campaign_performance_daily", "fct_web_traffic_daily",
-                     "fct_funnel_daily", "fct_campaign_roi_daily", "fct_attribution_credits", "fct_clv_by_channel"):
+        for mart in (
+            "fct_channel_performance_daily",
+            "fct_campaign_performance_daily",
+            "fct_web_traffic_daily",
+            "fct_funnel_daily",
+            "fct_campaign_roi_daily",
+            "fct_attribution_credits",
+            "fct_clv_by_channel",
+        ):
             assert re.search(rf"\b{mart} [\d,]+", marts), mart
         for label in ("ad spend", "new customers", "CPA, ROAS", "social web"):
             line = re.search(rf"^{re.escape(label)} .*$", out, re.M)
@@ -52,12 +56,14 @@ def test_mart_spend_equals_generator_total_to_the_cent(two_runs):
     truths = json.loads(next((data / "sample").glob("*/truths.json")).read_text())["meta_ads"]
     with connect(data / "warehouse.duckdb", read_only=True) as con:
         got = con.execute("select currency, sum(spend) from marts.fct_paid_performance_daily group by 1").fetchall()
-    assert {c: Decimal(s).quantize(Decimal("0.01")) for c, s in got} == \
-        {c: Decimal(s) for c, s in truths["spend_by_currency"].items()}
+    assert {c: Decimal(s).quantize(Decimal("0.01")) for c, s in got} == {
+        c: Decimal(s) for c, s in truths["spend_by_currency"].items()
+    }
 
 
 def test_no_token_in_the_output(two_runs):
     from sampleworld.serve import fake_env, start_fakes
+
     data, runs = two_runs
     world = next(p for p in (data / "sample").iterdir() if p.is_dir())
     servers = start_fakes(world)

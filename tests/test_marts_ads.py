@@ -42,10 +42,13 @@ def cents(x) -> Decimal:
 
 def test_spend_per_platform_and_currency_is_the_worlds(materialized):
     truths = materialized["truths"]
-    rows = query(materialized, f"""
+    rows = query(
+        materialized,
+        f"""
         select platform, currency, sum(spend), sum(spend_micros), count(*),
                bool_and(spend_micros % 10000 = 0)
-        from {MART} group by 1, 2""")
+        from {MART} group by 1, 2""",
+    )
     got = {(p, c): (Decimal(str(s)), m, n, whole_cents) for p, c, s, m, n, whole_cents in rows}
     expected = {(p, c): Decimal(v) for p in CHANNEL_OF_PLATFORM for c, v in truths[p]["spend_by_currency"].items()}
     assert set(got) == set(expected)
@@ -63,10 +66,13 @@ def test_spend_per_platform_and_currency_is_the_worlds(materialized):
 
 def test_spend_in_eur_per_channel_is_the_planted_total(materialized):
     planted = materialized["truths"]["planted"]["totals_per_channel"]
-    rows = query(materialized, f"""
+    rows = query(
+        materialized,
+        f"""
         select platform, sum(spend_reporting), sum(spend_micros / 1000000.0 / fx_rate), count(*),
                min(reporting_currency), max(reporting_currency)
-        from {MART} group by 1""")
+        from {MART} group by 1""",
+    )
     assert {r[0] for r in rows} == set(CHANNEL_OF_PLATFORM)
     for platform, spend_reporting, exact, n, cur_min, cur_max in rows:
         truth = Decimal(planted[CHANNEL_OF_PLATFORM[platform]]["spend_eur"])
@@ -79,13 +85,17 @@ def test_impressions_and_clicks_per_platform_are_the_worlds(materialized):
     truths = materialized["truths"]
     rows = query(materialized, f"select platform, sum(impressions), sum(clicks) from {MART} group by 1")
     assert {p: (i, c) for p, i, c in rows} == {
-        p: (truths[p]["impressions"], truths[p]["clicks"]) for p in CHANNEL_OF_PLATFORM}
+        p: (truths[p]["impressions"], truths[p]["clicks"]) for p in CHANNEL_OF_PLATFORM
+    }
 
 
 def test_fx_rate_is_the_teams_rate_of_the_day(materialized, world):
     with open(world / "config" / "fx_rates.csv", newline="") as f:
-        team = {(date.fromisoformat(r["date"]), r["currency"]): float(r["rate"])
-                for r in csv.DictReader(f) if r["base"] == "EUR"}
+        team = {
+            (date.fromisoformat(r["date"]), r["currency"]): float(r["rate"])
+            for r in csv.DictReader(f)
+            if r["base"] == "EUR"
+        }
     rows = query(materialized, f"select date_day, currency, fx_rate, fx_rate_date from {MART}")
     assert rows
     for day, currency, rate, rate_date in rows:
@@ -99,17 +109,20 @@ def test_fx_rate_is_the_teams_rate_of_the_day(materialized, world):
 
 def test_fx_days_without_a_quote_carry_the_latest_earlier_rate(materialized):
     """Past the team's last quote every day keeps that quote and its date (never a later one)."""
-    rows = query(materialized, f"""
+    rows = query(
+        materialized,
+        f"""
         with last_quote as (
             select currency, max(rate_date) as last_date from {FX} where currency <> 'EUR' group by 1
         )
         select fx.currency, count(*) filter (where fx.date_day > last_quote.last_date),
                count(*) filter (where fx.date_day > last_quote.last_date and fx.rate_date <> last_quote.last_date),
                count(*) filter (where fx.rate_date > fx.date_day)
-        from {FX} as fx join last_quote using (currency) group by 1""")
+        from {FX} as fx join last_quote using (currency) group by 1""",
+    )
     assert rows
     for currency, days_after, wrong_date, future in rows:
-        assert days_after > 0, currency   # the spine runs past the last quote (to today)
+        assert days_after > 0, currency  # the spine runs past the last quote (to today)
         assert wrong_date == 0 and future == 0, currency
 
 
@@ -119,20 +132,28 @@ def test_every_campaign_is_mapped_to_the_teams_utm_campaign(materialized):
     assert rows and all(utm in utms for _, _, utm in rows), rows
 
 
-@pytest.mark.parametrize("relation, key", [
-    (MART, "date_day, platform, account_id, campaign_id"),
-    (PERFORMANCE, "date_day, platform, account_id, campaign_id"),
-    (FX, "date_day, currency"),
-])
+@pytest.mark.parametrize(
+    "relation, key",
+    [
+        (MART, "date_day, platform, account_id, campaign_id"),
+        (PERFORMANCE, "date_day, platform, account_id, campaign_id"),
+        (FX, "date_day, currency"),
+    ],
+)
 def test_no_duplicate_keys(materialized, relation, key):
-    (total, distinct), = query(materialized, f"select count(*), count(distinct ({key})) from {relation}")
+    ((total, distinct),) = query(materialized, f"select count(*), count(distinct ({key})) from {relation}")
     assert total > 0 and total == distinct
 
 
 def test_mart_columns_are_typed_for_a_bi_tool(materialized):
-    types = dict(query(materialized, """
+    types = dict(
+        query(
+            materialized,
+            """
         select column_name, data_type from information_schema.columns
-        where table_schema = 'marts' and table_name = 'fct_campaign_performance_daily'"""))
+        where table_schema = 'marts' and table_name = 'fct_campaign_performance_daily'""",
+        )
+    )
     for col in ("impressions", "clicks", "reach", "spend_micros", "platform_leads", "response_base"):
         assert types[col] == "BIGINT", col
     for col in ("spend", "spend_reporting", "platform_conversion_value", "platform_conversion_value_reporting"):

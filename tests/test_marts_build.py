@@ -17,11 +17,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import TEST_SPEC
 
 from orchestration.assets.dbt import DBT_DIR, DBT_EXECUTABLE
 from warehouse.loader import connect
-
-from conftest import TEST_SPEC
 
 pytestmark = pytest.mark.slow
 
@@ -33,9 +32,23 @@ def dbt(args: list[str], warehouse: Path, target: Path, check: bool = True, **en
     for var in ("SKW_DBT_START_DATE", "SKW_DBT_END_DATE"):
         if var not in env:
             full_env.pop(var, None)
-    proc = subprocess.run([DBT_EXECUTABLE, *args, "--profiles-dir", str(DBT_DIR), "--target-path", str(target),
-                           "--log-path", str(target / "logs")],
-                          cwd=DBT_DIR, env=full_env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            *args,
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+        ],
+        cwd=DBT_DIR,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert not check or proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return proc
 
@@ -56,8 +69,11 @@ def _manifest(target: Path) -> dict:
 
 
 def _incremental_models(target: Path) -> list[dict]:
-    return [n for n in _manifest(target)["nodes"].values()
-            if n["resource_type"] == "model" and n["config"].get("materialized") == "incremental"]
+    return [
+        n
+        for n in _manifest(target)["nodes"].values()
+        if n["resource_type"] == "model" and n["config"].get("materialized") == "incremental"
+    ]
 
 
 def _rows(con, relation: str) -> list[tuple]:
@@ -79,18 +95,26 @@ def test_incremental_windows_equal_a_full_refresh(project_copy):
     models = _incremental_models(target)
     assert models, "no incremental model"
     with connect(wh, read_only=True) as con:
-        full = {m["unique_id"]: _rows(con, f'{m["schema"]}.{m["alias"]}') for m in models}
+        full = {m["unique_id"]: _rows(con, f"{m['schema']}.{m['alias']}") for m in models}
     # the range in three windows, as daily and backfill runs would rebuild it
     start, end = TEST_SPEC.start, TEST_SPEC.end
-    windows = [(start, start + timedelta(days=1)), (start + timedelta(days=2), start + timedelta(days=2)),
-               (start + timedelta(days=3), end)]
+    windows = [
+        (start, start + timedelta(days=1)),
+        (start + timedelta(days=2), start + timedelta(days=2)),
+        (start + timedelta(days=3), end),
+    ]
     selector = " ".join(f"+{m['name']}" for m in models)
     for first, last in windows:
-        dbt(["run", "--select", selector], wh, target,
-            SKW_DBT_START_DATE=first.isoformat(), SKW_DBT_END_DATE=last.isoformat())
+        dbt(
+            ["run", "--select", selector],
+            wh,
+            target,
+            SKW_DBT_START_DATE=first.isoformat(),
+            SKW_DBT_END_DATE=last.isoformat(),
+        )
     with connect(wh, read_only=True) as con:
         for m in models:
-            got = _rows(con, f'{m["schema"]}.{m["alias"]}')
+            got = _rows(con, f"{m['schema']}.{m['alias']}")
             assert got == full[m["unique_id"]], f"{m['name']}: incremental windows differ from a full refresh"
             assert got, f"{m['name']} is empty: nothing to compare"
 

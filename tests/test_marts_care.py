@@ -37,27 +37,32 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from conftest import TEST_SPEC
 
 from sampleworld.gen.facebook import business_hours
 from sampleworld.jsonl import read_jsonl
 from warehouse.loader import connect
 
-from conftest import TEST_SPEC
-
 REPO = Path(__file__).resolve().parent.parent
 BERLIN = ZoneInfo("Europe/Berlin")
-UTC = timezone.utc
+UTC = UTC
 RESPONSES = "marts.fct_care_responses"
 # World topics with one theme of the default `feedback_themes` that names them (order_status and
 # complaint mix several: tracking, billing, quality, support).
-THEME_OF_TOPIC = {"delivery": "shipping", "returns": "returns", "stock": "stock", "recall": "safety",
-                  "praise": "praise", "product_use": "product_use"}
+THEME_OF_TOPIC = {
+    "delivery": "shipping",
+    "returns": "returns",
+    "stock": "stock",
+    "recall": "safety",
+    "praise": "praise",
+    "product_use": "product_use",
+}
 
 
 def query(warehouse, sql: str, params=None) -> list[tuple]:
@@ -102,12 +107,21 @@ def business_minutes(start: datetime, end: datetime, settings: dict) -> float:
 
 def test_business_minutes_oracle_on_hand_cases():
     """The oracle itself, on the cases the dbt unit tests work out by hand."""
-    berlin = {"business_timezone": "Europe/Berlin", "business_hours_start": "09:00", "business_hours_end": "18:00",
-              "business_days": [1, 2, 3, 4, 5], "business_holidays": []}
+    berlin = {
+        "business_timezone": "Europe/Berlin",
+        "business_hours_start": "09:00",
+        "business_hours_end": "18:00",
+        "business_days": [1, 2, 3, 4, 5],
+        "business_holidays": [],
+    }
     assert business_minutes(datetime(2026, 6, 5, 20), datetime(2026, 6, 8, 8), berlin) == 60
     assert business_minutes(datetime(2026, 3, 27, 16), datetime(2026, 3, 30, 8), berlin) == 120
-    night = {**berlin, "business_hours_start": "00:00", "business_hours_end": "06:00",
-             "business_days": list(range(1, 8))}
+    night = {
+        **berlin,
+        "business_hours_start": "00:00",
+        "business_hours_end": "06:00",
+        "business_days": list(range(1, 8)),
+    }
     assert business_minutes(datetime(2026, 3, 28, 23, 30), datetime(2026, 3, 29, 4, 30), night) == 270
 
 
@@ -120,10 +134,14 @@ def care_rows(warehouse, item_kind: str) -> dict[str, tuple]:
     """conversation_id or item_id -> (is_answered, minutes, business minutes, received in hours,
     received_at, first_reply_at) of the mart's first contacts of a kind."""
     key = "conversation_id" if item_kind == "message" else "item_id"
-    rows = query(warehouse, f"""
+    rows = query(
+        warehouse,
+        f"""
         select {key}, is_answered, minutes_to_first_reply, business_minutes_to_first_reply,
                received_in_business_hours, received_at, first_reply_at
-        from {RESPONSES} where item_kind = ?""", [item_kind])
+        from {RESPONSES} where item_kind = ?""",
+        [item_kind],
+    )
     return {r[0]: r[1:] for r in rows}
 
 
@@ -177,10 +195,12 @@ def test_inbox_medians_are_the_worlds_by_business_hours_and_crisis(default_world
     }
     with connect(default_world["warehouse"], read_only=True) as con:
         for name, (where, conversations) in subsets.items():
-            (median,) = con.execute(f"""
+            (median,) = con.execute(
+                f"""
                 select median(minutes_to_first_reply) from {RESPONSES}
                 where item_kind = 'message' and is_answered and {where}""",
-                [[c["id"] for c in conversations]] if "?" in where else []).fetchone()
+                [[c["id"] for c in conversations]] if "?" in where else [],
+            ).fetchone()
             expected = world_median([c["_first_response_minutes"] for c in conversations])
             assert abs(median - expected) <= 0.1 + 1e-9, name
     # what truths.json has beyond the data: the four conversations opened before the range
@@ -188,8 +208,10 @@ def test_inbox_medians_are_the_worlds_by_business_hours_and_crisis(default_world
     everything = [c for c in world_conversations(default_world["world"]) if c["_answered"]]
     medians = truths["median_first_response_minutes"]
     assert world_median([c["_first_response_minutes"] for c in everything]) == medians["all"]
-    assert world_median([c["_first_response_minutes"] for c in everything if c["_business_hours"]]) == \
-        medians["business_hours"]
+    assert (
+        world_median([c["_first_response_minutes"] for c in everything if c["_business_hours"]])
+        == medians["business_hours"]
+    )
     assert world_median([c["_first_response_minutes"] for c in everything if c["_crisis"]]) == medians["crisis"]
 
 
@@ -203,8 +225,11 @@ def test_page_comments_replies_and_median_are_the_worlds(default_world):
     assert sum(1 for r in mart.values() if r[0]) == truths["replies"]
     assert sum(1 for r in mart.values() if not r[0]) == truths["unanswered"]
     tolerance = 0.05 + 2 / 60
-    world = {c["id"]: c for c in read_jsonl(default_world["world"] / "facebook" / "comments.jsonl")
-             if c["_label"] != "brand_reply"}
+    world = {
+        c["id"]: c
+        for c in read_jsonl(default_world["world"] / "facebook" / "comments.jsonl")
+        if c["_label"] != "brand_reply"
+    }
     assert world.keys() == mart.keys()
     for cid, c in world.items():
         answered, minutes = mart[cid][0], mart[cid][1]
@@ -217,8 +242,11 @@ def test_page_comments_replies_and_median_are_the_worlds(default_world):
 
 @pytest.mark.slow
 def test_x_reply_times_are_the_worlds_for_the_loaded_mentions(default_world):
-    world = {p["_meta"]["in_reply_to_mention"]: p["_meta"]["response_minutes"]
-             for p in read_jsonl(default_world["world"] / "x" / "posts.jsonl") if p["_meta"]["kind"] == "reply"}
+    world = {
+        p["_meta"]["in_reply_to_mention"]: p["_meta"]["response_minutes"]
+        for p in read_jsonl(default_world["world"] / "x" / "posts.jsonl")
+        if p["_meta"]["kind"] == "reply"
+    }
     mart = care_rows(default_world["warehouse"], "mention")
     assert mart, "no X mention in the care mart"
     answered = {mid: row for mid, row in mart.items() if row[0]}
@@ -232,9 +260,12 @@ def test_business_minutes_and_hours_are_an_independent_calendars(default_world):
     """Every answered contact's business minutes and every open one's business age equal a plain
     Python day-by-day count in the configured time zone; "received in business hours" too."""
     settings = project_vars()
-    rows = query(default_world["warehouse"], f"""
+    rows = query(
+        default_world["warehouse"],
+        f"""
         select received_at, first_reply_at, business_minutes_to_first_reply, received_in_business_hours
-        from {RESPONSES}""")
+        from {RESPONSES}""",
+    )
     assert len(rows) > 1000
     tz = ZoneInfo(settings["business_timezone"])
     holidays = {date.fromisoformat(str(d)) for d in settings["business_holidays"] or []}
@@ -242,12 +273,18 @@ def test_business_minutes_and_hours_are_an_independent_calendars(default_world):
         local = received.replace(tzinfo=UTC).astimezone(tz)
         opens = time.fromisoformat(settings["business_hours_start"])
         closes = time.fromisoformat(settings["business_hours_end"])
-        assert in_hours == (local.isoweekday() in settings["business_days"] and local.date() not in holidays
-                            and opens <= local.time() < closes)
+        assert in_hours == (
+            local.isoweekday() in settings["business_days"]
+            and local.date() not in holidays
+            and opens <= local.time() < closes
+        )
         if replied is not None:
             assert abs(minutes - business_minutes(received, replied, settings)) <= 1e-6, (received, replied)
-    queue = query(default_world["warehouse"], """
-        select received_at, as_of_at, age_hours, age_business_hours from marts.fct_care_unanswered_queue""")
+    queue = query(
+        default_world["warehouse"],
+        """
+        select received_at, as_of_at, age_hours, age_business_hours from marts.fct_care_unanswered_queue""",
+    )
     assert queue
     for received, as_of, age, business_age in queue:
         assert abs(age - (as_of - received).total_seconds() / 3600) <= 1e-9
@@ -258,18 +295,27 @@ def test_business_minutes_and_hours_are_an_independent_calendars(default_world):
 def test_weekly_medians_p90s_and_response_rates_are_the_items(default_world):
     """fct_care_weekly from fct_care_responses' rows, recomputed in Python: counts, response
     rate, interpolated median and p90 (statistics' 'inclusive' quantiles are percentile_cont's)."""
-    rows = query(default_world["warehouse"], f"""
+    rows = query(
+        default_world["warehouse"],
+        f"""
         select received_week, platform, account_id, item_kind, is_answered, minutes_to_first_reply,
                business_minutes_to_first_reply
-        from {RESPONSES}""")
+        from {RESPONSES}""",
+    )
     groups = defaultdict(list)
     for r in rows:
         groups[r[:4]].append(r[4:])
-    weekly = {r[:4]: r[4:] for r in query(default_world["warehouse"], """
+    weekly = {
+        r[:4]: r[4:]
+        for r in query(
+            default_world["warehouse"],
+            """
         select week_start, platform, account_id, item_kind, inbound_items, answered_items, response_rate,
                median_minutes_to_first_reply, p90_minutes_to_first_reply,
                median_business_minutes_to_first_reply, p90_business_minutes_to_first_reply
-        from marts.fct_care_weekly""")}
+        from marts.fct_care_weekly""",
+        )
+    }
     assert weekly.keys() == groups.keys()
 
     def percentile(values, fraction):
@@ -294,10 +340,13 @@ def test_weekly_medians_p90s_and_response_rates_are_the_items(default_world):
 
 # -- CSAT ------------------------------------------------------------------------------------------
 def check_csat(warehouse, world: Path, truths: dict):
-    """truths["csat"] exactly: responses, CSAT, per channel; per day on the reporting day."""
-    months = query(warehouse, """
+    """truths["survey"] exactly: responses, CSAT, per channel; per day on the reporting day."""
+    months = query(
+        warehouse,
+        """
         select channel, sum(responses)::bigint, sum(satisfied_responses)::bigint
-        from marts.fct_csat where period = 'month' group by channel""")
+        from marts.fct_csat where period = 'month' group by channel""",
+    )
     by_channel = {c: (n, s) for c, n, s in months}
     assert {c: (v["responses"], v["satisfied"]) for c, v in truths["csat_by_channel"].items()} == by_channel
     total, satisfied = sum(n for n, _ in by_channel.values()), sum(s for _, s in by_channel.values())
@@ -308,7 +357,7 @@ def check_csat(warehouse, world: Path, truths: dict):
     for period in ("day", "week"):
         (n,) = query(warehouse, "select sum(responses)::bigint from marts.fct_csat where period = ?", [period])[0]
         assert n == total, period
-    responses = list(read_jsonl(world / "csat" / "responses.jsonl"))
+    responses = list(read_jsonl(world / "survey" / "responses.jsonl"))
     by_utc, by_berlin = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
     for r in responses:
         at = parse_ts(r["responded_at"])
@@ -316,23 +365,34 @@ def check_csat(warehouse, world: Path, truths: dict):
             bucket[day][0] += 1
             bucket[day][1] += r["score"] >= 4
     assert {d: round(s / n, 4) for d, (n, s) in by_utc.items()} == truths["csat_daily"]
-    days = {d: (n, s) for d, n, s in query(warehouse, """
+    days = {
+        d: (n, s)
+        for d, n, s in query(
+            warehouse,
+            """
         select period_start, sum(responses)::bigint, sum(satisfied_responses)::bigint
-        from marts.fct_csat where period = 'day' group by period_start""")}
+        from marts.fct_csat where period = 'day' group by period_start""",
+        )
+    }
     assert days == {d: tuple(v) for d, v in by_berlin.items()}
-    csat_daily = dict(query(warehouse, """
+    csat_daily = dict(
+        query(
+            warehouse,
+            """
         select period_start, sum(satisfied_responses) / sum(responses)
-        from marts.fct_csat where period = 'day' group by period_start"""))
+        from marts.fct_csat where period = 'day' group by period_start""",
+        )
+    )
     assert csat_daily == {d: s / n for d, (n, s) in by_berlin.items()}
 
 
 def test_csat_is_the_test_worlds(materialized, world):
-    check_csat(materialized["warehouse"], world, materialized["truths"]["csat"])
+    check_csat(materialized["warehouse"], world, materialized["truths"]["survey"])
 
 
 @pytest.mark.slow
 def test_csat_is_the_default_worlds(default_world):
-    check_csat(default_world["warehouse"], default_world["world"], default_world["truths"]["csat"])
+    check_csat(default_world["warehouse"], default_world["world"], default_world["truths"]["survey"])
 
 
 # -- feedback ------------------------------------------------------------------------------------
@@ -355,13 +415,22 @@ def test_feedback_themes_follow_the_keyword_rules_and_the_worlds_topics(default_
     world = default_world["world"]
     messages = [m for m in read_jsonl(world / "inbox" / "messages.jsonl") if m["_sender"] == "customer"]
     themes = defaultdict(set)
-    for source, text_id, theme in query(default_world["warehouse"], """
+    for _source, text_id, theme in query(
+        default_world["warehouse"],
+        """
             select text_source, text_id, theme from intermediate.int_feedback_themes
-            where text_source in ('facebook__messages', 'instagram__messages')"""):
+            where text_source in ('facebook__messages', 'instagram__messages')""",
+    ):
         themes[text_id].add(theme)
-    loaded = {r[0] for r in query(default_world["warehouse"], """
+    loaded = {
+        r[0]
+        for r in query(
+            default_world["warehouse"],
+            """
         select text_id from intermediate.int_feedback_texts
-        where text_source in ('facebook__messages', 'instagram__messages')""")}
+        where text_source in ('facebook__messages', 'instagram__messages')""",
+        )
+    }
     assert loaded and loaded <= {m["id"] for m in messages}
     for m in messages:
         if m["id"] in loaded:
@@ -384,8 +453,14 @@ def test_feedback_themes_follow_the_keyword_rules_and_the_worlds_topics(default_
 @pytest.mark.slow
 def test_feedback_marts_add_up_and_the_queue_holds_no_text(default_world):
     wh = default_world["warehouse"]
-    texts = {(r[0], r[1]): r[2:] for r in query(wh, """
-        select text_source, text_id, sentiment_label, is_answered from intermediate.int_feedback_texts""")}
+    texts = {
+        (r[0], r[1]): r[2:]
+        for r in query(
+            wh,
+            """
+        select text_source, text_id, sentiment_label, is_answered from intermediate.int_feedback_texts""",
+        )
+    }
     themes = Counter(query(wh, "select text_source, text_id from intermediate.int_feedback_themes"))
     assert texts and themes.keys() <= texts.keys()
     (daily,) = query(wh, "select sum(feedback_texts)::bigint from marts.fct_feedback_daily")[0]
@@ -394,8 +469,14 @@ def test_feedback_marts_add_up_and_the_queue_holds_no_text(default_world):
     (theme_rows,) = query(wh, "select sum(feedback_texts)::bigint from marts.fct_feedback_themes")[0]
     assert theme_rows == sum(themes.values()) + len(texts.keys() - themes.keys())
     # the queue: negative, unanswered; ids and scores only, never the text
-    columns = {r[0] for r in query(wh, """
-        select column_name from information_schema.columns where table_name = 'fct_negative_feedback_queue'""")}
+    columns = {
+        r[0]
+        for r in query(
+            wh,
+            """
+        select column_name from information_schema.columns where table_name = 'fct_negative_feedback_queue'""",
+        )
+    }
     assert not columns & {"message", "message_text", "message_text_redacted", "text", "body"}
     queue = query(wh, "select text_source, text_id, text_kind, sentiment_score from marts.fct_negative_feedback_queue")
     assert queue

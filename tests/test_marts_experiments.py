@@ -33,12 +33,11 @@ import duckdb
 import jinja2
 import pytest
 import yaml
+from conftest import TEST_SPEC
 
 from sampleworld.entities import build
 from sampleworld.world import WorldSpec, generate
 from warehouse.loader import connect
-
-from conftest import TEST_SPEC
 
 DBT = Path(__file__).resolve().parent.parent / "dbt_project"
 MART = "marts.fct_ab_test_results"
@@ -50,6 +49,7 @@ N = NormalDist()
 
 
 # --- the statistics, computed independently -------------------------------------------------
+
 
 def z_test(x_c: int, n_c: int, x_t: int, n_t: int) -> tuple[float, float]:
     """Two-sided two-proportion z-test with the pooled standard error: (z, p-value)."""
@@ -64,8 +64,10 @@ def sample_size(p1: float, lift: float, alpha: float, power: float) -> int:
     p2 = p1 * (1 + lift)
     p_bar = (p1 + p2) / 2
     z_a, z_b = N.inv_cdf(1 - alpha / 2), N.inv_cdf(power)
-    return math.ceil((z_a * math.sqrt(2 * p_bar * (1 - p_bar)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2
-                     / (p2 - p1) ** 2)
+    return math.ceil(
+        (z_a * math.sqrt(2 * p_bar * (1 - p_bar)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2
+        / (p2 - p1) ** 2
+    )
 
 
 def expected_row(variant: dict, control: dict, config: dict) -> dict:
@@ -75,10 +77,12 @@ def expected_row(variant: dict, control: dict, config: dict) -> dict:
     alpha, power, lift = config["alpha"], config["power"], config["min_detectable_lift"]
     out: dict = {"z_critical": N.inv_cdf(1 - alpha / 2)}
     p_c = x_c / n_c if n_c else None
-    out["required_sample_per_variant"] = (sample_size(p_c, lift, alpha, power)
-                                          if lift is not None and p_c and p_c * (1 + lift) < 1 else None)
-    out["additional_sample_needed"] = (None if out["required_sample_per_variant"] is None
-                                       else max(0, out["required_sample_per_variant"] - n))
+    out["required_sample_per_variant"] = (
+        sample_size(p_c, lift, alpha, power) if lift is not None and p_c and p_c * (1 + lift) < 1 else None
+    )
+    out["additional_sample_needed"] = (
+        None if out["required_sample_per_variant"] is None else max(0, out["required_sample_per_variant"] - n)
+    )
     if config["is_control"]:
         return {**out, "z_score": None, "p_value": None, "is_significant": None, "verdict": "control"}
     if not n or not n_c:
@@ -86,8 +90,12 @@ def expected_row(variant: dict, control: dict, config: dict) -> dict:
     z, p_value = z_test(x_c, n_c, x, n)
     p = x / n
     significant = p_value < alpha
-    out.update(z_score=z, p_value=p_value, is_significant=significant,
-               verdict=("better" if p > p_c else "worse") if significant else "not_significant")
+    out.update(
+        z_score=z,
+        p_value=p_value,
+        is_significant=significant,
+        verdict=("better" if p > p_c else "worse") if significant else "not_significant",
+    )
     se_u = math.sqrt(p * (1 - p) / n + p_c * (1 - p_c) / n_c)
     out["difference_ci_low"] = (p - p_c) - out["z_critical"] * se_u
     out["difference_ci_high"] = (p - p_c) + out["z_critical"] * se_u
@@ -109,12 +117,13 @@ def assert_matches(got: dict, want: dict, where: str) -> None:
         if value is None or isinstance(value, (bool, str, int)) and not isinstance(value, float):
             assert g == value, (where, key, g, value)
         elif key == "p_value":
-            assert g == pytest.approx(value, rel=2.5e-7), (where, key)       # erfc fit: < 1.2e-7
+            assert g == pytest.approx(value, rel=2.5e-7), (where, key)  # erfc fit: < 1.2e-7
         else:
             assert g == pytest.approx(value, rel=1e-8, abs=1e-12), (where, key)
 
 
 # --- the world configures its planted test --------------------------------------------------
+
 
 def test_the_world_configures_its_planted_ab_test(world):
     """experiments.csv maps each variant of the planted test to the Meta ads that carry it
@@ -137,13 +146,17 @@ def test_the_world_configures_its_planted_ab_test(world):
         assert row["is_control"] == ("true" if variant == ab["control"] else "false")
         assert (row["start_date"], row["end_date"]) == (flight.start.isoformat(), flight.end.isoformat())
         assert row["primary_metric"] == "conversions_per_click"
-        assert (float(row["alpha"]), float(row["power"]), float(row["min_detectable_lift"])) == \
-            (0.05, 0.8, ab["relative_lift"])
+        assert (float(row["alpha"]), float(row["power"]), float(row["min_detectable_lift"])) == (
+            0.05,
+            0.8,
+            ab["relative_lift"],
+        )
     # the winner and the rates are truths, not configuration
     assert not {"winner", "control_cvr", "treatment_cvr"} & set(next(iter(rows.values())))
 
 
 # --- the mart on the warehouses ---------------------------------------------------------------
+
 
 def _mart_rows(warehouse: Path) -> dict[str, dict]:
     with connect(warehouse, read_only=True) as con:
@@ -159,8 +172,10 @@ def _check_planted_test(warehouse: Path, truths: dict) -> dict[str, dict]:
     assert set(rows) == {ab["control"], ab["treatment"]}
     for variant, row in rows.items():
         assert row["experiment_id"] == ab["experiment_id"] and row["control_variant"] == ab["control"]
-        assert (row["exposures"], row["conversions"]) == \
-            (observed[variant]["clicks"], observed[variant]["purchases"]), variant
+        assert (row["exposures"], row["conversions"]) == (
+            observed[variant]["clicks"],
+            observed[variant]["purchases"],
+        ), variant
     config = {"alpha": 0.05, "power": 0.8, "min_detectable_lift": ab["relative_lift"]}
     control = rows[ab["control"]]
     for variant, row in rows.items():
@@ -183,14 +198,19 @@ def test_at_28_days_the_planted_lift_is_not_significant_yet(default_world):
     ab = truths["planted"]["ab_test"]
     rows = _check_planted_test(default_world["warehouse"], truths)
     o = ab["observed"]
-    _, p_value = z_test(o[ab["control"]]["purchases"], o[ab["control"]]["clicks"],
-                        o[ab["treatment"]]["purchases"], o[ab["treatment"]]["clicks"])
+    _, p_value = z_test(
+        o[ab["control"]]["purchases"],
+        o[ab["control"]]["clicks"],
+        o[ab["treatment"]]["purchases"],
+        o[ab["treatment"]]["clicks"],
+    )
     treatment = rows[ab["treatment"]]
     assert p_value >= 0.05 and treatment["is_significant"] is False and treatment["verdict"] == "not_significant"
     assert treatment["relative_lift"] > 0 and treatment["additional_sample_needed"] > 0
 
 
 # --- the long range, through the mart's unit test -----------------------------------------------
+
 
 def _unit_test(name: str) -> dict:
     tests = yaml.safe_load(MART_YAML.read_text())["unit_tests"]
@@ -212,20 +232,28 @@ def test_over_two_years_the_planted_winner_is_significant(tmp_path, monkeypatch)
     independent z-test says 'not yet' for the first and 'B wins' for the second, as the unit
     test expects of the mart."""
     test = _unit_test(PLANTED_UNIT_TEST)
-    counts = {(r["experiment_id"], r["variant"]): (r["exposures"], r["conversions"])
-              for r in _given(test, "int_experiment_variants_daily")}
+    counts = {
+        (r["experiment_id"], r["variant"]): (r["exposures"], r["conversions"])
+        for r in _given(test, "int_experiment_variants_daily")
+    }
     configs = {(r["experiment_id"], r["variant"]): r for r in _given(test, "stg_team_config__experiments")}
     for experiment, spec in (("planted_28_days", WorldSpec()), ("planted_two_years", TWO_YEARS)):
         ab = _planted_observed(spec, tmp_path, monkeypatch)
         for variant in (ab["control"], ab["treatment"]):
-            assert counts[(experiment, variant)] == \
-                (ab["observed"][variant]["clicks"], ab["observed"][variant]["purchases"]), (experiment, variant)
+            assert counts[(experiment, variant)] == (
+                ab["observed"][variant]["clicks"],
+                ab["observed"][variant]["purchases"],
+            ), (experiment, variant)
             cfg = configs[(experiment, variant)]
             assert (cfg["start_date"], cfg["end_date"]) == (spec.start.isoformat(), spec.end.isoformat())
             assert cfg["min_detectable_lift"] == ab["relative_lift"] and cfg["is_control"] == (variant == ab["control"])
         o = ab["observed"]
-        _, p_value = z_test(o[ab["control"]]["purchases"], o[ab["control"]]["clicks"],
-                            o[ab["treatment"]]["purchases"], o[ab["treatment"]]["clicks"])
+        _, p_value = z_test(
+            o[ab["control"]]["purchases"],
+            o[ab["control"]]["clicks"],
+            o[ab["treatment"]]["purchases"],
+            o[ab["treatment"]]["clicks"],
+        )
         expect = {r["variant"]: r for r in test["expect"]["rows"] if r["experiment_id"] == experiment}
         significant = experiment == "planted_two_years"
         assert (p_value < 0.05) is significant
@@ -254,6 +282,7 @@ def test_every_expected_number_of_the_marts_unit_tests_is_the_mathematics():
 
 # --- the normal distribution macros ------------------------------------------------------------
 
+
 def _render(call: str) -> str:
     """A call of a pure formula macro of macros/experiments.sql (one that needs nothing of
     dbt's), rendered with plain Jinja: the macros' source, then the call."""
@@ -269,7 +298,7 @@ def test_erfc_and_the_normal_quantile_are_within_their_documented_error():
     erfc_sql = _render("_erfc_chebyshev('x')")
     quantile_sql = _render("_normal_quantile_acklam('p')")
     xs = [i / 20 for i in range(-100, 181)]
-    ps = [10.0 ** -k for k in range(12, 1, -1)] + [i / 1000 for i in range(1, 1000)]
+    ps = [10.0**-k for k in range(12, 1, -1)] + [i / 1000 for i in range(1, 1000)]
     ps += [1 - p for p in ps[:11]]
     con = duckdb.connect()
     got_erfc = con.execute(f"select x, {erfc_sql} from unnest(?::double[]) as t(x)", [xs]).fetchall()
@@ -278,5 +307,9 @@ def test_erfc_and_the_normal_quantile_are_within_their_documented_error():
     got_q = con.execute(f"select p, {quantile_sql} from unnest(?::double[]) as t(p)", [ps]).fetchall()
     worst_q = max(abs(v - N.inv_cdf(p)) / max(abs(N.inv_cdf(p)), 1e-3) for p, v in got_q)
     assert worst_q < 1.5e-9, worst_q
-    assert con.execute(f"select {quantile_sql} from (select 0.0 as p union all select 1.0 union all select null)"
-                       ).fetchall() == [(None,)] * 3
+    assert (
+        con.execute(
+            f"select {quantile_sql} from (select 0.0 as p union all select 1.0 union all select null)"
+        ).fetchall()
+        == [(None,)] * 3
+    )

@@ -34,8 +34,8 @@ from warehouse.loader import connect
 
 pytestmark = pytest.mark.slow
 
-TOLERANCE = 0.1          # var scorecard_at_risk_tolerance (default)
-TOP_MOVERS = 5           # var scorecard_top_movers (default)
+TOLERANCE = 0.1  # var scorecard_at_risk_tolerance (default)
+TOP_MOVERS = 5  # var scorecard_top_movers (default)
 OK_STATUSES = {"on track", "at risk", "off track"}
 # Registry KPIs the 28-day default world cannot give a value, each for a reason of its data
 # (not of a missing mart): 28-day growth needs a follower count 28 days before a day of the
@@ -72,11 +72,14 @@ def test_ugc_mentions_per_subject_and_author_type_are_the_worlds(materialized, w
         want_items[key] += 1
         want_reach[key] += m["reach"]
         want_eng[key] += sum(m["engagement"].values())
-    got = records(materialized["warehouse"], """
+    got = records(
+        materialized["warehouse"],
+        """
         select subject, author_type, sum(items) as items, sum(reach_sum_over_items) as reach,
                sum(engagements) as engagements, bool_and(is_ugc = (author_type = 'customer')) as ugc_flag
         from marts.fct_ugc_vs_brand_daily where content_source = 'listening_mention'
-        group by subject, author_type""")
+        group by subject, author_type""",
+    )
     assert {(r["subject"], r["author_type"]): r["items"] for r in got} == dict(want_items)
     assert {(r["subject"], r["author_type"]): r["reach"] for r in got} == dict(want_reach)
     assert {(r["subject"], r["author_type"]): r["engagements"] for r in got} == dict(want_eng)
@@ -95,14 +98,21 @@ def test_brand_authored_content_holds_the_brands_own_posts(materialized):
     """Owned posts are brand-authored, about the brand, without sentiment, one item per post of
     int_posts_unioned on its publication day."""
     wh = materialized["warehouse"]
-    got = records(wh, """
+    got = records(
+        wh,
+        """
         select date_day, platform, sum(items) as items, bool_and(is_brand_authored and subject = 'brand'
                and author_type = 'brand' and texts_scored = 0) as brand_flags
-        from marts.fct_ugc_vs_brand_daily where content_source = 'owned_post' group by date_day, platform""")
-    posts = records(wh, """select published_date as date_day, platform, count(*) as items
-                           from intermediate.int_posts_unioned group by published_date, platform""")
-    assert {(r["date_day"], r["platform"]): r["items"] for r in got} == \
-        {(r["date_day"], r["platform"]): r["items"] for r in posts}
+        from marts.fct_ugc_vs_brand_daily where content_source = 'owned_post' group by date_day, platform""",
+    )
+    posts = records(
+        wh,
+        """select published_date as date_day, platform, count(*) as items
+                           from intermediate.int_posts_unioned group by published_date, platform""",
+    )
+    assert {(r["date_day"], r["platform"]): r["items"] for r in got} == {
+        (r["date_day"], r["platform"]): r["items"] for r in posts
+    }
     assert got and all(r["brand_flags"] for r in got)
 
 
@@ -112,9 +122,12 @@ def test_a_registry_kpi_without_a_mart_fails_the_build(materialized, tmp_path):
     dbt's registry_kpis_are_mapped test fails, naming that KPI (and only it)."""
     wh = tmp_path / "w.duckdb"
     shutil.copy(materialized["warehouse"], wh)
-    unmapped = records(wh, """select registry.kpi from staging.stg_team_config__kpi_registry as registry
+    unmapped = records(
+        wh,
+        """select registry.kpi from staging.stg_team_config__kpi_registry as registry
                               left join intermediate.int_kpi_mappings as m on registry.kpi = m.kpi
-                              where m.kpi is null""")
+                              where m.kpi is null""",
+    )
     assert unmapped == [], "the session's registry has KPIs without a mart"
     with connect(wh) as con:
         con.execute("""insert into raw.team_config__kpi_registry (kpi, name, definition, unit, direction, owner, catalogue_row)
@@ -125,9 +138,25 @@ def test_a_registry_kpi_without_a_mart_fails_the_build(materialized, tmp_path):
     env = {**os.environ, "SKW_WAREHOUSE_PATH": str(wh)}
     for var in ("SKW_DBT_START_DATE", "SKW_DBT_END_DATE"):
         env.pop(var, None)
-    proc = subprocess.run([DBT_EXECUTABLE, "test", "--select", "test_name:registry_kpis_are_mapped",
-                           "--profiles-dir", str(DBT_DIR), "--target-path", str(target), "--log-path", str(target)],
-                          cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            "test",
+            "--select",
+            "test_name:registry_kpis_are_mapped",
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target),
+        ],
+        cwd=DBT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-3000:]
     assert "registry KPIs with no mart behind them" in out and "tiktok_video_views" in out, out[-3000:]
@@ -163,8 +192,11 @@ def aggregate(rows: list[dict], aggregation: str) -> tuple[float | None, float |
     if aggregation == "median":
         return statistics.median(r["numerator"] for r in rows), 1.0
     n = sum(r["numerator"] for r in rows)
-    d = {"sum": 1.0, "ratio": sum(r["denominator"] for r in rows),
-         "mean_per_day": float(len({r["date_day"] for r in rows}))}[aggregation]
+    d = {
+        "sum": 1.0,
+        "ratio": sum(r["denominator"] for r in rows),
+        "mean_per_day": float(len({r["date_day"] for r in rows})),
+    }[aggregation]
     return n, d
 
 
@@ -190,7 +222,11 @@ def test_scorecard_lists_every_registry_kpi_with_actual_target_previous_and_stat
         r = by_key[(goal["kpi"], "goal", goal["period"])]
         assert (r["goal_id"], r["target"], r["owner"]) == (goal["goal_id"], float(goal["target"]), goal["owner"])
         # Q2 against the 91 days before it: before the data, so no previous value
-        assert (r["period_start"], r["period_end"], r["previous_start"]) == (date(2026, 4, 1), date(2026, 6, 30), date(2025, 12, 31))
+        assert (r["period_start"], r["period_end"], r["previous_start"]) == (
+            date(2026, 4, 1),
+            date(2026, 6, 30),
+            date(2025, 12, 31),
+        )
         assert r["previous_actual"] is None and r["status"] in OK_STATUSES, r
         assert r["days_covered"] == 28
 
@@ -212,7 +248,10 @@ def test_scorecard_lists_every_registry_kpi_with_actual_target_previous_and_stat
             if r["period_type"] == "week" and r["period"] != weeks[0]:
                 before = by_key[(kpi, "week", weeks[weeks.index(r["period"]) - 1])]
                 prev, want_prev = r["previous_actual"], before["actual"]
-                assert (prev is None) == (want_prev is None) and (prev is None or close(prev, want_prev)), (kpi, r["period"])
+                assert (prev is None) == (want_prev is None) and (prev is None or close(prev, want_prev)), (
+                    kpi,
+                    r["period"],
+                )
             if r["status"] in OK_STATUSES:
                 b, a = r["benchmark"], r["actual"]
                 better = a >= b if r["direction"] == "higher" else a <= b
@@ -230,12 +269,18 @@ def test_scorecard_actuals_equal_the_marts_they_come_from(scorecard):
     summed here from their marts."""
     wh = scorecard["warehouse"]
     sums = {
-        "impressions": records(wh, """select date_day, impressions as n from marts.fct_channel_performance_daily
-                                      where impressions is not null"""),
+        "impressions": records(
+            wh,
+            """select date_day, impressions as n from marts.fct_channel_performance_daily
+                                      where impressions is not null""",
+        ),
         "social_sessions": records(wh, "select date_day, social_sessions as n from marts.fct_social_traffic_daily"),
         "leads": records(wh, "select date_day, leads as n from marts.fct_leads_daily where is_social"),
-        "ugc_volume": records(wh, """select date_day, items as n from marts.fct_ugc_vs_brand_daily
-                                     where is_ugc and subject = 'brand' and content_source = 'listening_mention'"""),
+        "ugc_volume": records(
+            wh,
+            """select date_day, items as n from marts.fct_ugc_vs_brand_daily
+                                     where is_ugc and subject = 'brand' and content_source = 'listening_mention'""",
+        ),
     }
     rows = {(r["kpi"], r["period"]): r for r in scorecard["rows"] if r["period_type"] == "week"}
     for kpi, mart_rows in sums.items():
@@ -260,8 +305,9 @@ def expected_contributions(mover: dict, values: list[dict]) -> dict[tuple, float
         out, before = {}, statistics.median(v["numerator"] for v in prev)
         for i in range(len(order)):
             switched = set(order[: i + 1])
-            sample = [v["numerator"] for v in cur if (v["platform"], v["campaign"]) in switched] + \
-                     [v["numerator"] for v in prev if (v["platform"], v["campaign"]) not in switched]
+            sample = [v["numerator"] for v in cur if (v["platform"], v["campaign"]) in switched] + [
+                v["numerator"] for v in prev if (v["platform"], v["campaign"]) not in switched
+            ]
             after = statistics.median(sample)
             out[order[i]] = after - before
             before = after
@@ -296,7 +342,12 @@ def test_every_movers_contributions_sum_to_its_change(scorecard):
         per_kpi[v["kpi"]].append(v)
     for m in movers:
         got = parts[(m["kpi"], m["period_type"], m["period"])]
-        assert m["change"] != 0 and close(sum(got.values()), m["change"]), (m["kpi"], m["period"], sum(got.values()), m["change"])
+        assert m["change"] != 0 and close(sum(got.values()), m["change"]), (
+            m["kpi"],
+            m["period"],
+            sum(got.values()),
+            m["change"],
+        )
         want = expected_contributions(m, per_kpi[m["kpi"]])
         assert set(got) == set(want), (m["kpi"], m["period"])
         for seg, c in got.items():

@@ -35,11 +35,13 @@ def _crisis(truths) -> dict[str, date]:
 def test_facebook_comment_labels_agree_with_the_worlds_within_vaders_error(default_world):
     truths = default_world["truths"]["facebook"]
     with connect(default_world["warehouse"], read_only=True) as con:
-        counts = dict(con.execute("""
+        counts = dict(
+            con.execute("""
             select coalesce(sentiment_label, 'unscored'), count(*) from intermediate.int_texts_scored
-            where text_source = 'facebook__comments' and not is_brand_author group by 1""").fetchall())
+            where text_source = 'facebook__comments' and not is_brand_author group by 1""").fetchall()
+        )
     total = sum(counts.values())
-    assert total == truths["comments"]   # every customer comment has its row, scored or not
+    assert total == truths["comments"]  # every customer comment has its row, scored or not
     world = {k: v / total for k, v in truths["comments_by_label"].items()}
     share = {k: v / total for k, v in counts.items()}
     assert abs(share["positive"] - world["positive"]) <= 0.04, (share, world)
@@ -67,7 +69,7 @@ def test_english_mentions_get_the_worlds_label_and_other_languages_none(default_
     assert len(english) > 10_000 and len(foreign) > 5_000
     assert sum(detected == "en" for _, _, detected in english) / len(english) >= 0.99
     accuracy = sum(t == label for t, label, _ in english) / len(english)
-    assert accuracy >= 0.70, accuracy   # measured 0.759
+    assert accuracy >= 0.70, accuracy  # measured 0.759
     # German, French and Spanish: never a score (VADER would say 0.0, a false neutral)
     assert [f for f in foreign if f[2] is not None] == []
     assert sum(detected == tool for tool, detected, _ in foreign) / len(foreign) >= 0.95
@@ -76,27 +78,35 @@ def test_english_mentions_get_the_worlds_label_and_other_languages_none(default_
 def test_the_crisis_raises_the_negative_share_of_the_brands_mentions(default_world):
     crisis = _crisis(default_world["truths"])
     with connect(default_world["warehouse"], read_only=True) as con:
+
         def negative_share(where: str, params: list) -> float:
-            neg, scored = con.execute(f"""
+            neg, scored = con.execute(
+                f"""
                 select sum(negative_texts), sum(scored_texts) from marts.fct_sentiment_daily
-                where subject = 'brand' and text_kind = 'mention' and {where}""", params).fetchone()
+                where subject = 'brand' and text_kind = 'mention' and {where}""",
+                params,
+            ).fetchone()
             return neg / scored
+
         during = negative_share("date_day between ? and ?", [crisis["start"], crisis["end"]])
         before = negative_share("date_day < ?", [crisis["start"]])
         worst_day = con.execute("""
             select date_day from marts.fct_sentiment_daily where subject = 'brand' and text_kind = 'mention'
             group by date_day order by sum(negative_texts) desc limit 1""").fetchone()[0]
-    assert during >= 1.5 * before, (before, during)   # measured 0.095 -> 0.216
+    assert during >= 1.5 * before, (before, during)  # measured 0.095 -> 0.216
     assert abs((worst_day - crisis["peak"]).days) <= 1
 
 
 def test_the_crisis_is_a_downward_change_point_of_the_brands_mentions(default_world):
     crisis = _crisis(default_world["truths"])
     with connect(default_world["warehouse"], read_only=True) as con:
-        downs = [r[0] for r in con.execute("""
+        downs = [
+            r[0]
+            for r in con.execute("""
             select distinct date_day from marts.fct_sentiment_daily
             where subject = 'brand' and text_kind = 'mention' and change_direction = 'down'
-            order by 1""").fetchall()]
+            order by 1""").fetchall()
+        ]
     assert downs, "no downward change point in the brand's mentions"
     assert crisis["start"] <= downs[0] <= crisis["end"], downs
     assert abs((downs[0] - crisis["peak"]).days) <= 1, downs

@@ -32,9 +32,21 @@ def day(value) -> date:
 
 
 def crises(warehouse) -> list[dict]:
-    cols = ("start_date", "peak_date", "end_date", "peak_negative_mentions", "total_negative_mentions",
-            "baseline_negative_mentions", "started_at", "first_reply_at", "first_response_at",
-            "minutes_to_first_reply", "minutes_to_first_response", "recovered_date", "days_to_recover")
+    cols = (
+        "start_date",
+        "peak_date",
+        "end_date",
+        "peak_negative_mentions",
+        "total_negative_mentions",
+        "baseline_negative_mentions",
+        "started_at",
+        "first_reply_at",
+        "first_response_at",
+        "minutes_to_first_reply",
+        "minutes_to_first_response",
+        "recovered_date",
+        "days_to_recover",
+    )
     rows = query(warehouse, f"select {', '.join(cols)} from marts.fct_crises order by start_date")
     return [dict(zip(cols, r)) for r in rows]
 
@@ -57,8 +69,10 @@ def test_test_world_crisis_found_on_a_short_baseline(materialized):
     warehouse, planted = materialized["warehouse"], materialized["truths"]["planted"]["crisis"]
     crisis = assert_planted_crisis_found(warehouse, planted)
     [(baseline_days, has_baseline)] = query(
-        warehouse, f"select baseline_days, has_baseline from marts.fct_negative_mentions_daily "
-                   f"where date_day = date '{crisis['start_date']}'")
+        warehouse,
+        f"select baseline_days, has_baseline from marts.fct_negative_mentions_daily "
+        f"where date_day = date '{crisis['start_date']}'",
+    )
     assert has_baseline and 3 <= baseline_days < 7, baseline_days
     assert crisis["peak_negative_mentions"] >= 2 * crisis["baseline_negative_mentions"]
 
@@ -68,22 +82,34 @@ def test_share_of_voice_is_the_worlds_mentions_per_query(materialized):
     listening query (every author, a post naming two subjects counted for each), and the shares
     of every (day, platform) add up to 1."""
     warehouse, truths = materialized["warehouse"], materialized["truths"]["listening"]
-    got = {s: (m, e) for s, m, e in query(
-        warehouse, "select subject, sum(mentions), sum(engagements) from marts.fct_share_of_voice_daily group by subject")}
+    got = {
+        s: (m, e)
+        for s, m, e in query(
+            warehouse,
+            "select subject, sum(mentions), sum(engagements) from marts.fct_share_of_voice_daily group by subject",
+        )
+    }
     want = {entity: (q["mentions"], q["engagements"]) for entity, q in truths["per_query"].items()}
     assert got == want
     [(brand_share, brand_engagement_share)] = query(
-        warehouse, "select sum(mentions) / sum(total_mentions), sum(engagements) / sum(total_engagements) "
-                   "from marts.fct_share_of_voice_daily where is_brand")
+        warehouse,
+        "select sum(mentions) / sum(total_mentions), sum(engagements) / sum(total_engagements) "
+        "from marts.fct_share_of_voice_daily where is_brand",
+    )
     assert round(brand_share, 6) == truths["share_of_voice"]
     assert round(brand_engagement_share, 6) == truths["share_of_voice_by_engagement"]
-    bad = query(warehouse, "select date_day, platform, sum(share_of_mentions) from marts.fct_share_of_voice_daily "
-                           "group by 1, 2 having abs(sum(share_of_mentions) - 1) > 1e-9")
+    bad = query(
+        warehouse,
+        "select date_day, platform, sum(share_of_mentions) from marts.fct_share_of_voice_daily "
+        "group by 1, 2 having abs(sum(share_of_mentions) - 1) > 1e-9",
+    )
     assert bad == []
     # every subject has a row on every (day, platform): a subject nobody mentioned shows 0
     [(rows, pairs, subjects, zeros)] = query(
-        warehouse, "select count(*), count(distinct (date_day, platform)), count(distinct subject), "
-                   "count(*) filter (where mentions = 0 and share_of_mentions = 0) from marts.fct_share_of_voice_daily")
+        warehouse,
+        "select count(*), count(distinct (date_day, platform)), count(distinct subject), "
+        "count(*) filter (where mentions = 0 and share_of_mentions = 0) from marts.fct_share_of_voice_daily",
+    )
     assert rows == pairs * subjects == pairs * len(want) and zeros > 0
 
 
@@ -94,18 +120,31 @@ def test_competitor_benchmark_is_null_where_no_source_serves_it(materialized):
     their mentions are counted. The brand's posts per platform are the world's."""
     warehouse, truths = materialized["warehouse"], materialized["truths"]
     [(competitor_rows, with_figures, mentions)] = query(
-        warehouse, "select count(*), count(followers) + count(posts) + count(engagement_per_post) + count(post_engagements), "
-                   "sum(mentions) from marts.fct_competitor_benchmark where not is_brand")
+        warehouse,
+        "select count(*), count(followers) + count(posts) + count(engagement_per_post) + count(post_engagements), "
+        "sum(mentions) from marts.fct_competitor_benchmark where not is_brand",
+    )
     assert competitor_rows > 0 and with_figures == 0
     assert mentions == sum(q["mentions"] for e, q in truths["listening"]["per_query"].items() if e != "lumora")
-    posts = dict(query(warehouse, "select platform, sum(posts) from marts.fct_competitor_benchmark "
-                                  "where is_brand and posts is not null group by platform"))
+    posts = dict(
+        query(
+            warehouse,
+            "select platform, sum(posts) from marts.fct_competitor_benchmark "
+            "where is_brand and posts is not null group by platform",
+        )
+    )
     ig = truths["instagram"]["media_by_product_type"]
-    assert posts == {"facebook": truths["facebook"]["posts"], "x": truths["x"]["posts"],
-                     "youtube": truths["youtube"]["videos"], "instagram": ig["FEED"] + ig["REELS"]}
+    assert posts == {
+        "facebook": truths["facebook"]["posts"],
+        "x": truths["x"]["posts"],
+        "youtube": truths["youtube"]["videos"],
+        "instagram": ig["FEED"] + ig["REELS"],
+    }
     [(brand_x_followers,)] = query(
-        warehouse, "select max_by(followers, date_day) from marts.fct_competitor_benchmark "
-                   "where is_brand and platform = 'x' and followers is not null")
+        warehouse,
+        "select max_by(followers, date_day) from marts.fct_competitor_benchmark "
+        "where is_brand and platform = 'x' and followers is not null",
+    )
     assert brand_x_followers == sum(truths["x"]["followers_end"].values())
 
 
@@ -147,7 +186,8 @@ def test_daily_negatives_follow_the_worlds_count(default_world):
     xs, ys = [world[d] for d in days], [mart[d] for d in days]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     r = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / math.sqrt(
-        sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys))
+        sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys)
+    )
     assert r >= 0.95, r
     elevated = {d for d, n in world.items() if n > 2 * statistics.median(world.values())}
     assert len(flagged ^ elevated) <= 1, (sorted(flagged), sorted(elevated))

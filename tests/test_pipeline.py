@@ -10,24 +10,20 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from dagster import DagsterInstance, materialize
+from conftest import META_SECRET as SECRET  # noqa: E402
+from conftest import TEST_SPEC
+from dagster import materialize
 
+from extractors import meta_ads
 from orchestration.assets.dbt import DBT_DIR, dbt_models, dbt_resource
-from extractors import meta_marketing
 from orchestration.assets.streams import raw_assets, stream_asset
-from orchestration.instance import instance_settings
-from orchestration.resources import EmbeddedFakesResource, WarehouseResource
+from orchestration.resources import SourceEnvironment, WarehouseResource
+from orchestration.run import check_outcomes, layer_counts
 from orchestration.sources.meta_ads import MetaAdsResource
-from orchestration.run import check_outcomes, layer_counts, run
-from sampleworld.fakes.base import FakeServer, FaultConfig
-from sampleworld.fakes.meta_marketing import MetaMarketingApp
 from sampleworld.gen.meta_ads import PURCHASE
 from warehouse.loader import connect
 from warehouse.settings import Settings
 
-from conftest import TEST_SPEC
-
-from conftest import META_SECRET as SECRET  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
@@ -48,8 +44,10 @@ def test_run_succeeds_with_every_check_passing(materialized):
 
 def test_raw_has_every_simulated_row_once(materialized):
     truths = materialized["truths"]["meta_ads"]
-    (rows, distinct), = query(materialized["warehouse"],
-                              "select count(*), count(distinct (date_start, account_id, ad_id)) from raw.meta_ads__ads_insights")
+    ((rows, distinct),) = query(
+        materialized["warehouse"],
+        "select count(*), count(distinct (date_start, account_id, ad_id)) from raw.meta_ads__ads_insights",
+    )
     assert rows == distinct == truths["insight_rows"]
 
 
@@ -65,19 +63,25 @@ def test_every_injected_bad_record_is_in_rejects_with_its_reason(materialized):
 
 
 def test_schema_drift_is_kept_in_raw(materialized):
-    (n,), = query(materialized["warehouse"],
-                  "select count(*) from raw.meta_ads__ads_insights where _record->>'x_fake_new_field' is not null")
+    ((n,),) = query(
+        materialized["warehouse"],
+        "select count(*) from raw.meta_ads__ads_insights where _record->>'x_fake_new_field' is not null",
+    )
     assert n > 0  # a field the API added is loaded without breaking anything, and visible
 
 
 def test_mart_spend_equals_the_simulator_to_the_cent(materialized):
     truths = materialized["truths"]["meta_ads"]
-    got = query(materialized["warehouse"],
-                "select currency, sum(spend) from marts.fct_paid_performance_daily group by 1 order by 1")
-    assert {c: Decimal(s).quantize(Decimal("0.01")) for c, s in got} == \
-        {c: Decimal(s) for c, s in truths["spend_by_currency"].items()}
-    (imps, clicks), = query(materialized["warehouse"],
-                            "select sum(impressions), sum(clicks) from marts.fct_paid_performance_daily")
+    got = query(
+        materialized["warehouse"],
+        "select currency, sum(spend) from marts.fct_paid_performance_daily group by 1 order by 1",
+    )
+    assert {c: Decimal(s).quantize(Decimal("0.01")) for c, s in got} == {
+        c: Decimal(s) for c, s in truths["spend_by_currency"].items()
+    }
+    ((imps, clicks),) = query(
+        materialized["warehouse"], "select sum(impressions), sum(clicks) from marts.fct_paid_performance_daily"
+    )
     assert (imps, clicks) == (truths["impressions"], truths["clicks"])
 
 
@@ -88,24 +92,31 @@ def test_mart_conversions_equal_what_the_api_serves_now(materialized):
         purchases += sum(int(a["value"]) for a in row.get("actions", []) if a["action_type"] == PURCHASE)
         for a in row.get("action_values", []):
             value[row["account_currency"]] = value.get(row["account_currency"], Decimal(0)) + Decimal(a["value"])
-    (convs,), = query(materialized["warehouse"], "select sum(conversions) from marts.fct_paid_performance_daily")
+    ((convs,),) = query(materialized["warehouse"], "select sum(conversions) from marts.fct_paid_performance_daily")
     assert int(convs) == purchases > 0
-    got = query(materialized["warehouse"],
-                "select currency, sum(conversion_value) from marts.fct_paid_performance_daily group by 1")
+    got = query(
+        materialized["warehouse"],
+        "select currency, sum(conversion_value) from marts.fct_paid_performance_daily group by 1",
+    )
     assert {c: Decimal(v).quantize(Decimal("0.01")) for c, v in got} == value
 
 
 def test_mart_rates_are_their_numerator_over_denominator(materialized):
-    bad = query(materialized["warehouse"], """
+    bad = query(
+        materialized["warehouse"],
+        """
         select count(*) from marts.fct_paid_performance_daily
         where abs(ctr - clicks / impressions) > 1e-12
            or abs(cpc - spend / nullif(clicks, 0)) > 1e-9
            or (conversions = 0 and cpa is not null)
            or (conversions > 0 and abs(cpa - spend / conversions) > 1e-9)
-           or abs(roas - conversion_value / spend) > 1e-9""")
+           or abs(roas - conversion_value / spend) > 1e-9""",
+    )
     assert bad == [(0,)]
-    tz = query(materialized["warehouse"],
-               "select distinct currency, account_timezone from marts.fct_paid_performance_daily order by 1")
+    tz = query(
+        materialized["warehouse"],
+        "select distinct currency, account_timezone from marts.fct_paid_performance_daily order by 1",
+    )
     assert tz == [("EUR", "Europe/Berlin"), ("USD", "America/Los_Angeles")]
 
 
@@ -115,18 +126,26 @@ def test_rerunning_a_partition_changes_nothing(materialized):
     day = (TEST_SPEC.start + timedelta(days=2)).isoformat()
     srv = materialized["server"]
     assert os.environ["META_BASE_URL"] == srv.url  # the fixture's fake, not the embedded one
-    resources = {"meta_ads": MetaAdsResource(fakes=EmbeddedFakesResource()), "warehouse": WarehouseResource(),
-                 "dbt": dbt_resource()}
-    meta_raw = raw_assets([stream_asset(s, "meta_ads") for s in meta_marketing.STREAMS])
-    result = materialize([*meta_raw, dbt_models], partition_key=day, resources=resources,
-                         instance=materialized["instance"])
+    # Meta's settings from the environment (the fixture's fake), as a run outside sample mode reads them
+    resources = {
+        "meta_ads": MetaAdsResource(environment=SourceEnvironment()),
+        "warehouse": WarehouseResource(),
+        "dbt": dbt_resource(),
+    }
+    meta_raw = raw_assets([stream_asset(s, "meta_ads") for s in meta_ads.STREAMS])
+    result = materialize(
+        [*meta_raw, dbt_models()], partition_key=day, resources=resources, instance=materialized["instance"]
+    )
     assert result.success
     after = layer_counts(wh), query(wh, "select sum(spend) from marts.fct_paid_performance_daily")
     for counts, _ in (before, after):  # the faulty fake injects other bad records this time
         counts["raw"].pop("_rejects")
     assert after == before
-    meta = next(m.metadata for m in result.asset_materializations_for_node("raw_daily")
-                if m.asset_key.to_user_string() == "raw/meta_ads/ads_insights")
+    meta = next(
+        m.metadata
+        for m in result.asset_materializations_for_node("raw_daily")
+        if m.asset_key.to_user_string() == "raw/meta_ads/ads_insights"
+    )
     # the same data again: everything read, nothing written
     assert meta["received"].value > 0 and meta["unchanged"].value == meta["loaded"].value
     assert (meta["inserted"].value, meta["updated"].value, meta["deleted"].value) == (0, 0, 0)
@@ -134,8 +153,9 @@ def test_rerunning_a_partition_changes_nothing(materialized):
     # previous run of this warehouse's profile: another test's `make run` into another data
     # folder may have kept its own state in between, which makes the rerun above parse
     # everything; a second rerun must not.)
-    result = materialize([*meta_raw, dbt_models], partition_key=day, resources=resources,
-                         instance=materialized["instance"])
+    result = materialize(
+        [*meta_raw, dbt_models()], partition_key=day, resources=resources, instance=materialized["instance"]
+    )
     assert result.success
     (run_target,) = (DBT_DIR / "target").glob(f"dbt_models-{result.run_id[:7]}-*")
     # dbt rotates its debug log at 10 MB: the parsing lines are in the oldest file of the run
@@ -156,6 +176,7 @@ def test_no_token_appears_in_any_event_record(materialized, fakes):
     """Every source's token (this test's Meta token and the embedded fakes' tokens of the
     other sources) is absent from the run's event log, metadata included."""
     from sampleworld.serve import fake_env
+
     tokens = {SECRET, *(v for k, v in fake_env(fakes).items() if k.endswith("TOKEN"))}
     assert len(tokens) >= 8
     instance, result = materialized["instance"], materialized["result"]
@@ -168,6 +189,7 @@ def test_no_token_appears_in_any_event_record(materialized, fakes):
 
 def test_gx_check_fails_on_a_bad_raw_value(materialized, tmp_path):
     from orchestration.checks import gx_raw_ads_insights
+
     copy = tmp_path / "w.duckdb"
     copy.write_bytes(materialized["warehouse"].read_bytes())
     with connect(copy) as con:
@@ -176,4 +198,3 @@ def test_gx_check_fails_on_a_bad_raw_value(materialized, tmp_path):
     assert outcome.passed is False
     failures = outcome.metadata["failures"].value
     assert failures[0]["kwargs"]["column"] == "spend" and failures[0]["sample"] == ["12,50"]
-

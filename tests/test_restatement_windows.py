@@ -55,9 +55,19 @@ WINDOWS = {
     "instagram/conversations": (0, "entity list"),
     "instagram/messages": (1, "messages of the previous day"),
     "survey/responses": (0, "a submitted response is final"),
-    **{f"team_config/{n}": (0, "configuration files, read whole")
-       for n in ("goals", "kpi_registry", "competitors", "influencers", "employees", "campaigns", "fx_rates",
-                 "experiments")},
+    **{
+        f"team_config/{n}": (0, "configuration files, read whole")
+        for n in (
+            "goals",
+            "kpi_registry",
+            "competitors",
+            "influencers",
+            "employees",
+            "campaigns",
+            "fx_rates",
+            "experiments",
+        )
+    },
     "x/posts": (0, "entity list"),
     "x/post_metrics": (0, "lifetime snapshot"),
     "x/users": (0, "lifetime snapshot"),
@@ -118,5 +128,10 @@ def test_each_source_schedule_re_reads_its_widest_window(source):
 def test_transform_rebuilds_the_widest_window_of_all():
     widest = max(days for days, _ in WINDOWS.values())
     sched = next(s for s in defs.schedules if s.name == "transform_daily")
-    (request,) = sched.evaluate_tick(build_schedule_context(scheduled_execution_time=datetime(2026, 6, 30, 6))).run_requests
-    assert request.tags["dagster/asset_partition_range_start"] == (date(2026, 6, 29) - timedelta(days=widest - 1)).isoformat()
+    (request,) = sched.evaluate_tick(
+        build_schedule_context(scheduled_execution_time=datetime(2026, 6, 30, 6))
+    ).run_requests
+    assert (
+        request.tags["dagster/asset_partition_range_start"]
+        == (date(2026, 6, 29) - timedelta(days=widest - 1)).isoformat()
+    )

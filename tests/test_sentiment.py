@@ -18,11 +18,23 @@ import sys
 
 import duckdb
 import pytest
-
 from conftest import TEST_SPEC
+
 from warehouse.loader import connect
-from warehouse.sentiment import (MIN_LETTERS, NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, TABLE, TEXT_SOURCES, BadText,
-                                 LanguageDetector, Scorer, VaderScorer, analyse, label_of, score_new_texts)
+from warehouse.sentiment import (
+    MIN_LETTERS,
+    NEGATIVE_THRESHOLD,
+    POSITIVE_THRESHOLD,
+    TABLE,
+    TEXT_SOURCES,
+    BadText,
+    LanguageDetector,
+    Scorer,
+    VaderScorer,
+    analyse,
+    label_of,
+    score_new_texts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +47,28 @@ def detector() -> LanguageDetector:
     return LanguageDetector()
 
 
-POSITIVE = ["I love this serum, it works wonders!", "Great service, thank you so much 😍",
-            "Absolutely amazing quality, best purchase this year.", "Holy grail product for me ❤️"]
-NEGATIVE = ["This is the worst purchase I have ever made.", "Terrible support, I am very disappointed.",
-            "The cream burned my skin, awful product."]
-NEUTRAL = ["The parcel arrived on Tuesday.", "Where can I buy the Night Cream in Austria?",
-           "I ordered the Glow Serum last week."]
+POSITIVE = [
+    "I love this serum, it works wonders!",
+    "Great service, thank you so much 😍",
+    "Absolutely amazing quality, best purchase this year.",
+    "Holy grail product for me ❤️",
+]
+NEGATIVE = [
+    "This is the worst purchase I have ever made.",
+    "Terrible support, I am very disappointed.",
+    "The cream burned my skin, awful product.",
+]
+NEUTRAL = [
+    "The parcel arrived on Tuesday.",
+    "Where can I buy the Night Cream in Austria?",
+    "I ordered the Glow Serum last week.",
+]
 
 
-@pytest.mark.parametrize("text,label", [*((t, "positive") for t in POSITIVE), *((t, "negative") for t in NEGATIVE),
-                                        *((t, "neutral") for t in NEUTRAL)])
+@pytest.mark.parametrize(
+    "text,label",
+    [*((t, "positive") for t in POSITIVE), *((t, "negative") for t in NEGATIVE), *((t, "neutral") for t in NEUTRAL)],
+)
 def test_english_texts_get_vaders_label(text, label, scorer, detector):
     result = analyse(text, scorer, detector)
     assert (result.language, result.label) == ("en", label), result
@@ -53,18 +77,27 @@ def test_english_texts_get_vaders_label(text, label, scorer, detector):
 
 def test_labels_follow_vaders_thresholds():
     assert (POSITIVE_THRESHOLD, NEGATIVE_THRESHOLD) == (0.05, -0.05)
-    assert [label_of(s) for s in (0.05, 0.0499, 0.0, -0.0499, -0.05, None)] == \
-        ["positive", "neutral", "neutral", "neutral", "negative", None]
+    assert [label_of(s) for s in (0.05, 0.0499, 0.0, -0.0499, -0.05, None)] == [
+        "positive",
+        "neutral",
+        "neutral",
+        "neutral",
+        "negative",
+        None,
+    ]
 
 
-@pytest.mark.parametrize("text,language", [
-    ("Das Produkt ist wirklich schlecht, ich bin sehr enttäuscht.", "de"),
-    ("Dieses Produkt ist großartig, ich liebe es!", "de"),
-    ("این محصول واقعا عالی است و من خیلی راضی هستم", "fa"),
-    ("C'est vraiment nul, je suis très déçue.", "fr"),
-])
+@pytest.mark.parametrize(
+    "text,language",
+    [
+        ("Das Produkt ist wirklich schlecht, ich bin sehr enttäuscht.", "de"),
+        ("Dieses Produkt ist großartig, ich liebe es!", "de"),
+        ("این محصول واقعا عالی است و من خیلی راضی هستم", "fa"),
+        ("C'est vraiment nul, je suis très déçue.", "fr"),
+    ],
+)
 def test_a_language_the_scorer_does_not_read_gets_its_language_and_no_score(text, language, scorer, detector):
-    assert scorer.score(text) == 0.0   # what VADER alone would store: a false neutral
+    assert scorer.score(text) == 0.0  # what VADER alone would store: a false neutral
     result = analyse(text, scorer, detector)
     assert (result.language, result.score, result.label) == (language, None, None)
 
@@ -80,19 +113,31 @@ def test_a_non_string_is_refused_by_name(scorer, detector):
         analyse(42, scorer, detector)
 
 
-@pytest.mark.parametrize("text,language,label", [
-    # py3langid is unsure of these (normalised probability < 0.5; unrestricted it calls "ok"
-    # Afrikaans): read as English because VADER knows one of their words.
-    ("ok", "en", "positive"), ("Nice", "en", "positive"), ("Thanks, Tim!", "en", "positive"),
-    # ... and of these, whose words VADER does not know: unknown language, no score.
-    ("Danke!", None, None), ("Noted.", None, None), ("First!", None, None),
-    # sure enough of these short texts: their language, and no score for German or French.
-    ("Sehr gut!", "de", None), ("Merci beaucoup", "fr", None), ("Okay, thanks.", "en", "positive"),
-    # no letters: no language; scored when VADER reads the emoji.
-    ("😍", None, "positive"), ("😞", None, "negative"), ("👀", None, "neutral"), ("...", None, None),
-    # handles, tags and numbers are not language: this is a short text
-    ("@lumora #LM-485578 ok", "en", "positive"),
-])
+@pytest.mark.parametrize(
+    "text,language,label",
+    [
+        # py3langid is unsure of these (normalised probability < 0.5; unrestricted it calls "ok"
+        # Afrikaans): read as English because VADER knows one of their words.
+        ("ok", "en", "positive"),
+        ("Nice", "en", "positive"),
+        ("Thanks, Tim!", "en", "positive"),
+        # ... and of these, whose words VADER does not know: unknown language, no score.
+        ("Danke!", None, None),
+        ("Noted.", None, None),
+        ("First!", None, None),
+        # sure enough of these short texts: their language, and no score for German or French.
+        ("Sehr gut!", "de", None),
+        ("Merci beaucoup", "fr", None),
+        ("Okay, thanks.", "en", "positive"),
+        # no letters: no language; scored when VADER reads the emoji.
+        ("😍", None, "positive"),
+        ("😞", None, "negative"),
+        ("👀", None, "neutral"),
+        ("...", None, None),
+        # handles, tags and numbers are not language: this is a short text
+        ("@lumora #LM-485578 ok", "en", "positive"),
+    ],
+)
 def test_short_texts_follow_the_documented_rule(text, language, label, scorer, detector):
     result = analyse(text, scorer, detector)
     assert (result.language, result.label) == (language, label), result
@@ -100,7 +145,7 @@ def test_short_texts_follow_the_documented_rule(text, language, label, scorer, d
 
 
 def test_a_long_text_takes_the_detected_language_even_when_unsure(scorer, detector):
-    text = "Is the Vitamin C Serum vegan?"   # py3langid: en, but at 0.18 (product names)
+    text = "Is the Vitamin C Serum vegan?"  # py3langid: en, but at 0.18 (product names)
     assert len([c for c in text if c.isalpha()]) >= MIN_LETTERS
     assert detector.classify(text)[1] < 0.5
     assert analyse(text, scorer, detector).language == "en"
@@ -110,23 +155,27 @@ def test_vader_satisfies_the_scorer_interface(scorer):
     assert isinstance(scorer, Scorer)
     assert (scorer.name, scorer.languages) == ("vader", ("en",))
     from importlib.metadata import version
+
     assert scorer.version == version("vaderSentiment") == "3.3.2"
 
 
 def test_the_step_imports_no_dagster_and_reaches_no_network():
     """Lexicons and the language model come from the wheels: scoring runs with every socket
     call refused (the session's network audit also watches this process)."""
-    code = ("import socket, sys\n"
-            "def refuse(*a, **k): raise OSError('network')\n"
-            "socket.socket.connect = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
-            "from warehouse.sentiment import VaderScorer, LanguageDetector, analyse\n"
-            "r = analyse('I love it, thank you!', VaderScorer(), LanguageDetector())\n"
-            "assert r.label == 'positive', r\n"
-            "sys.exit('dagster imported' if any(m.startswith('dagster') for m in sys.modules) else 0)")
+    code = (
+        "import socket, sys\n"
+        "def refuse(*a, **k): raise OSError('network')\n"
+        "socket.socket.connect = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
+        "from warehouse.sentiment import VaderScorer, LanguageDetector, analyse\n"
+        "r = analyse('I love it, thank you!', VaderScorer(), LanguageDetector())\n"
+        "assert r.label == 'positive', r\n"
+        "sys.exit('dagster imported' if any(m.startswith('dagster') for m in sys.modules) else 0)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 # -- the warehouse step ------------------------------------------------------------------------
+
 
 class NextVader(VaderScorer):
     """VADER under another version label: what an upgrade of the scorer looks like to the step."""
@@ -162,8 +211,10 @@ def test_scoring_is_incremental(tmp_path):
     stored = _stored(con)
     # survey: keyed as stg_survey__responses keys it (response_id, else the token); responses
     # without a comment are not texts
-    assert set(stored) == {("facebook__comments", f"c{i}") for i in range(1, 7)} | \
-        {("survey__responses", "r1"), ("survey__responses", "t2")}
+    assert set(stored) == {("facebook__comments", f"c{i}") for i in range(1, 7)} | {
+        ("survey__responses", "r1"),
+        ("survey__responses", "t2"),
+    }
     assert first.sources["facebook__comments"].scored == 6 and first.sources["survey__responses"].scored == 2
     assert stored[("facebook__comments", "c1")][:3] == ("en", stored[("facebook__comments", "c1")][1], "positive")
     assert stored[("facebook__comments", "c2")][2] == "negative"
@@ -183,10 +234,11 @@ def test_scoring_is_incremental(tmp_path):
     assert edited.sources["facebook__comments"].removed == 1
     after = _stored(con)
     assert after[("facebook__comments", "c1")][2] == "negative"
-    assert after[("facebook__comments", "c1")][5] != stored[("facebook__comments", "c1")][5]   # its hash
+    assert after[("facebook__comments", "c1")][5] != stored[("facebook__comments", "c1")][5]  # its hash
     assert ("facebook__comments", "c6") not in after
-    assert {k: v for k, v in after.items() if k[1] != "c1"} == \
-        {k: v for k, v in stored.items() if k[1] not in ("c1", "c6")}
+    assert {k: v for k, v in after.items() if k[1] != "c1"} == {
+        k: v for k, v in stored.items() if k[1] not in ("c1", "c6")
+    }
 
     upgraded = score_new_texts(con, scorer=NextVader())
     assert upgraded.scored == len(after) == con.execute(f"select count(*) from {TABLE}").fetchone()[0]
@@ -206,8 +258,9 @@ def test_texts_are_read_scored_and_written_in_batches(tmp_path, monkeypatch):
     real_write = sentiment._write
     monkeypatch.setattr(sentiment, "BATCH", 2)
     monkeypatch.setattr(sentiment, "CACHE_SIZE", 1)
-    monkeypatch.setattr(sentiment, "_write", lambda con, rows: (writes.append(len(rows["text_id"])),
-                                                                  real_write(con, rows)))
+    monkeypatch.setattr(
+        sentiment, "_write", lambda con, rows: (writes.append(len(rows["text_id"])), real_write(con, rows))
+    )
     result = score_new_texts(batched)
     assert _stored(batched) == expected and result.scored == len(expected)
     assert max(writes) <= 2 and sum(writes) == len(expected)
@@ -219,8 +272,17 @@ def test_the_table_is_created_when_there_is_nothing_to_score(tmp_path):
     assert result.scored == 0 and result.skipped == [s.name for s in TEXT_SOURCES]
     assert con.execute(f"select count(*) from {TABLE}").fetchone()[0] == 0
     cols = [r[0] for r in con.execute(f"describe {TABLE}").fetchall()]
-    assert cols == ["text_source", "text_id", "text_sha256", "language", "sentiment_score", "sentiment_label",
-                    "scorer", "scorer_version", "scored_at"]
+    assert cols == [
+        "text_source",
+        "text_id",
+        "text_sha256",
+        "language",
+        "sentiment_score",
+        "sentiment_label",
+        "scorer",
+        "scorer_version",
+        "scored_at",
+    ]
 
 
 def test_bad_input_is_logged_and_stored_without_a_score(tmp_path, caplog):
@@ -238,21 +300,29 @@ def test_bad_input_is_logged_and_stored_without_a_score(tmp_path, caplog):
 
 # -- in the session warehouse --------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_the_asset_scored_every_text_with_the_scorers_name_and_version(materialized):
     from dagster import AssetKey
+
     with connect(materialized["warehouse"], read_only=True) as con:
         for src in TEXT_SOURCES:
-            texts = con.execute(f"select count(distinct {src.id_sql}) from {src.table} where {src.where_sql}").fetchone()[0]
-            rows = con.execute(f"select count(*), count(distinct text_id) from {TABLE} where text_source = ?",
-                               [src.name]).fetchone()
+            texts = con.execute(
+                f"select count(distinct {src.id_sql}) from {src.table} where {src.where_sql}"
+            ).fetchone()[0]
+            rows = con.execute(
+                f"select count(*), count(distinct text_id) from {TABLE} where text_source = ?", [src.name]
+            ).fetchone()
             assert texts > 0 and rows == (texts, texts), src.name
         assert con.execute(f"select distinct scorer, scorer_version from {TABLE}").fetchall() == [("vader", "3.3.2")]
         # and dbt read it: every text of int_texts_scored has its score row
         assert con.execute("select count(*) from intermediate.int_texts_scored where scorer is null").fetchone()[0] == 0
     # one materialization per day of the run (a single-run backfill of daily partitions)
-    events = [e for e in materialized["result"].get_asset_materialization_events()
-              if e.asset_key == AssetKey(["enrichment", "text_sentiment"])]
+    events = [
+        e
+        for e in materialized["result"].get_asset_materialization_events()
+        if e.asset_key == AssetKey(["enrichment", "text_sentiment"])
+    ]
     assert len(events) == (TEST_SPEC.end - TEST_SPEC.start).days + 1
     for event in events:
         metadata = event.step_materialization_data.materialization.metadata
@@ -261,14 +331,16 @@ def test_the_asset_scored_every_text_with_the_scorers_name_and_version(materiali
 
 def test_dbt_reads_the_table_under_the_key_of_the_asset_that_writes_it():
     from orchestration.definitions import defs
+
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
     assert not [k for k in keys if k.startswith("raw/enrichment")]
     stg = graph.get(keys["staging/stg_enrichment__text_sentiments"])
     assert {p.to_user_string() for p in stg.parent_keys} == {"enrichment/text_sentiment"}
     asset = graph.get(keys["enrichment/text_sentiment"])
-    assert {p.to_user_string() for p in asset.parent_keys} == \
-        {f"raw/{s.name.replace('__', '/', 1)}" for s in TEXT_SOURCES}
+    assert {p.to_user_string() for p in asset.parent_keys} == {
+        f"raw/{s.name.replace('__', '/', 1)}" for s in TEXT_SOURCES
+    }
     assert asset.partitions_def == graph.get(keys["marts/fct_sentiment_daily"]).partitions_def
     main = defs.resolve_job_def("main")
     assert keys["enrichment/text_sentiment"] in main.asset_layer.asset_graph.get_all_asset_keys()
@@ -280,6 +352,7 @@ def test_the_daily_transform_scores_new_texts_before_the_models():
     from dagster import AssetKey
 
     from orchestration.definitions import defs
+
     transform = defs.resolve_job_def("transform")
     selected = transform.asset_layer.asset_graph.get_all_asset_keys()
     executable = {k for k in selected if transform.asset_layer.asset_graph.get(k).is_executable}

@@ -10,7 +10,7 @@ session warehouse (the main job over the 7-day test world, every source) is scan
   `conversations.jsonl`: Messenger names, proxy e-mails and ids, Instagram usernames and ids),
   the private authors of listening mentions (listening.py `mentions.jsonl`, author_type
   customer) and of X mentions (x.py `mentions.jsonl`, `_meta.author`): their full names, their
-  handles and their user ids. CSAT respondents (csat.py) carry none of these in this world;
+  handles and their user ids. Survey respondents (survey.py) carry none of these in this world;
   a respondent e-mail, name or phone a form added would be caught by the same scan.
 
 Brand, competitor, influencer and employee accounts (the team's rosters) and media outlets
@@ -42,35 +42,40 @@ SCANNED_SCHEMAS = ("staging", "intermediate", "marts")
 # (model, column) -> why. Only staging: nothing downstream may carry free text; issue 12's
 # sentiment step takes `message_text_redacted`, which is scanned like any other column.
 ALLOWED_FREE_TEXT: dict[tuple[str, str], str] = {
-    ("stg_facebook__comments", "message_text"):
-        "comment bodies for the sentiment step (issue 12); a commenter may tag or name people",
-    ("stg_facebook__messages", "message_text"):
-        "Messenger message bodies for the sentiment and care steps; customers write order, "
-        "address and contact details",
-    ("stg_instagram__messages", "message_text"):
-        "Instagram Direct message bodies for the sentiment and care steps",
-    ("stg_x__mentions", "message_text"):
-        "public posts about the brand and competitors for the sentiment step; they may name "
-        "other people's handles",
-    ("stg_listening__mentions", "message_text"):
-        "listening mention texts for the sentiment step",
-    ("stg_survey__responses", "message_text"):
-        "CSAT comments for the feedback themes and sentiment step",
+    (
+        "stg_facebook__comments",
+        "message_text",
+    ): "comment bodies for the sentiment step (issue 12); a commenter may tag or name people",
+    (
+        "stg_facebook__messages",
+        "message_text",
+    ): "Messenger message bodies for the sentiment and care steps; customers write order, address and contact details",
+    ("stg_instagram__messages", "message_text"): "Instagram Direct message bodies for the sentiment and care steps",
+    (
+        "stg_x__mentions",
+        "message_text",
+    ): "public posts about the brand and competitors for the sentiment step; they may name other people's handles",
+    ("stg_listening__mentions", "message_text"): "listening mention texts for the sentiment step",
+    ("stg_survey__responses", "message_text"): "CSAT comments for the feedback themes and sentiment step",
 }
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Dates and times are taken out before looking for phone numbers: 2026-06-01 10:00 is not one.
-_DATES = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-                    r"|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
+_DATES = re.compile(
+    r"\d{4}[-./]\d{1,2}[-./]\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"|\d{1,2}[-./]\d{1,2}[-./]\d{4}"
+)
 # A phone number as people write one: international (+49 30 1234567, +4915112345678), a
 # bracketed area code ((030) 1234 5678), or digit groups with separators (0171-1234567,
 # 555.123.4567); at least 8 digits, not inside a longer word. A bare run of digits without a
 # `+` is an id here (platform ids are long digit strings), not a phone.
-_PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d ./()-]{6,}\d"
-                    r"|\(\d{2,5}\)[ ./-]?\d[\d ./-]{4,}\d"
-                    r"|\d{2,5}[ ./-]\d[\d ./-]{4,}\d)(?!\w)")
-_WORDS = re.compile(r"[^\W\d_]+")       # letters only: names
-_TOKENS = re.compile(r"[\w.]+")         # handles and ids: letters, digits, _ and .
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+\d[\d ./()-]{6,}\d"
+    r"|\(\d{2,5}\)[ ./-]?\d[\d ./-]{4,}\d"
+    r"|\d{2,5}[ ./-]\d[\d ./-]{4,}\d)(?!\w)"
+)
+_WORDS = re.compile(r"[^\W\d_]+")  # letters only: names
+_TOKENS = re.compile(r"[\w.]+")  # handles and ids: letters, digits, _ and .
 
 
 def find_email(value: str) -> str | None:
@@ -93,13 +98,19 @@ def _name_key(name: str) -> str:
 class People:
     """The sample world's private people, as the scan looks for them."""
 
-    names: set[str] = field(default_factory=set)     # "first last", lower-case, letters only
-    handles: set[str] = field(default_factory=set)   # usernames / handles, lower-case
-    ids: set[str] = field(default_factory=set)       # platform user ids
-    emails: set[str] = field(default_factory=set)   # each is also e-mail-shaped: EMAIL finds it
+    names: set[str] = field(default_factory=set)  # "first last", lower-case, letters only
+    handles: set[str] = field(default_factory=set)  # usernames / handles, lower-case
+    ids: set[str] = field(default_factory=set)  # platform user ids
+    emails: set[str] = field(default_factory=set)  # each is also e-mail-shaped: EMAIL finds it
 
-    def add(self, *, name: str | None = None, handle: str | None = None, user_id: str | None = None,
-            email: str | None = None) -> None:
+    def add(
+        self,
+        *,
+        name: str | None = None,
+        handle: str | None = None,
+        user_id: str | None = None,
+        email: str | None = None,
+    ) -> None:
         if name and len(_WORDS.findall(name)) >= 2:
             self.names.add(_name_key(name))
         if handle:
@@ -117,7 +128,7 @@ class People:
         if (phone := find_phone(value)) is not None:
             yield "phone", f"a phone number ({phone})"
         words = _WORDS.findall(low)
-        grams = {" ".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
+        grams = {" ".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
         if hit := grams & self.names:
             yield "name", f"a person's name ({sorted(hit)[0]})"
         tokens = {t.strip(".") for t in _TOKENS.findall(low)}
@@ -158,8 +169,7 @@ def world_people(world: Path) -> People:
             people.add(handle=author.get("username"), user_id=author.get("id"))
     for conv in _jsonl(world / "inbox" / "conversations.jsonl"):
         cust = conv.get("customer") or {}
-        people.add(name=cust.get("name"), handle=cust.get("username"), user_id=cust.get("id"),
-                   email=cust.get("email"))
+        people.add(name=cust.get("name"), handle=cust.get("username"), user_id=cust.get("id"), email=cust.get("email"))
     for m in _jsonl(world / "listening" / "mentions.jsonl"):
         a = m.get("author") or {}
         if a.get("author_type") == "customer":
@@ -167,7 +177,7 @@ def world_people(world: Path) -> People:
     for m in _jsonl(world / "x" / "mentions.jsonl"):
         a = (m.get("_meta") or {}).get("author") or {}
         people.add(name=a.get("name"), handle=a.get("username"), user_id=a.get("id"))
-    for r in _jsonl(world / "csat" / "responses.jsonl"):
+    for r in _jsonl(world / "survey" / "responses.jsonl"):
         # none in this world; a respondent's contact fields, were the generator to add them
         people.add(name=r.get("name"), email=r.get("email"))
     return people
@@ -179,11 +189,14 @@ _NUMBER_TYPES = ("BIGINT", "HUGEINT", "INTEGER", "UBIGINT", "DECIMAL")
 
 def _columns(con, schemas: Iterable[str]) -> list[tuple[str, str, str, str]]:
     marks = ", ".join("?" for _ in schemas)
-    return con.execute(f"""
+    return con.execute(
+        f"""
         select table_schema, table_name, column_name, data_type
         from information_schema.columns
         where table_schema in ({marks})
-        order by 1, 2, ordinal_position""", list(schemas)).fetchall()
+        order by 1, 2, ordinal_position""",
+        list(schemas),
+    ).fetchall()
 
 
 def scan(con, people: People, schemas: Iterable[str], allowed: dict[tuple[str, str], str]) -> list[str]:
@@ -203,8 +216,11 @@ def scan(con, people: People, schemas: Iterable[str], allowed: dict[tuple[str, s
         rows = con.execute(f'select distinct {select} from "{schema}"."{table}"').fetchall()
         for i, (column, is_text) in enumerate(columns):
             for value in {r[i] for r in rows} - {None}:
-                what = (people.found_in(value) if is_text
-                        else ("a private person's user id" if value in people.ids else None))
+                what = (
+                    people.found_in(value)
+                    if is_text
+                    else ("a private person's user id" if value in people.ids else None)
+                )
                 if what:
                     leaks.append(f"{schema}.{table}.{column}: {what} in {value[:120]!r}")
                     break
@@ -218,20 +234,45 @@ def people(world) -> People:
 
 # -- the scanner itself ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", [
-    "mail me at anna.meyer.51@example.net", "7999535648834791@facebook.com",
-    "call +49 30 1234567", "+4915112345678", "(030) 1234 5678", "0171-1234567", "+1 (555) 123-4567",
-    "555.123.4567", "+44 20 7946 0958", "0049 30 123456789"])
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "mail me at anna.meyer.51@example.net",
+        "7999535648834791@facebook.com",
+        "call +49 30 1234567",
+        "+4915112345678",
+        "(030) 1234 5678",
+        "0171-1234567",
+        "+1 (555) 123-4567",
+        "555.123.4567",
+        "+44 20 7946 0958",
+        "0049 30 123456789",
+    ],
+)
 def test_scanner_flags_emails_and_phone_numbers(value):
     assert {kind for kind, _ in People().findings(value)} & {"email", "phone"}
 
 
-@pytest.mark.parametrize("value", [
-    "2026-06-01", "2026-06-01 10:00:00", "01.06.2026", "Order #LM-491667", "3-5 working days, €40",
-    "1500000000000000001", "1220000010000007_1330000000000003", "104000000000001_1220000010000021",
-    "20261205T205825308203Z-f26a8ce0", "5da6712083378bfa20d5ca937184ca930c66fa9fb9793d89e53c5d6b7209b562",
-    "https://www.facebook.com/104000000000001/posts/1220000010000007/?comment_id=1330000000000003",
-    "Hi Tom, we understand the concern.", "[email] and [phone]", "13817.01"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-06-01",
+        "2026-06-01 10:00:00",
+        "01.06.2026",
+        "Order #LM-491667",
+        "3-5 working days, €40",
+        "1500000000000000001",
+        "1220000010000007_1330000000000003",
+        "104000000000001_1220000010000021",
+        "20261205T205825308203Z-f26a8ce0",
+        "5da6712083378bfa20d5ca937184ca930c66fa9fb9793d89e53c5d6b7209b562",
+        "https://www.facebook.com/104000000000001/posts/1220000010000007/?comment_id=1330000000000003",
+        "Hi Tom, we understand the concern.",
+        "[email] and [phone]",
+        "13817.01",
+    ],
+)
 def test_scanner_leaves_dates_ids_hashes_and_redacted_text(value):
     assert People().found_in(value) is None
 
@@ -244,9 +285,14 @@ def test_the_world_has_people_to_look_for(people):
 def test_the_scanner_finds_the_worlds_people_in_raw(materialized, people):
     """The raw layer holds them all: a scan that finds each kind where the sources put it can
     be trusted when it finds none downstream."""
-    expected = {"hubspot__contacts": {"email", "name"}, "facebook__comments": {"name", "id"},
-                "facebook__conversations": {"email", "name", "id"}, "instagram__messages": {"handle", "id"},
-                "listening__mentions": {"name", "handle", "id"}, "x__mentions": {"id"}}
+    expected = {
+        "hubspot__contacts": {"email", "name"},
+        "facebook__comments": {"name", "id"},
+        "facebook__conversations": {"email", "name", "id"},
+        "instagram__messages": {"handle", "id"},
+        "listening__mentions": {"name", "handle", "id"},
+        "x__mentions": {"id"},
+    }
     with connect(materialized["warehouse"], read_only=True) as con:
         found = {}
         for table in expected:
@@ -257,6 +303,7 @@ def test_the_scanner_finds_the_worlds_people_in_raw(materialized, people):
 
 
 # -- the warehouse -----------------------------------------------------------------------------
+
 
 def test_no_model_carries_a_person(materialized, people):
     with connect(materialized["warehouse"], read_only=True) as con:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 
-from sampleworld.entities import BRAND, COMPETITORS, build
-
 from conftest import TEST_SPEC
+
+from sampleworld.entities import BRAND, COMPETITORS, build
 
 FILES = ["goals", "kpi_registry", "competitors", "influencers", "employees", "campaigns", "fx_rates"]
 
@@ -51,16 +51,20 @@ def test_goals_kpis_rosters_competitors(world):
     assert [g["goal_id"] for g in goals] == [g["goal_id"] for g in ents.goals]
     registry = {k["kpi"]: k for k in read(world, "kpi_registry")}
     assert {g["kpi"] for g in goals} <= set(registry)  # every goal's KPI is defined
-    assert all(k["direction"] in ("higher", "lower") and k["definition"] and k["unit"] and k["owner"]
-               for k in registry.values())
+    assert all(
+        k["direction"] in ("higher", "lower") and k["definition"] and k["unit"] and k["owner"]
+        for k in registry.values()
+    )
     infl = read(world, "influencers")
     assert [(i["handle"], i["fee_eur"]) for i in infl] == [(i["handle"], i["fee_eur"]) for i in ents.influencers]
     assert "effectiveness" not in infl[0]  # a planted truth, not configuration
     emps = read(world, "employees")
-    assert [(e["handle"], e["advocate"]) for e in emps] == [(e["handle"], str(e["advocate"]).lower())
-                                                           for e in ents.employees]
+    assert [(e["handle"], e["advocate"]) for e in emps] == [
+        (e["handle"], str(e["advocate"]).lower()) for e in ents.employees
+    ]
     comp = read(world, "competitors")
     assert {c["handle"] for c in comp if c["is_brand"] == "false"} == {c["handle"] for c in COMPETITORS}
     assert [c["handle"] for c in comp if c["is_brand"] == "true"] == [BRAND["handle"]]
-    assert all(c["set_version"] == "1" and c["valid_from"] == TEST_SPEC.start.isoformat() and c["valid_to"] == ""
-               for c in comp)
+    assert all(
+        c["set_version"] == "1" and c["valid_from"] == TEST_SPEC.start.isoformat() and c["valid_to"] == "" for c in comp
+    )

@@ -38,7 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from typing import Protocol, runtime_checkable
@@ -64,9 +64,41 @@ POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
 
 # Language identification (see the module docstring for the rule).
-CANDIDATE_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "sv", "da", "no", "fi", "cs", "sk", "hu",
-                       "ro", "el", "bg", "ru", "uk", "tr", "ar", "fa", "he", "hi", "ur", "zh", "ja", "ko", "id",
-                       "ms", "vi", "th")
+CANDIDATE_LANGUAGES = (
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "pl",
+    "sv",
+    "da",
+    "no",
+    "fi",
+    "cs",
+    "sk",
+    "hu",
+    "ro",
+    "el",
+    "bg",
+    "ru",
+    "uk",
+    "tr",
+    "ar",
+    "fa",
+    "he",
+    "hi",
+    "ur",
+    "zh",
+    "ja",
+    "ko",
+    "id",
+    "ms",
+    "vi",
+    "th",
+)
 MIN_LETTERS = 15
 SHORT_TEXT_MIN_CONFIDENCE = 0.5
 # Not language: links, @handles, #hashtags (brand and product names, order numbers) and digits.
@@ -200,12 +232,13 @@ def analyse(text, scorer: Scorer, detector: LanguageDetector) -> Sentiment:
 
 # -- the warehouse step ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TextSource:
     """A raw table holding texts: its id expression (the id its staging model keys on) and text
     column, and which of its rows are texts."""
 
-    name: str          # the raw table without its schema; `text_source` in the rows
+    name: str  # the raw table without its schema; `text_source` in the rows
     id_sql: str
     text_sql: str
     where_sql: str = "true"
@@ -223,15 +256,27 @@ TEXT_SOURCES = (
     TextSource("listening__mentions", "id", "text"),
     TextSource("x__mentions", "id", "text"),
     # stg_survey__responses keys on this id; a response without a comment is not a text.
-    TextSource("survey__responses", "coalesce(nullif(trim(response_id), ''), token)", "csat_comment",
-               "nullif(trim(csat_comment), '') is not null"),
+    TextSource(
+        "survey__responses",
+        "coalesce(nullif(trim(response_id), ''), token)",
+        "csat_comment",
+        "nullif(trim(csat_comment), '') is not null",
+    ),
 )
 
-COLUMNS = pa.schema([
-    ("text_source", pa.string()), ("text_id", pa.string()), ("text_sha256", pa.string()),
-    ("language", pa.string()), ("sentiment_score", pa.float64()), ("sentiment_label", pa.string()),
-    ("scorer", pa.string()), ("scorer_version", pa.string()), ("scored_at", pa.timestamp("us")),
-])
+COLUMNS = pa.schema(
+    [
+        ("text_source", pa.string()),
+        ("text_id", pa.string()),
+        ("text_sha256", pa.string()),
+        ("language", pa.string()),
+        ("sentiment_score", pa.float64()),
+        ("sentiment_label", pa.string()),
+        ("scorer", pa.string()),
+        ("scorer_version", pa.string()),
+        ("scored_at", pa.timestamp("us")),
+    ]
+)
 
 DDL = f"""
 create schema if not exists {SCHEMA};
@@ -250,11 +295,11 @@ create table if not exists {TABLE} (
 
 @dataclass
 class SourceResult:
-    texts: int = 0        # texts in raw
-    scored: int = 0       # scored in this call (new, edited, or scored by another scorer)
-    unscored: int = 0     # of those, with a null score (empty, unsupported or unknown language)
-    bad: int = 0          # of those, not a string or the scorer failed on them
-    removed: int = 0      # rows of texts no longer in raw
+    texts: int = 0  # texts in raw
+    scored: int = 0  # scored in this call (new, edited, or scored by another scorer)
+    unscored: int = 0  # of those, with a null score (empty, unsupported or unknown language)
+    bad: int = 0  # of those, not a string or the scorer failed on them
+    removed: int = 0  # rows of texts no longer in raw
     languages: Counter = field(default_factory=Counter)
 
 
@@ -263,7 +308,7 @@ class ScoringResult:
     scorer: str
     scorer_version: str
     sources: dict[str, SourceResult]
-    skipped: list[str]    # sources whose raw table is not in the warehouse
+    skipped: list[str]  # sources whose raw table is not in the warehouse
     seconds: float
 
     @property
@@ -275,8 +320,13 @@ class ScoringResult:
         return sum(s.texts for s in self.sources.values())
 
     def as_metadata(self) -> dict:
-        out = {"scorer": self.scorer, "scorer_version": self.scorer_version, "texts": self.rows,
-               "scored": self.scored, "seconds": round(self.seconds, 2)}
+        out = {
+            "scorer": self.scorer,
+            "scorer_version": self.scorer_version,
+            "texts": self.rows,
+            "scored": self.scored,
+            "seconds": round(self.seconds, 2),
+        }
         for name, s in self.sources.items():
             out[f"scored_{name}"] = s.scored
         if self.skipped:
@@ -292,8 +342,14 @@ def _value(con: duckdb.DuckDBPyConnection, sql: str, params=None):
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
-    return _value(con, "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                  [schema, name]) > 0
+    return (
+        _value(
+            con,
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        )
+        > 0
+    )
 
 
 def _texts_sql(src: TextSource) -> str:
@@ -314,7 +370,8 @@ def _to_score(con, src: TextSource, scorer: Scorer, texts: int) -> Iterator[list
     cur = con.cursor()
     try:
         for part in range(parts):
-            cur.execute(f"""
+            cur.execute(
+                f"""
                 with texts as ({_texts_sql(src)})
                 select texts.text_id, texts.text, sha256(cast(texts.text as varchar)) as text_sha256
                 from texts
@@ -324,7 +381,9 @@ def _to_score(con, src: TextSource, scorer: Scorer, texts: int) -> Iterator[list
                   and (stored.text_id is null
                        or stored.text_sha256 is distinct from sha256(cast(texts.text as varchar))
                        or stored.scorer <> ? or stored.scorer_version <> ?)
-            """, [src.name, parts, part, scorer.name, scorer.version])
+            """,
+                [src.name, parts, part, scorer.name, scorer.version],
+            )
             while batch := cur.fetchmany(BATCH):
                 yield batch
     finally:
@@ -353,9 +412,13 @@ def _write(con, rows: dict[str, list]) -> None:
         values.clear()
 
 
-def score_new_texts(con: duckdb.DuckDBPyConnection, scorer: Scorer | None = None,
-                    detector: LanguageDetector | None = None, sources: tuple[TextSource, ...] = TEXT_SOURCES,
-                    log=None) -> ScoringResult:
+def score_new_texts(
+    con: duckdb.DuckDBPyConnection,
+    scorer: Scorer | None = None,
+    detector: LanguageDetector | None = None,
+    sources: tuple[TextSource, ...] = TEXT_SOURCES,
+    log=None,
+) -> ScoringResult:
     """Score every text of `sources` not scored yet by this scorer and version (or whose text
     changed), upsert them into enrichment.text_sentiment, and drop the rows of texts no longer
     in raw. Creates the table even when there is nothing to score (dbt reads it). A text that
@@ -367,11 +430,11 @@ def score_new_texts(con: duckdb.DuckDBPyConnection, scorer: Scorer | None = None
     started = time.monotonic()
     scorer = scorer or VaderScorer()
     detector = detector or LanguageDetector()
-    scored_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    scored_at = datetime.now(UTC).replace(tzinfo=None)
     results: dict[str, SourceResult] = {}
     skipped: list[str] = []
     rows: dict[str, list] = {name: [] for name in COLUMNS.names}
-    cache: dict[str, Sentiment] = {}   # texts repeat (templates, "Thanks!"): score each once (up to CACHE_SIZE)
+    cache: dict[str, Sentiment] = {}  # texts repeat (templates, "Thanks!"): score each once (up to CACHE_SIZE)
 
     con.execute(DDL)
     for src in sources:
@@ -390,7 +453,7 @@ def score_new_texts(con: duckdb.DuckDBPyConnection, scorer: Scorer | None = None
                         sentiment = analyse(text, scorer, detector)
                         if isinstance(text, str) and len(cache) < CACHE_SIZE:
                             cache[text] = sentiment
-                except Exception as exc:   # bad input must not stop the run: null, counted, logged
+                except Exception as exc:  # bad input must not stop the run: null, counted, logged
                     res.bad += 1
                     if res.bad <= 5:
                         log.warning(f"sentiment: {src.name} {text_id} not scored ({exc})")
@@ -398,22 +461,42 @@ def score_new_texts(con: duckdb.DuckDBPyConnection, scorer: Scorer | None = None
                 res.scored += 1
                 res.unscored += sentiment.score is None
                 res.languages[sentiment.language] += 1
-                for name, value in zip(COLUMNS.names, (src.name, text_id, sha, sentiment.language,
-                                                       sentiment.score, sentiment.label, scorer.name,
-                                                       scorer.version, scored_at)):
+                for name, value in zip(
+                    COLUMNS.names,
+                    (
+                        src.name,
+                        text_id,
+                        sha,
+                        sentiment.language,
+                        sentiment.score,
+                        sentiment.label,
+                        scorer.name,
+                        scorer.version,
+                        scored_at,
+                    ),
+                ):
                     rows[name].append(value)
             _write(con, rows)
-        res.removed = _value(con, f"""
+        res.removed = _value(
+            con,
+            f"""
             delete from {TABLE} where text_source = ?
-              and text_id not in (select text_id from ({_texts_sql(src)}))""", [src.name])
+              and text_id not in (select text_id from ({_texts_sql(src)}))""",
+            [src.name],
+        )
     result = ScoringResult(scorer.name, scorer.version, results, skipped, time.monotonic() - started)
     for name, res in results.items():
         langs = ", ".join(f"{k or 'unknown'} {v}" for k, v in res.languages.most_common(5))
-        log.info(f"sentiment: {name}: {res.texts} texts, {res.scored} scored now ({res.unscored} with no score"
-                 + (f", {res.bad} bad input" if res.bad else "") + f"), {res.removed} gone from raw"
-                 + (f"; languages {langs}" if langs else ""))
-    log.info(f"sentiment: {result.scored} texts scored by {scorer.name} {scorer.version} in {result.seconds:.1f} s"
-             + (f" ({result.scored / result.seconds:.0f}/s)" if result.scored and result.seconds else ""))
+        log.info(
+            f"sentiment: {name}: {res.texts} texts, {res.scored} scored now ({res.unscored} with no score"
+            + (f", {res.bad} bad input" if res.bad else "")
+            + f"), {res.removed} gone from raw"
+            + (f"; languages {langs}" if langs else "")
+        )
+    log.info(
+        f"sentiment: {result.scored} texts scored by {scorer.name} {scorer.version} in {result.seconds:.1f} s"
+        + (f" ({result.scored / result.seconds:.0f}/s)" if result.scored and result.seconds else "")
+    )
     return result
 
 

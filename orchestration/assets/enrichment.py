@@ -17,11 +17,17 @@ from warehouse.sentiment import TEXT_SOURCES, score_new_texts
 TEXT_ASSET_KEYS = [AssetKey(["raw", *src.name.split("__", 1)]) for src in TEXT_SOURCES]
 
 
-@asset(key=AssetKey(["enrichment", "text_sentiment"]), deps=TEXT_ASSET_KEYS, group_name="enrichment",
-       partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), kinds={"duckdb", "python"},
-       description="Sentiment (score in [-1, 1] and label, language first) of every comment, direct message, "
-                   "mention and survey comment in raw, scored once per text and scorer version. "
-                   "Table enrichment.text_sentiment; key (text_source, text_id); no text, no author.")
+@asset(
+    key=AssetKey(["enrichment", "text_sentiment"]),
+    deps=TEXT_ASSET_KEYS,
+    group_name="enrichment",
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    kinds={"duckdb", "python"},
+    description="Sentiment (score in [-1, 1] and label, language first) of every comment, direct message, "
+    "mention and survey comment in raw, scored once per text and scorer version. "
+    "Table enrichment.text_sentiment; key (text_source, text_id); no text, no author.",
+)
 def text_sentiment(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     with warehouse.connect() as con:
         result = score_new_texts(con, log=context.log)

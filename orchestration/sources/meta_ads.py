@@ -2,35 +2,48 @@
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
-from extractors import meta_marketing
-from extractors.meta_marketing import DEFAULT_INSIGHTS_FIELDS, MetaMarketingClient
+from extractors import meta_ads
+from extractors.meta_ads import DEFAULT_INSIGHTS_FIELDS, MetaAdsClient
 from orchestration.assets.streams import stream_asset
 from orchestration.checks import gx_raw_ads_insights
-from orchestration.resources import SourceResource
+from orchestration.resources import Ids, SourceEnvironment, SourceResource, SourceSettings
 
 RESOURCE_KEY = "meta_ads"
 
 
-class MetaAdsResource(SourceResource):
-    """Meta Marketing API: META_BASE_URL, META_ACCESS_TOKEN, META_AD_ACCOUNT_IDS."""
+class MetaAdsSettings(SourceSettings):
+    SOURCE: ClassVar[str] = RESOURCE_KEY
 
-    BASE_URL_VAR: ClassVar[str] = "META_BASE_URL"
-    insights_fields: list[str] = Field(default=list(DEFAULT_INSIGHTS_FIELDS),
-                                       description="Insights fields to request. A retired metric fails the "
-                                                   "request: remove it here.")
+    base_url: str = Field(alias="META_BASE_URL", description="Meta Graph API root, e.g. https://graph.facebook.com")
+    access_token: SecretStr = Field(alias="META_ACCESS_TOKEN")
+    ad_account_ids: Ids = Field(alias="META_AD_ACCOUNT_IDS", description="comma-separated ad account ids")
+
+
+class MetaAdsResource(SourceResource):
+    """Meta Marketing API (settings: MetaAdsSettings)."""
+
+    SETTINGS: ClassVar[type[SourceSettings]] = MetaAdsSettings
+    insights_fields: list[str] = Field(
+        default=list(DEFAULT_INSIGHTS_FIELDS),
+        description="Insights fields to request. A retired metric fails the request: remove it here.",
+    )
     page_size: int = 500
 
-    def client(self) -> MetaMarketingClient:
-        s = self.settings("META_BASE_URL", "META_ACCESS_TOKEN", "META_AD_ACCOUNT_IDS")
-        return MetaMarketingClient(s["META_BASE_URL"], s["META_ACCESS_TOKEN"], account_ids=self.ids(s["META_AD_ACCOUNT_IDS"]),
-                                   insights_fields=self.insights_fields, page_size=self.page_size)
+    def make_client(self, s: MetaAdsSettings) -> MetaAdsClient:
+        return MetaAdsClient(
+            s.base_url,
+            s.access_token.get_secret_value(),
+            account_ids=list(s.ad_account_ids),
+            insights_fields=self.insights_fields,
+            page_size=self.page_size,
+        )
 
 
-def resource(fakes) -> MetaAdsResource:
-    return MetaAdsResource(fakes=fakes)
+def resource(environment: SourceEnvironment) -> MetaAdsResource:
+    return MetaAdsResource(environment=environment)
 
 
-ASSETS = [stream_asset(s, RESOURCE_KEY) for s in meta_marketing.STREAMS]
+ASSETS = [stream_asset(s, RESOURCE_KEY) for s in meta_ads.STREAMS]
 CHECKS = [gx_raw_ads_insights]

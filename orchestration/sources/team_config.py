@@ -1,8 +1,7 @@
 """The marketing team's configuration files (goals, KPI registry, competitor set, rosters,
-campaign-to-UTM mapping, FX rates, A/B experiments): read from SKW_CONFIG_DIR, else from the
-sample world."""
+campaign-to-UTM mapping, FX rates, A/B experiments): a folder of CSV files, SKW_CONFIG_DIR
+(in sample mode, the sample world's config/ folder)."""
 
-import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -11,33 +10,30 @@ from pydantic import Field
 from extractors import team_config
 from extractors.team_config import CONFIG_DIR_VAR, TeamConfigClient
 from orchestration.assets.streams import stream_asset
-from orchestration.resources import SourceResource
+from orchestration.resources import SourceEnvironment, SourceResource, SourceSettings
 
 RESOURCE_KEY = "team_config"
 
 
+class TeamConfigSettings(SourceSettings):
+    SOURCE: ClassVar[str] = RESOURCE_KEY
+    ENDPOINT_FIELD: ClassVar[str] = "config_dir"
+    SAMPLE_WORLD_FOLDER: ClassVar[str | None] = "config"
+
+    config_dir: str = Field(alias=CONFIG_DIR_VAR, description="folder of the team's CSV files")
+
+
 class TeamConfigResource(SourceResource):
-    """A folder of CSV files: $SKW_CONFIG_DIR, else the sample world's config/ folder (the
-    embedded default; no fake API is started for it)."""
+    """The team's CSV files (settings: TeamConfigSettings); no API, so no fake is started for them."""
 
-    BASE_URL_VAR: ClassVar[str] = CONFIG_DIR_VAR
-    config_dir: str = Field(default="", description="Folder of the team's CSV files; default $SKW_CONFIG_DIR, "
-                                                    "else the sample world's config/")
+    SETTINGS: ClassVar[type[SourceSettings]] = TeamConfigSettings
 
-    def folder(self) -> Path:
-        chosen = self.config_dir or os.environ.get(CONFIG_DIR_VAR)
-        if chosen:
-            return Path(chosen)
-        from sampleworld.world import WorldSpec, generate
-        from warehouse.settings import Settings
-        return generate(WorldSpec.from_env(), Settings.from_env().sample_dir) / "config"
-
-    def client(self) -> TeamConfigClient:
-        return TeamConfigClient(self.folder())
+    def make_client(self, s: TeamConfigSettings) -> TeamConfigClient:
+        return TeamConfigClient(Path(s.config_dir))
 
 
-def resource(fakes) -> TeamConfigResource:
-    return TeamConfigResource(fakes=fakes)
+def resource(environment: SourceEnvironment) -> TeamConfigResource:
+    return TeamConfigResource(environment=environment)
 
 
 ASSETS = [stream_asset(s, RESOURCE_KEY) for s in team_config.STREAMS]
