@@ -335,17 +335,21 @@ def _refuse_constant(name: str):
     raise NotJson(name)
 
 
-# A number of 19 digits or more outside a string: orjson turns one beyond 64 bits into a float
-# (silently inexact), so such a body is parsed by the standard library, which keeps it exactly.
-_LONG_NUMBER = re.compile(rb"[:\[,]\s*-?\d{19}")
+# A run of 19 digits or more: orjson turns an integer beyond 64 bits into a float (silently
+# inexact), so a body holding such a run anywhere (in a string too: cheaper to find than to
+# place) is parsed by the standard library, which keeps it exactly. Found by mapping every
+# digit to "0" and everything else to " " and looking for 19 zeros: about 1 ms for a
+# 430 kB page, where a regular expression took 7-12 ms (more than parsing it).
+_DIGITS_ONLY = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_LONG_RUN = b"0" * 19
 
 
 def parse_json(content: bytes) -> Any:
     """A response body's JSON. orjson parses in about a third of the standard library's time
-    (measured on 1,000-mention listening pages); where it refuses a body (cut short, NaN, a
+    (1.5 ms against 6 ms for a page of 1,000 listening mentions); where it refuses a body (cut short, NaN, a
     number too large for a double) or could lose an integer's digits, the standard library
     parses it, so what reaches the caller and every error are exactly as before."""
-    if not _LONG_NUMBER.search(content):
+    if _LONG_RUN not in content.translate(_DIGITS_ONLY):
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError:
