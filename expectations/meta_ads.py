@@ -27,5 +27,4 @@ def ads_insights_expectations() -> list:
 
 
 # The columns the suite reads: fetch only these from the warehouse.
-COLUMNS = ["date_start", "account_id", "ad_id", "campaign_id", "spend", "impressions", "clicks",
-           "account_currency"]
+COLUMNS = ["date_start", "account_id", "ad_id", "campaign_id", "spend", "impressions", "clicks", "account_currency"]
