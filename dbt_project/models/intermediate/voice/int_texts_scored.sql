@@ -9,8 +9,29 @@
     A post found by two queries is one text with a row per query (share of voice needs both).
     Owned channels (the brand's comments and inboxes) and survey comments have none. -#}
 
-{#- A table rebuilt whole each run, not a view: every voice, care and scorecard model and test reads it: as a view, each recomputed the union of every text source with its score (7 million texts at SF10 for a year), and four of them at once ran out of DuckDB's memory (1 GB) in the bench. Rebuilt whole, since a text's score, reply or engagement can change after its day. -#}
-{{ config(materialized='table') }}
+{#- Incremental by day (delete+insert on occurred_date: a day's texts are replaced together). As a
+    table rebuilt whole it was the costliest model of a one-day build (31.8 s at SF10 for a
+    year, 7.5 million texts); as a view every reader recomputed it. A run writes
+    - the days of its window, widened by var `texts_window_margin_days` on both sides: raw
+      partitions are UTC days and a text's day is the reporting time zone's, so a text a run
+      loads can fall on the day before or after the window;
+    - and, whatever their day, the days holding texts whose score here is not the one the
+      sentiment step holds now (texts_rescored_days, macros/voice_texts.sql): a new scorer
+      version rescores every text; a text written here before it was scored has been scored
+      since. Any other change of a score comes with a change of its text, in raw, inside the
+      window. Found by the stored scorer and version, not by comparing every score with this
+      table (a join of two 7.5-million-row tables: 6 s at SF10).
+    A day written again is read from staging as it is now, so it equals what a full refresh
+    writes. Engagement counts and roster matches of other days are as of the run that wrote
+    them: raw changes only in the partitions a run loads, and a changed roster needs a full
+    refresh (README). -#}
+{{ config(materialized='incremental', incremental_strategy=window_strategy(),
+          unique_key='occurred_date', on_schema_change='fail',
+          meta={'window_column': 'occurred_date'}) }}
+
+{%- set margin_days = var('texts_window_margin_days') | int -%}
+{%- set rescored_days = texts_rescored_days(this, ref('stg_enrichment__text_sentiments'))
+                        if execute and is_incremental() else [] -%}
 
 
 with
@@ -35,6 +56,7 @@ facebook_comments as (
         created_date as occurred_date,
         cast(coalesce(like_count, 0) + coalesce(reply_count, 0) as {{ dbt.type_bigint() }}) as engagements
     from {{ ref('stg_facebook__comments') }}
+    where {{ texts_to_write('created_date', margin_days, rescored_days) }}
 ),
 
 facebook_messages as (
@@ -53,6 +75,7 @@ facebook_messages as (
         created_date as occurred_date,
         cast(null as {{ dbt.type_bigint() }}) as engagements
     from {{ ref('stg_facebook__messages') }}
+    where {{ texts_to_write('created_date', margin_days, rescored_days) }}
 ),
 
 instagram_messages as (
@@ -71,6 +94,7 @@ instagram_messages as (
         created_date as occurred_date,
         cast(null as {{ dbt.type_bigint() }}) as engagements
     from {{ ref('stg_instagram__messages') }}
+    where {{ texts_to_write('created_date', margin_days, rescored_days) }}
 ),
 
 listening_mentions as (
@@ -91,6 +115,7 @@ listening_mentions as (
     from {{ ref('stg_listening__mentions') }} as mentions
     left join {{ ref('stg_listening__queries') }} as queries
         on mentions.query_id = queries.query_id
+    where {{ texts_to_write('mentions.published_date', margin_days, rescored_days) }}
 ),
 
 x_mentions as (
@@ -110,6 +135,7 @@ x_mentions as (
         cast(coalesce(like_count, 0) + coalesce(reply_count, 0) + coalesce(retweet_count, 0)
              + coalesce(quote_count, 0) + coalesce(bookmark_count, 0) as {{ dbt.type_bigint() }}) as engagements
     from {{ ref('stg_x__mentions') }}
+    where {{ texts_to_write('created_date', margin_days, rescored_days) }}
 ),
 
 survey_comments as (
@@ -129,6 +155,7 @@ survey_comments as (
         cast(null as {{ dbt.type_bigint() }}) as engagements
     from {{ ref('stg_survey__responses') }}
     where nullif(trim(message_text), '') is not null
+      and {{ texts_to_write('submitted_date', margin_days, rescored_days) }}
 ),
 
 texts as (

@@ -21,7 +21,9 @@
     Incremental: a run reads its window plus twice `crisis_baseline_days` before it (the first
     pass's verdicts on the days of the window's baselines need their own baselines) and writes
     only the window's days. A day's row depends on that day and the 2 x baseline days before
-    it, so a full refresh gives the same rows. -#}
+    it, so a full refresh gives the same rows. Those days come from int_texts_scored (through
+    the view int_brand_negative_mentions_daily), incremental: it writes the window's days
+    first, and the earlier days hold what it wrote when they were in a window. -#}
 
 {%- set baseline_days = var('crisis_baseline_days') | int -%}
 {%- set min_baseline_days = var('crisis_min_baseline_days') | int -%}

@@ -24,7 +24,9 @@
     a day's change-point baseline is the 7-day net sentiment of the 28 days before it, each of
     which reaches 6 days further (28 + 6 = 34). A full refresh gives the same rows: sums of
     scores are rounded to 6 decimals and baseline statistics to 9, below which the order of a
-    floating-point sum could show. -#}
+    floating-point sum could show. int_texts_scored is incremental: it writes the window's days
+    first (and the days of texts rescored since), so the days read here are as a full refresh
+    of it would have them. -#}
 
 {%- set lookback_days = 34 -%}
 {%- set k = var('sentiment_change_point_k') -%}

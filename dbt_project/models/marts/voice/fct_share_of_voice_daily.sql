@@ -13,7 +13,8 @@
     row on every (day, platform) where any of them was mentioned, so a subject nobody mentioned
     has 0 mentions and a share of 0, not a missing row. A run rebuilds the days of its window
     (delete+insert on date_day); a day's rows depend on that day's mentions and the set in force
-    that day only, so a full refresh gives the same rows. -#}
+    that day only, so a full refresh gives the same rows. int_mentions_daily is incremental too
+    and writes the same window's days first, so its rows of the window are current. -#}
 
 with
 
