@@ -270,3 +270,106 @@
         cast('9999-12-31' as date)
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The incremental care models' window (models/intermediate/care, fct_care_responses). A run
+    with a window (SKW_DBT_START_DATE..SKW_DBT_END_DATE) rebuilds every reporting day from
+    `care_window_margin_days()` days before the window's first (a raw partition is a UTC day:
+    its texts fall on the reporting day before or after it) to the newest: a text's row is
+    worked out from its thread or conversation, which the window's raw can change for any
+    later text (backfilling older days included). Days before that are rebuilt only where a
+    row changed (a reply loaded in the window to an older text; the models say how they find
+    them). The first day to rebuild, as a SQL date; 1900-01-01 on a full refresh or a run
+    without a window: every day. -#}
+{% macro care_rebuild_from_day() -%}
+    {%- if is_incremental() -%}
+        cast({{ dbt.dateadd('day', -care_window_margin_days(), "cast('" ~ env_var('SKW_DBT_START_DATE', '1900-01-02') ~ "' as date)") }} as date)
+    {%- else -%}
+        cast('1900-01-01' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The earliest instant (UTC timestamp) the incremental care models read texts and replies
+    from: midnight UTC the day before care_rebuild_from_day(), so the texts of that reporting
+    day and after are all read whatever the reporting time zone (UTC-12 to UTC+14), and every
+    reply the window's raw partitions can hold (written on or after SKW_DBT_START_DATE, UTC).
+    1900-01-01 on a full refresh or a run without a window. -#}
+{% macro care_read_since() -%}
+    {%- if is_incremental() -%}
+        cast({{ dbt.dateadd('day', -care_window_margin_days() - 1, "cast('" ~ env_var('SKW_DBT_START_DATE', '1900-01-03') ~ "' as date)") }} as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- var `care_window_margin_days` (dbt_project.yml, `# [inc-care]`), checked: a whole number of
+    days, 0 or more. -#}
+{% macro care_window_margin_days() -%}
+    {%- set margin = var('care_window_margin_days', 1) -%}
+    {%- if margin is not number or margin != (margin | int) or margin < 0 -%}
+        {{ exceptions.raise_compiler_error("var care_window_margin_days is '" ~ margin ~ "': expected a whole number of days, 0 or more (the reporting days before a run's window its raw partitions' texts can fall on)") }}
+    {%- endif -%}
+    {{ return(margin | int) }}
+{%- endmacro %}
+
+
+{#- The care inbox's "as of" (fct_care_responses.as_of_at) as an aggregate over the rows of
+    int_care_inbound_items: the newest contact or first reply the loaded data holds. One
+    expression for the model and the post-hook that carries it to the rows a run did not
+    rebuild. -#}
+{% macro care_inbox_as_of() -%}
+    max(case when first_reply_at > received_at then first_reply_at else received_at end)
+{%- endmacro %}
+
+
+{#- A statement (fct_care_responses' post-hook) giving every row of `relation` the care inbox's
+    current "as of" (care_inbox_as_of over `inbound`): a windowed run rebuilds some days only,
+    and as_of_at is the same on every row. Only rows holding another value are written. DuckDB
+    updates with a subquery; Spark (Delta) updates through a merge, since its UPDATE takes no
+    subquery. -#}
+{% macro care_refresh_as_of(relation, inbound) -%}
+    {{ return(adapter.dispatch('care_refresh_as_of', 'social_kpi_warehouse')(relation, inbound)) }}
+{%- endmacro %}
+
+{% macro default__care_refresh_as_of(relation, inbound) -%}
+    update {{ relation }}
+    set as_of_at = (select {{ care_inbox_as_of() }} from {{ inbound }})
+    where as_of_at <> (select {{ care_inbox_as_of() }} from {{ inbound }})
+{%- endmacro %}
+
+{% macro spark__care_refresh_as_of(relation, inbound) -%}
+    merge into {{ relation }} as target
+    using (select {{ care_inbox_as_of() }} as as_of_at from {{ inbound }}) as current_as_of
+    on 1 = 1
+    when matched and target.as_of_at <> current_as_of.as_of_at
+        then update set as_of_at = current_as_of.as_of_at
+{%- endmacro %}
+
+
+{#- The days an incremental feedback mart (fct_feedback_daily, fct_feedback_themes) rebuilds, as
+    a filter on a day column of int_feedback_texts' days: the run's window widened by
+    `care_window_margin_days()` on each side (a raw partition is a UTC day: the texts a run
+    loads fall on the reporting day before or after it too), and the days of the texts the sentiment step scored since the
+    mart's read mark (macros/incremental_marks.sql: a new scorer version rescores texts of any
+    day, and their day's counts by label change). The mart stores the mark with
+    `write_read_mark` in a post-hook. Every day on a full refresh, and once on a table without
+    a mark. -#}
+{% macro feedback_days_to_rebuild(date_column) -%}
+    {%- if is_incremental() -%}
+        {%- set scored_since = read_mark(this) if execute else none -%}
+        ({{ in_run_window_days(date_column, care_window_margin_days()) }}
+         or {{ date_column }} in (
+            select feedback_texts.occurred_date
+            from {{ ref('int_feedback_texts') }} as feedback_texts
+            {%- if scored_since %}
+            inner join {{ ref('stg_enrichment__text_sentiments') }} as scores
+                on feedback_texts.text_source = scores.text_source
+                and feedback_texts.text_id = scores.text_id
+            where scores.scored_at > cast('{{ scored_since }}' as {{ dbt.type_timestamp() }})
+            {%- endif %}))
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

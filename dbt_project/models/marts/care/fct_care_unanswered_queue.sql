@@ -3,23 +3,28 @@
     not the wall clock, so a rebuild on the same data gives the same ages), oldest first, with
     their age on the clock and in business hours (vars under `# [care]`).
 
-    A table: a snapshot of now, rebuilt whole on every run. -#}
+    A table: a snapshot of now, rebuilt whole on every run, since every open contact's age
+    moves with as_of_at. It reads only fct_care_responses' open rows (a table), which a run with
+    a window keeps as a full refresh has them: a contact answered by a reply the run loads is
+    closed there, whatever its day, and as_of_at is carried to every row by its post-hook; so
+    the queue after a one-day run is the one a full build gives. -#}
+
+{#- fct_care_responses is read where it is needed, not through a CTE read three times: DuckDB
+    would materialize it, every column of every open row. The calendar's bounds are the local
+    days of the first and last instants (the same days as the first and last local days). -#}
+{%- set responses = ref('fct_care_responses') -%}
 
 with
 
-responses as (
-    select * from {{ ref('fct_care_responses') }}
-),
-
 open_items as (
-    select * from responses
+    select * from {{ responses }}
     where not is_answered
 ),
 
 calendar as (
     {{ business_calendar(
-        '(select min(' ~ business_date('received_at') ~ ') from open_items)',
-        '(select max(' ~ business_date('as_of_at') ~ ') from open_items)'
+        '(select ' ~ business_date('min(received_at)') ~ ' from ' ~ responses ~ ' where not is_answered)',
+        '(select ' ~ business_date('max(as_of_at)') ~ ' from ' ~ responses ~ ' where not is_answered)'
     ) }}
 ),
 

@@ -5,6 +5,7 @@
         unique_key='date_day',
         meta={'window_column': 'date_day'},
         on_schema_change='fail',
+        post_hook="{{ write_read_mark(this, '(select max(scored_at) from ' ~ ref('stg_enrichment__text_sentiments') ~ ')') }}",
     )
 }}
 
@@ -13,13 +14,16 @@
     `feedback_text_sources`) and its sentiment: texts by label, the unscored ones (a language
     the scorer does not read, or not scored yet), net sentiment and the mean score. Incremental
     by date_day: each day's rows depend on that day's texts only, so a run replaces its window
-    of days and a full refresh gives the same rows. -#}
+    of days, widened on each side by var `care_window_margin_days` (a raw partition is a UTC
+    day: the texts a run loads fall on the reporting day before or after it too), and the days of texts scored again since
+    its last run (`feedback_days_to_rebuild`, macros/care.sql); a full refresh gives the same
+    rows. -#}
 
 with
 
 texts as (
     select * from {{ ref('int_feedback_texts') }}
-    where {{ in_run_window('occurred_date') }}
+    where {{ feedback_days_to_rebuild('occurred_date') }}
 ),
 
 counted as (

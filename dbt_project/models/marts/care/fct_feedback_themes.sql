@@ -5,6 +5,7 @@
         unique_key='date_day',
         meta={'window_column': 'date_day'},
         on_schema_change='fail',
+        post_hook="{{ write_read_mark(this, '(select max(scored_at) from ' ~ ref('stg_enrichment__text_sentiments') ~ ')') }}",
     )
 }}
 
@@ -13,17 +14,18 @@
     `feedback_themes` (keyword rules, int_feedback_themes) and how many of them are negative.
     A text touching two themes counts in both, so a day's theme rows add up to more than its
     texts; a text touching none is counted under theme 'other'. Incremental by date_day, as
-    fct_feedback_daily. -#}
+    fct_feedback_daily (a text's themes carry its day). -#}
 
 with
 
 texts as (
     select * from {{ ref('int_feedback_texts') }}
-    where {{ in_run_window('occurred_date') }}
+    where {{ feedback_days_to_rebuild('occurred_date') }}
 ),
 
 themes as (
     select * from {{ ref('int_feedback_themes') }}
+    where {{ feedback_days_to_rebuild('occurred_date') }}
 ),
 
 text_themes as (

@@ -6,24 +6,22 @@
     reply channel in the data and stay until they age out). Ids, platform, themes, score and
     age only: never the text. Oldest first is `order by occurred_at`.
 
-    A table: a snapshot of now, rebuilt whole on every run. -#}
+    A table: a snapshot of now, rebuilt whole on every run (ages move with as_of_at). It reads
+    int_feedback_texts twice, not through one CTE: DuckDB would materialize the CTE, every
+    column of every text, for the few the queue keeps. -#}
 
 {%- set queue_days = var('negative_feedback_queue_days', 28) | int -%}
 
 with
 
-texts as (
-    select * from {{ ref('int_feedback_texts') }}
-),
-
 as_of as (
     select max(case when first_reply_at > occurred_at then first_reply_at else occurred_at end) as as_of_at
-    from texts
+    from {{ ref('int_feedback_texts') }}
 ),
 
 queued as (
     select texts.*, as_of.as_of_at
-    from texts
+    from {{ ref('int_feedback_texts') }} as texts
     cross join as_of
     where texts.sentiment_label = 'negative'
       and not coalesce(texts.is_answered, false)
