@@ -358,11 +358,33 @@ def _texts_sql(src: TextSource) -> str:
                from {src.table} where {src.id_sql} is not null and ({src.where_sql}) group by 1"""
 
 
+def _needs_scoring() -> str:
+    """SQL true for a text not scored yet, or whose text or scorer changed since."""
+    return """(stored.text_id is null
+               or stored.text_sha256 is distinct from sha256(cast(texts.text as varchar))
+               or stored.scorer <> ? or stored.scorer_version <> ?)"""
+
+
+def _counts(con, src: TextSource, scorer: Scorer) -> tuple[int, int]:
+    """(texts, texts to score) of a source, in one pass. The parts `_to_score` reads are sized
+    by the second: a daily run with a few new texts reads them in one query instead of
+    scanning every text once per part (at SF10, 12 scans of 5.7 M mentions: 58 s a day)."""
+    return tuple(
+        con.execute(
+            f"""
+            with texts as ({_texts_sql(src)})
+            select count(*), count(*) filter (where {_needs_scoring()})
+            from texts left join {TABLE} as stored on stored.text_source = ? and stored.text_id = texts.text_id""",
+            [scorer.name, scorer.version, src.name],
+        ).fetchall()[0]
+    )
+
+
 def _to_score(con, src: TextSource, scorer: Scorer, texts: int) -> Iterator[list[tuple]]:
     """(text_id, text, sha256) of the source's texts not scored yet, or whose text or scorer
     changed since: anti-joined on what is stored, in batches of at most BATCH rows. DuckDB
     holds a query's whole result until it is read, so the texts are split by a hash of their id
-    into parts of about PART texts (`texts` of them in all), one query each: at SF10 a year of
+    into parts of about PART texts (`texts` of them to score in all), one query each: at SF10 a year of
     mentions is millions of texts, never all in memory at once. Read on a cursor of its own
     (DuckDB: its own connection and snapshot), so the caller's writes in between neither
     disturb it nor are seen by it."""
@@ -377,10 +399,7 @@ def _to_score(con, src: TextSource, scorer: Scorer, texts: int) -> Iterator[list
                 from texts
                 left join {TABLE} as stored
                     on stored.text_source = ? and stored.text_id = texts.text_id
-                where hash(texts.text_id) % ? = ?
-                  and (stored.text_id is null
-                       or stored.text_sha256 is distinct from sha256(cast(texts.text as varchar))
-                       or stored.scorer <> ? or stored.scorer_version <> ?)
+                where hash(texts.text_id) % ? = ? and {_needs_scoring()}
             """,
                 [src.name, parts, part, scorer.name, scorer.version],
             )
@@ -443,8 +462,8 @@ def score_new_texts(
             log.info(f"sentiment: {src.table} is not in the warehouse (source not loaded): skipped")
             continue
         res = results[src.name] = SourceResult()
-        res.texts = _value(con, f"select count(*) from ({_texts_sql(src)})")
-        for batch in _to_score(con, src, scorer, res.texts):
+        res.texts, pending = _counts(con, src, scorer)
+        for batch in _to_score(con, src, scorer, pending) if pending else ():
             for text_id, text, sha in batch:
                 try:
                     if isinstance(text, str) and text in cache:
