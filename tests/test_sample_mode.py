@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import _SOURCE_PREFIXES
 from dagster import materialize
 
 from extractors import meta_ads
@@ -46,23 +47,8 @@ OPTIONAL = [
     "X_COMPETITOR_QUERIES",
     "YOUTUBE_ANALYTICS_BASE_URL",
 ]
-SOURCE_PREFIXES = (
-    "META_",
-    "FACEBOOK_",
-    "INSTAGRAM_",
-    "GOOGLE_ADS_",
-    "LINKEDIN_",
-    "GA4_",
-    "HUBSPOT_",
-    "X_",
-    "YOUTUBE_",
-    "LISTENING_",
-    "SURVEY_",
-    "SKW_SAMPLE_",
-    "SKW_FAKE_",
-    "SKW_CONFIG_",
-    "SKW_SOURCES",
-)
+# The variables the session strips from the shell (conftest), and the source selection.
+SOURCE_PREFIXES = (*_SOURCE_PREFIXES, "SKW_SOURCES")
 
 # Build the definitions as Dagster does (the module's `defs`), noting every process started
 # (a fake, `dbt parse`) and what was imported; print the outcome as JSON.
