@@ -164,6 +164,13 @@ def _mart(model: dict, tests: list[dict]) -> TableDecl:
             not_null += kwargs["columns"]
         elif meta["name"] == "not_null":
             not_null.append(t["column_name"])
+        elif meta["name"] == "rules":  # a model's rules in one test (dbt_project/macros/rules.sql)
+            if kwargs.get("unique_combination_of_columns"):
+                key = tuple(kwargs["unique_combination_of_columns"])
+            elif kwargs.get("unique") and not key:
+                key = (kwargs["unique"][0],)
+            accepted.update({c: tuple(v) for c, v in (kwargs.get("accepted_values") or {}).items()})
+            not_null += kwargs.get("not_null_columns") or []
     window = (model["config"].get("meta") or {}).get("window_column") or (model.get("meta") or {}).get("window_column")
     day = window or ("date_day" if "date_day" in columns else None)
     return TableDecl(

@@ -54,7 +54,12 @@ def test_a_windowed_run_tests_its_window_only(copy):
     proc = dbt(
         select, wh, target, check=False, SKW_DBT_START_DATE=first.isoformat(), SKW_DBT_END_DATE=first.isoformat()
     )
-    assert proc.returncode != 0 and "unique_combination_of_columns_fct_paid_performance_daily" in proc.stdout
+    assert proc.returncode != 0 and "rules_fct_paid_performance_daily" in proc.stdout
+    # the failure names the model's test, the rule and its columns
+    assert (
+        "rules_fct_paid_performance_daily: unique_combination_of_columns "
+        "(date_day, platform, account_id, campaign_id): 1 failing" in proc.stdout
+    )
     proc = dbt(select, wh, target, check=False)
     assert proc.returncode != 0
     with connect(wh) as con:  # put the table back for the other tests
@@ -134,3 +139,82 @@ def test_an_unchanged_view_is_left_alone_and_a_changed_one_rebuilt(copy):
         con.execute(f"comment on view staging.{view} is '{stamp}'")
     dbt(["run", "--select", view, "--full-refresh"], wh, target)
     assert "sentinel" not in comment_and_sql()[1]
+
+
+# -- a model's rules in one test (macros/rules.sql) -----------------------------------------------
+FOLDED = {
+    "not_null_columns",
+    "unique_combination_of_columns",
+    "unique",
+    "accepted_values",
+    "expression_is_true",
+    "not_null",
+}
+
+
+def test_each_model_has_its_rules_in_one_test():
+    """One dbt node (one query, one Dagster check) per model for its generic rules: a rule of these
+    kinds declared as a test of its own is one only when it needs its own config (a severity)."""
+    nodes = json.loads((DBT_DIR / "target" / "manifest.json").read_text())["nodes"]
+    models = {uid: n for uid, n in nodes.items() if n["resource_type"] == "model"}
+    rules: dict[str, list[str]] = {}
+    for n in nodes.values():
+        meta = n.get("test_metadata") or {}
+        if meta.get("name") == "rules":
+            rules.setdefault(n["attached_node"], []).append(n["name"])
+        elif meta.get("name") in FOLDED:
+            own_config = n["config"]["severity"].lower() != "error" or n["config"].get("where")
+            assert own_config, f"{n['name']}: a rule of its own, not in rules_{n['attached_node'].split('.')[-1]}"
+    # every model of the layers is tested, by exactly one rules test named after it (the semantic
+    # layer's time spine is a calendar)
+    layers = {uid: m for uid, m in models.items() if m["fqn"][1] in ("staging", "intermediate", "marts")}
+    assert len(layers) >= 100
+    assert {uid: rules.get(uid) for uid in layers} == {uid: [f"rules_{m['name']}"] for uid, m in layers.items()}
+
+
+@pytest.fixture
+def own_copy(materialized, tmp_path):
+    wh = tmp_path / "w.duckdb"
+    shutil.copy(materialized["warehouse"], wh)
+    target = tmp_path / "target"
+    shutil.copytree(DBT_DIR / "target", target, ignore=shutil.ignore_patterns("dbt_models-*", "run", "compiled"))
+    return wh, target
+
+
+def test_a_broken_rule_of_each_kind_fails_and_is_named(own_copy):
+    """Each kind of rule in a `rules` test catches what its test of its own caught, and the
+    failure names the model's test, the rule and the column (or key, or expression)."""
+    wh, target = own_copy
+    select = ["test", "--select", "fct_paid_performance_daily", "int_crm_deals", "--exclude", "test_type:unit"]
+    dbt(select, wh, target)  # all pass first
+    with connect(wh) as con:
+        day, campaign = con.execute(
+            "select date_day, campaign_id from marts.fct_paid_performance_daily order by all limit 1"
+        ).fetchone()
+        con.execute(  # a duplicate key, then on that row: clicks over impressions, a platform not accepted
+            "insert into marts.fct_paid_performance_daily select * from marts.fct_paid_performance_daily "
+            "where date_day = ? and campaign_id = ?",
+            [day, campaign],
+        )
+        con.execute(
+            "update marts.fct_paid_performance_daily set clicks = impressions + 1, platform = 'tiktok_ads', "
+            "spend = null where date_day = ? and campaign_id = ?",
+            [day, campaign],
+        )
+        con.execute("insert into intermediate.int_crm_deals select * from intermediate.int_crm_deals limit 1")
+    proc = dbt(select, wh, target, check=False)
+    assert proc.returncode != 0
+    out = proc.stdout
+    for line in (
+        "rules_fct_paid_performance_daily: not_null_columns (spend): 2 failing",
+        # the duplicate's key now holds platform tiktok_ads: both copies count as one key
+        "rules_fct_paid_performance_daily: unique_combination_of_columns "
+        "(date_day, platform, account_id, campaign_id): 1 failing",
+        "rules_fct_paid_performance_daily: accepted_values (platform): 1 failing",
+        "rules_fct_paid_performance_daily: expression_is_true (clicks <= impressions): 2 failing",
+        "rules_int_crm_deals: unique (deal_id): 1 failing",
+    ):
+        assert line in out, out[-4000:]
+    # dbt's own summary: which test, how many rules broke
+    assert "Failure in test rules_fct_paid_performance_daily" in out and "Got 4 results" in out
+    assert "Failure in test rules_int_crm_deals" in out

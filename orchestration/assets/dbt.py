@@ -27,7 +27,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillP
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging.version import Version
 
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import WAREHOUSE_POOL, daily_partitions
 from orchestration.resources import WarehouseResource
 from warehouse.settings import WAREHOUSE_PATH_VAR, Settings
 
@@ -83,6 +83,18 @@ class ProjectTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props["fqn"][1]
+
+
+def dbt_build_args(artifacts: bool = False) -> list[str]:
+    """The dbt command of a materialization (the Dagster asset; the bench runs the same): build
+    the selected models and their data tests, without dbt's unit tests (they test the models'
+    code on hand-made inputs, not the data: they run in the test suite, tests/test_marts_build.py;
+    measured: 48 of them took 13.5 of the build's 55.6 thread-seconds), and without dbt's JSON
+    artifacts (`manifest.json`, `run_results.json`, `graph.gpickle` ... in the run's target folder):
+    dagster-dbt reads dbt's event stream and the manifest `make` prepared, nothing reads them, and
+    writing them is fixed work on every run. `artifacts=True` writes them (the bench's full build,
+    whose SQL its limit replays)."""
+    return ["build", "--exclude-resource-type", "unit_test", "--write-json" if artifacts else "--no-write-json"]
 
 
 def dbt_window(start: datetime, end: datetime) -> dict[str, str]:
@@ -148,15 +160,14 @@ def dbt_models() -> AssetsDefinition:
         partitions_def=daily_partitions,
         backfill_policy=BackfillPolicy.single_run(),
         name="dbt_models",
+        pool=WAREHOUSE_POOL,  # one writer of the warehouse at a time, across runs
     )
     def _dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        """Build (run and test) the selected models for the run's days, on the run's warehouse.
-        dbt's unit tests check the models' logic on hand-made inputs, not the data: they run in
-        the test suite (tests/test_marts_build.py), not on every materialization (measured: 48
-        of them took 13.5 of the build's 55.6 thread-seconds)."""
+        """Build (run and test) the selected models for the run's days, on the run's warehouse
+        (`dbt_build_args`: no unit tests, no JSON artifacts)."""
         window = context.partition_time_window
         with environment({**dbt_env(Settings.from_env(), warehouse.path), **dbt_window(window.start, window.end)}):
-            invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+            invocation = dbt.cli(dbt_build_args(), context=context)
         yield from invocation.stream()
         keep_parse_state(invocation.target_path)
 
