@@ -51,3 +51,14 @@ def test_ours_side_loads_every_mention_served_and_counts_its_cpu(tmp_path, monke
     assert bare["records"] == bare["distinct_keys"] == first["records"]
     assert bare["requests"] == first["requests"]
     assert bare["extract_land_seconds"] + bare["load_seconds"] == pytest.approx(bare["seconds"])
+
+
+def test_sides_picks_what_runs_and_refuses_an_unknown_side(capsys):
+    """`--sides ours,bare` runs the extraction-limit comparison without dlt's venv; a misspelt
+    side is an error naming it, before any world is generated or any venv made."""
+    from benchmarks.peer_dlt import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--sides", "ours,bare,dtl"])
+    assert exc.value.code == 2
+    assert "unknown side(s) dtl; choose from ours, bare, dlt" in capsys.readouterr().err

@@ -99,6 +99,22 @@ def test_load_metadata_and_whole_record_kept(tmp_path):
     assert (rec, load_id, src, line) == ("1", landed.load_id, str(landed.path), 1)
 
 
+def test_the_whole_record_is_stored_in_zstd(tmp_path):
+    """`_record` (the source record beside the extracted columns) is written with zstd, not
+    DuckDB's default FSST: 2.6x faster to write and 3x smaller on the benchmark's mentions."""
+    records = [{"id": str(i), "day": "2026-06-01", "amount": "1.50", "note": "words " * (i % 40)} for i in range(3000)]
+    with connect(tmp_path / "w.duckdb") as con:
+        load(con, TABLE, land_pages(tmp_path, "src", "things", "2026-06-01", [records]))
+        con.execute("checkpoint")
+        kinds = con.execute(
+            """select column_name, list(distinct compression) from pragma_storage_info('raw.src__things')
+               where segment_type <> 'VALIDITY' and column_name in ('_record', 'id') group by all"""
+        ).fetchall()
+        kept = con.execute("select _record from raw.src__things order by _line").fetchall()
+    assert dict(kinds)["_record"] == ["ZSTD"] and dict(kinds)["id"] != ["ZSTD"]  # only the record
+    assert [json.loads(r) for (r,) in kept] == records
+
+
 def test_records_without_key_go_to_rejects_with_file_and_line(tmp_path):
     page = rows("2026-06-01", 3) + [{"day": "2026-06-01", "amount": "5"}, {"id": "", "day": "2026-06-01"}]
     landed = land_pages(tmp_path, "src", "things", "2026-06-01", [page])
