@@ -70,7 +70,9 @@ PII_COLUMNS = {
 }
 _PII_NAMES = re.compile(
     r"email|phone|handle|(^|_)(first|last|full|user|display)_?name$|^name$|text$|message$|snippet|"
-    r"caption|comment$|participant|author_id|from_id|_record|^record$|properties|answers",
+    r"caption|comment$|participant|author_id|from_id|_record|^record$|properties|answers|"
+    # a record's person as an object (Graph `from`, conversations' `senders`, listening's `author`)
+    r"^(from|to|senders?|recipients?|author|customer)$",
     re.I,
 )
 
@@ -528,6 +530,12 @@ def validate_table(
 def record_results(con, results: list[SuiteResult]) -> int:
     """Append each suite's checks (one row per table and severity) to quality.check_results in
     the caller's read-write connection; returns the rows written."""
+    return record_checks(con, [c for r in results for c in r.checks()])
+
+
+def record_checks(con, checks: list[CheckResult]) -> int:
+    """Append check results (a suite's, a load check's, a reconciliation's, a freshness
+    evaluation's) to quality.check_results in the caller's read-write connection."""
     con.execute("create schema if not exists quality")
     con.execute(f"""create table if not exists {RESULTS_TABLE} (
         "check" VARCHAR, asset VARCHAR, "table" VARCHAR, "partition" VARCHAR, run_id VARCHAR, severity VARCHAR,
@@ -545,12 +553,45 @@ def record_results(con, results: list[SuiteResult]) -> int:
             json.dumps(c.failed_expectations, default=str),
             c.checked_at,
         )
-        for r in results
-        for c in r.checks()
+        for c in checks
     ]
     if rows:
         con.executemany(f"insert into {RESULTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
+
+
+def outcome_check(outcome, asset: str, run_id: str, checked_at: datetime | None = None) -> CheckResult:
+    """A check outcome of warehouse/load_checks.py or warehouse/reconcile.py (`CheckOutcome`:
+    check, asset (its table), partition, passed, severity, message, observed, rows) as a row of
+    quality.check_results for the Dagster asset `asset`; a failure is one failed expectation
+    with its message and offending rows."""
+    failed = (
+        []
+        if outcome.passed
+        else [
+            {
+                "check": outcome.check,
+                "severity": outcome.severity,
+                "message": outcome.message,
+                "sample": [dict(r) for r in outcome.rows][:SAMPLE_ROWS],
+            }
+        ]
+    )
+    return CheckResult(
+        check=outcome.check,
+        asset=asset,
+        table=outcome.asset,
+        partition=outcome.partition,
+        run_id=run_id,
+        severity=outcome.severity,
+        passed=outcome.passed,
+        observed={**dict(outcome.observed), "message": outcome.message},
+        failed_expectations=failed,
+        checked_at=checked_at or datetime.now(UTC),
+    )
+
+
+SAMPLE_ROWS = 5
 
 
 def data_docs_dir(data_dir: Path | str | None = None) -> Path:
@@ -564,8 +605,10 @@ def data_docs_dir(data_dir: Path | str | None = None) -> Path:
 
 def write_data_docs(directory: Path | str, run_id: str) -> Path:
     """GX's static Data Docs of the run's validations (those kept for docs in this process) in
-    `directory`, in place of the previous run's pages; the results are then let go, so a
-    long-lived process does not accumulate them. Returns the site's index.html."""
+    `directory`, in place of the previous run's pages. A run's steps each call it (the raw
+    tables' suites, then the marts'): the run's results are kept until another run's docs are
+    written, so the site shows all of the run, and a long-lived process holds one run's results
+    at most. Returns the site's index.html."""
     directory = Path(directory).resolve()
     site = f"local_{abs(hash(str(directory)))}"
     with _LOCK:
@@ -586,49 +629,9 @@ def write_data_docs(directory: Path | str, run_id: str) -> Path:
                 f"no validation of run {run_id!r} was kept for Data Docs in this process "
                 f"(validate with data_docs= or keep_for_docs=True)"
             )
+        for key in store.list_keys():
+            if key.run_id.run_name != run_id:  # an earlier run's: its pages go too
+                store.remove_key(key)
         shutil.rmtree(directory / "validations", ignore_errors=True)
         context.build_data_docs(site_names=[site], resource_identifiers=keys)
-        for key in keys:
-            store.remove_key(key)
     return directory / "index.html"
-
-
-# -- a frame (kept for the asset check of orchestration/checks.py until it moves to validate_table)
-
-
-def validate_frame(suite_name: str, frame, expectations: list) -> SuiteResult:
-    """Run `expectations` on a pandas `frame`; failures carry the expectation, column and sample bad values."""
-    context = _context()
-    with _LOCK:
-        return _validate_frame(context, suite_name, frame, expectations)
-
-
-def _validate_frame(context, suite_name: str, frame, expectations: list) -> SuiteResult:
-    import great_expectations as gx
-
-    n = _serial()
-    source = context.data_sources.add_pandas(f"{suite_name}_source_{n}")
-    try:
-        asset = source.add_dataframe_asset(name=suite_name)
-        batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": frame})
-        suite = gx.ExpectationSuite(name=f"{suite_name}_{n}", expectations=[e.copy() for e in expectations])
-        result = batch.validate(suite, result_format="SUMMARY")
-    finally:
-        context.data_sources.delete(source.name)
-    failed = []
-    for r in result.results:
-        if r.success:
-            continue
-        cfg = r.expectation_config
-        res = r.result or {}
-        failed.append(
-            {
-                "expectation": cfg.type,
-                "kwargs": {k: v for k, v in cfg.kwargs.items() if k != "batch_id"},
-                "unexpected_count": res.get("unexpected_count"),
-                "sample": [str(v) for v in (res.get("partial_unexpected_list") or [])[:5]],
-                "observed": str(res.get("observed_value")) if "observed_value" in res else None,
-                "error": (r.exception_info or {}).get("exception_message"),
-            }
-        )
-    return SuiteResult(suite_name, bool(result.success), len(frame), len(result.results), failed)

@@ -154,3 +154,33 @@ def test_a_load_whose_counts_do_not_add_up_is_an_error(tmp_path):
 def test_an_empty_day_is_no_reject_share(tmp_path):
     outcomes = check_load(load_pages(tmp_path, []))
     assert all(o.passed for o in outcomes) and by_check(outcomes)["reject_share"].observed["reject_share"] == 0
+
+
+def test_failed_load_checks_name_the_field_and_value_of_the_offending_records(tmp_path):
+    """The rejects and conflicts of a load, read back from raw._rejects (`load_samples`): a
+    reject's reason names the field and its value; a conflict names the key and each field
+    that differs, with every version's value; a field of people's data is masked."""
+    from datetime import UTC, datetime
+
+    from warehouse.load_checks import MASK, load_samples
+
+    since = datetime.now(UTC)
+    page = rows(10) + [{"id": "x", "day": DAY, "amount": "twelve"}]
+    result = load_pages(tmp_path, page, [dict(page[3], amount="7.25")])
+    with connect(tmp_path / "w.duckdb") as con:
+        samples = load_samples(con, result.table, since)
+        masked = load_samples(con, result.table, since, masked=lambda f: f == "amount")
+    outcomes = by_check(check_load(result, reject_threshold=0.01, samples=samples))
+    rejected, conflict = outcomes["reject_share"], outcomes["conflicts"]
+    assert not rejected.passed and "amount" in rejected.message and "twelve" in rejected.message
+    assert rejected.rows[0]["line"] == 11
+    assert not conflict.passed and "id=3" in conflict.message and 'amount "1.50" vs "7.25"' in conflict.message
+    assert masked["invalid"][0]["reason"] == f"field amount: {MASK}"
+    assert masked["conflict"][0]["differs"] == {"amount": [MASK, MASK]}
+    assert load_samples(con=duckdb_empty(tmp_path), table=result.table, since=since) == {}
+
+
+def duckdb_empty(tmp_path):
+    import duckdb
+
+    return duckdb.connect(str(tmp_path / "empty.duckdb"))

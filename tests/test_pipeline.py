@@ -37,8 +37,14 @@ def test_run_succeeds_with_every_check_passing(materialized):
     assert result.success
     passed, failed = check_outcomes(result)
     assert failed == []
-    assert "raw/meta_ads/ads_insights:gx_raw_ads_insights" in passed
-    assert any(p.startswith("marts/fct_paid_performance_daily:unique_combination") for p in passed)
+    # the quality gate (issue 15): load checks and the GX suite of every raw table, the marts'
+    # suites and the reconciliations after dbt
+    for check in ("load_reconciles", "reject_share", "conflicts", "gx_errors"):
+        assert f"raw/meta_ads/ads_insights:{check}" in passed
+    assert "marts/fct_paid_performance_daily:gx_errors" in passed
+    assert "marts/fct_paid_performance_daily:mart_spend_equals_staging" in passed
+    # dbt's data tests: one check per model holding all of its rules (dbt_project/macros/rules.sql)
+    assert "marts/fct_paid_performance_daily:rules_fct_paid_performance_daily" in passed
     assert materialized["server"].faults_injected > 0  # the run really went through faults
 
 
@@ -120,7 +126,10 @@ def test_mart_rates_are_their_numerator_over_denominator(materialized):
     assert tz == [("EUR", "Europe/Berlin"), ("USD", "America/Los_Angeles")]
 
 
-def test_rerunning_a_partition_changes_nothing(materialized):
+def test_rerunning_a_partition_changes_nothing(materialized, monkeypatch):
+    # The fixture's fake adds a bad record to half its pages: on one day's 24 rows that is over the
+    # default 5% reject share, which the quality gate would rightly stop at (tests/test_quality_gate.py).
+    monkeypatch.setenv("SKW_REJECT_THRESHOLDS", "meta_ads/ads_insights=0.5")
     wh = materialized["warehouse"]
     before = layer_counts(wh), query(wh, "select sum(spend) from marts.fct_paid_performance_daily")
     day = (TEST_SPEC.start + timedelta(days=2)).isoformat()
@@ -161,6 +170,8 @@ def test_rerunning_a_partition_changes_nothing(materialized):
     # dbt rotates its debug log at 10 MB: the parsing lines are in the oldest file of the run
     log = "".join(p.read_text() for p in sorted(run_target.glob("dbt.log*")))
     assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log
+    # a materialization's dbt writes no JSON artifacts (`dbt_build_args`): nothing reads them
+    assert not (run_target / "run_results.json").exists() and not (run_target / "manifest.json").exists()
 
 
 def test_landing_files_one_per_day_and_read_only(materialized):
@@ -188,13 +199,14 @@ def test_no_token_appears_in_any_event_record(materialized, fakes):
 
 
 def test_gx_check_fails_on_a_bad_raw_value(materialized, tmp_path):
-    from orchestration.checks import gx_raw_ads_insights
+    from expectations.runner import validate_table
 
     copy = tmp_path / "w.duckdb"
     copy.write_bytes(materialized["warehouse"].read_bytes())
     with connect(copy) as con:
         con.execute("update raw.meta_ads__ads_insights set spend = '12,50' where rowid = 3")
-    outcome = gx_raw_ads_insights(warehouse=WarehouseResource(warehouse_path=str(copy)))
-    assert outcome.passed is False
-    failures = outcome.metadata["failures"].value
-    assert failures[0]["kwargs"]["column"] == "spend" and failures[0]["sample"] == ["12,50"]
+    days = [TEST_SPEC.start + timedelta(days=i) for i in range((TEST_SPEC.end - TEST_SPEC.start).days + 1)]
+    result = validate_table(copy, "raw.meta_ads__ads_insights", days)
+    assert result.success is False and result.blocking
+    failure = next(f for f in result.failed if f["check"] == "spend_is_a_number")
+    assert failure["column"] == "spend" and failure["sample"] == ["12,50"]

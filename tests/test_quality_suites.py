@@ -319,6 +319,7 @@ def test_results_go_to_the_quality_schema(clean, copy):
         assert record_results(con, results) == 3  # meta: errors and warnings; csat: errors only
         rows = con.execute("""select "check", asset, "table", "partition", run_id, severity, passed, observed,
                                      failed_expectations, checked_at from quality.check_results
+                              where run_id = 'run-42'  -- the copied warehouse keeps its own run's results
                               order by "table", severity""").fetchall()
     by = {(r[2], r[5]): r for r in rows}
     err = by[("raw.meta_ads__ads_insights", ERROR)]
@@ -345,5 +346,18 @@ def test_data_docs_are_written_for_the_run_in_place_of_the_last(clean, tmp_path)
         ("marts", "fct_csat", "docs-run-2"),
     }
     assert "raw.meta_ads__ads_insights" in index.read_text()
-    with pytest.raises(LookupError, match="docs-run-2"):  # written once, then let go
-        runner.write_data_docs(site, "docs-run-2")
+    with pytest.raises(LookupError, match="docs-run-1"):  # an earlier run's results are let go
+        runner.write_data_docs(site, "docs-run-1")
+    # a later step of the same run adds its tables: the site shows all of the run
+    validate_tables(clean["path"], ["raw.meta_ads__ad_accounts"], None, "docs-run-2", keep_for_docs=True)
+    runner.write_data_docs(site, "docs-run-2")
+    pages = list((site / "validations").rglob("*.html"))
+    assert {p.relative_to(site / "validations").parts[:2] for p in pages} == {
+        ("raw", "meta_ads__ads_insights"),
+        ("marts", "fct_csat"),
+        ("raw", "meta_ads__ad_accounts"),
+    }
+    validate_tables(clean["path"], ["marts.fct_csat"], clean["days"], "docs-run-3", data_docs=site)
+    assert {p.relative_to(site / "validations").parts[:3] for p in (site / "validations").rglob("*.html")} == {
+        ("marts", "fct_csat", "docs-run-3")
+    }

@@ -13,12 +13,20 @@ orchestration turns each outcome into an asset check; the outcome says how sever
 The threshold is a share in [0, 1]: `SKW_REJECT_THRESHOLD` for every stream (default 0.05), and
 `SKW_REJECT_THRESHOLDS` for some streams, as `source/stream=share` pairs separated by commas
 (`meta_ads/ads_insights=0.2,x/posts=0`). The same threshold applies to the conflict share.
+
+A failed check names the offending records when given them (`load_samples`, read from
+raw._rejects): a rejected record's line and reason (the field and its value), and for a conflict
+the key, and each field whose value differs between the versions with both values. Values of
+fields that hold people's data are masked (`masked(field)`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from warehouse.loader import LoadResult
@@ -98,13 +106,94 @@ def stream_key(table: str) -> str:
     return f"{source}/{stream}"
 
 
-def check_load(result: LoadResult, reject_threshold: float | None = None) -> list[CheckOutcome]:
+def check_load(
+    result: LoadResult,
+    reject_threshold: float | None = None,
+    samples: Mapping[str, list[Mapping[str, Any]]] | None = None,
+) -> list[CheckOutcome]:
     """The load checks of one load (see the module docstring). `reject_threshold`: the share
-    over which rejects or conflicts are an error; None reads it from the environment."""
+    over which rejects or conflicts are an error; None reads it from the environment. `samples`:
+    the load's offending records by kind ('invalid', 'conflict'), as `load_samples` reads them."""
     threshold = RejectThresholds.from_env().for_table(result.table) if reject_threshold is None else reject_threshold
     if not 0 <= threshold <= 1:
         raise ThresholdError(f"reject threshold {threshold!r} for {result.table}: a share must be between 0 and 1")
-    return [_reconciles(result), _reject_share(result, threshold), _conflicts(result, threshold)]
+    samples = samples or {}
+    return [
+        _reconciles(result),
+        _reject_share(result, threshold, tuple(samples.get("invalid", ()))),
+        _conflicts(result, threshold, tuple(samples.get("conflict", ()))),
+    ]
+
+
+# How many offending records a failed load check shows.
+SAMPLES = 5
+MASK = "<masked>"
+_FIELD = re.compile(r"field ([\w.\[\]$]+)")
+
+
+def load_samples(
+    con,
+    table: str,
+    since: datetime,
+    masked: Callable[[str], bool] = lambda field: False,
+    limit: int = SAMPLES,
+) -> dict[str, list[dict[str, Any]]]:
+    """A few of a load's offending records, by kind, from raw._rejects: the rejects of `table`
+    (`raw.<source>__<stream>`) written at or after `since` (the load's start). An invalid record
+    as its partition, line and reason (the loader's reason names the field and its value; the
+    value is masked when `masked(field)`); a conflict as its key and each field whose value
+    differs between the versions, with the values of every version (masked likewise)."""
+    source, _, stream = table.split(".", 1)[-1].partition("__")
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = '_rejects'"
+    ).fetchall()[0][0]
+    if not exists:
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    invalid = con.execute(
+        """select partition, line, reason from raw._rejects
+           where source = ? and stream = ? and rejected_at >= ? and coalesce(kind, 'invalid') = 'invalid'
+           order by partition, source_file, line limit ?""",
+        [source, stream, since, limit],
+    ).fetchall()
+    if invalid:
+        out["invalid"] = [
+            {"partition": p, "line": line, "reason": _mask_reason(reason, masked)} for p, line, reason in invalid
+        ]
+    copies = con.execute(
+        """select reason, record from raw._rejects
+           where source = ? and stream = ? and rejected_at >= ? and kind = 'conflict'
+             and reason in (select distinct reason from raw._rejects
+                            where source = ? and stream = ? and rejected_at >= ? and kind = 'conflict'
+                            order by reason limit ?)
+           order by reason, source_file, line""",
+        [source, stream, since, source, stream, since, limit],
+    ).fetchall()
+    by_key: dict[str, list[dict]] = {}
+    for reason, record in copies:
+        by_key.setdefault(reason, []).append(json.loads(record) if record else {})
+    if by_key:
+        out["conflict"] = [_conflict_sample(reason, versions, masked) for reason, versions in by_key.items()]
+    return out
+
+
+def _mask_reason(reason: str, masked: Callable[[str], bool]) -> str:
+    """A reject reason with the value masked when it names a field of people's data."""
+    found = _FIELD.search(reason or "")
+    if found and masked(found.group(1).split(".")[-1].strip("$[]")):
+        return f"field {found.group(1)}: {MASK}"
+    return reason
+
+
+def _conflict_sample(reason: str, versions: list[dict], masked: Callable[[str], bool]) -> dict[str, Any]:
+    """A conflicting key: the loader's reason (key values, lines) and the fields that differ."""
+    fields = sorted({k for v in versions for k in v})
+    differ = {}
+    for f in fields:
+        values = [v.get(f) for v in versions]
+        if any(x != values[0] for x in values[1:]):
+            differ[f] = [MASK if masked(f) else x for x in values]
+    return {"key": reason, "differs": differ}
 
 
 def _where(result: LoadResult) -> str:
@@ -135,7 +224,7 @@ def _reconciles(result: LoadResult) -> CheckOutcome:
     return CheckOutcome("load_reconciles", result.table, result.partition, False, ERROR, message, observed)
 
 
-def _reject_share(result: LoadResult, threshold: float) -> CheckOutcome:
+def _reject_share(result: LoadResult, threshold: float, samples: tuple = ()) -> CheckOutcome:
     share = result.rejected / result.received if result.received else 0.0
     passed = share <= threshold
     observed = {**_counts(result, "received", "rejected"), "reject_share": round(share, 4), "threshold": threshold}
@@ -146,10 +235,13 @@ def _reject_share(result: LoadResult, threshold: float) -> CheckOutcome:
     )
     if result.rejected:
         message += "; raw._rejects has each record's line and reason (kind 'invalid')"
-    return CheckOutcome("reject_share", result.table, result.partition, passed, ERROR, message, observed)
+    if samples:
+        first = samples[0]
+        message += f"; e.g. partition {first['partition']} line {first['line']}: {first['reason']}"
+    return CheckOutcome("reject_share", result.table, result.partition, passed, ERROR, message, observed, samples)
 
 
-def _conflicts(result: LoadResult, threshold: float) -> CheckOutcome:
+def _conflicts(result: LoadResult, threshold: float, samples: tuple = ()) -> CheckOutcome:
     share = result.conflicts / result.loaded if result.loaded else 0.0
     observed = {
         **_counts(result, "loaded", "conflicts", "conflict_copies"),
@@ -172,4 +264,10 @@ def _conflicts(result: LoadResult, threshold: float) -> CheckOutcome:
         f"({result.conflicts} of {result.loaded} rows loaded, {share:.2%}; threshold {threshold:.2%}); "
         f"the last copy of each was loaded and every version is in raw._rejects (kind 'conflict')"
     )
-    return CheckOutcome("conflicts", result.table, result.partition, False, severity, message, observed)
+    if samples:
+        first = samples[0]
+        differs = "; ".join(
+            f"{f} " + " vs ".join(json.dumps(v, default=str) for v in values) for f, values in first["differs"].items()
+        )
+        message += f"; e.g. {first['key']}" + (f": {differs}" if differs else "")
+    return CheckOutcome("conflicts", result.table, result.partition, False, severity, message, observed, samples)

@@ -135,6 +135,24 @@ def reconcile(
     ]
 
 
+# The marts each cross-layer check is about (`check_targets`): a check's outcomes name these.
+MART_TARGETS = (
+    ("mart_spend_equals_staging", "marts.fct_campaign_performance_daily"),
+    ("mart_spend_equals_staging", "marts.fct_paid_performance_daily"),
+    ("mart_spend_equals_staging", "marts.fct_campaign_roi_daily"),
+    ("web_sessions_equal_ga4", "marts.fct_web_traffic_daily"),
+    ("web_sessions_equal_ga4", "marts.fct_social_traffic_daily"),
+    ("conversions_counted_once", "marts.fct_campaign_roi_daily"),
+)
+
+
+def check_targets(manifest: Mapping | Path | None = None) -> list[tuple[str, str]]:
+    """Every (check, relation) `reconcile` can report on: `staging_equals_raw` on each staging
+    model of dbt's manifest that stages one raw table, and the mart checks on their marts. (The
+    orchestration declares one Dagster check per pair before any run.)"""
+    return [("staging_equals_raw", p.relation) for p in staging_pairs(manifest)] + list(MART_TARGETS)
+
+
 # -- helpers --------------------------------------------------------------------------------
 
 

@@ -7,7 +7,6 @@ from pydantic import Field, SecretStr
 from extractors import meta_ads
 from extractors.meta_ads import DEFAULT_INSIGHTS_FIELDS, MetaAdsClient
 from orchestration.assets.streams import stream_asset
-from orchestration.checks import gx_raw_ads_insights
 from orchestration.resources import Ids, SourceEnvironment, SourceResource, SourceSettings
 
 RESOURCE_KEY = "meta_ads"
@@ -46,4 +45,4 @@ def resource(environment: SourceEnvironment) -> MetaAdsResource:
 
 
 ASSETS = [stream_asset(s, RESOURCE_KEY) for s in meta_ads.STREAMS]
-CHECKS = [gx_raw_ads_insights]
+CHECKS: list = []  # the raw checks are the raw multi-assets' own (orchestration/checks.py)

@@ -11,6 +11,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -89,6 +90,10 @@ class FaultConfig:
     retired_metrics: tuple[str, ...] = ()  # metrics the fake refuses with the platform's error
     bad_record_rate: float = 0.0  # a page carries one extra record that lacks its key or holds a bad value
     seed: int = 0
+    # Bad data of the tests' choosing: `tamper(app_name, records) -> records` rewrites every page of
+    # records a fake serves (after the extra-field fault): a negative spend, an unknown currency, a
+    # key sent twice with different values, a day served short. Must be deterministic (retries).
+    tamper: Callable[[str, list[dict]], list[dict]] | None = None
 
     @classmethod
     def off(cls) -> FaultConfig:
@@ -149,9 +154,12 @@ class App:
         return offset, offset + limit
 
     def decorate(self, records: list[dict]) -> list[dict]:
-        """With an extra-field fault, every record of the page carries a field never seen before."""
+        """With an extra-field fault, every record of the page carries a field never seen before;
+        with a `tamper` fault, the page is what it returns."""
         if records and self._chance(self.faults.extra_field_rate):
-            return [{**r, EXTRA_FIELD: "added by the platform"} for r in records]
+            records = [{**r, EXTRA_FIELD: "added by the platform"} for r in records]
+        if self.faults.tamper is not None:
+            records = self.faults.tamper(self.name, [dict(r) for r in records])
         return records
 
     def inject_bad(self, records: list[dict], key_field: str, typed_field: str) -> list[dict]:
