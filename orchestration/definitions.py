@@ -26,10 +26,14 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from orchestration import sources
 from orchestration.assets.dbt import dbt_models, dbt_resource
 from orchestration.assets.enrichment import enrichment_assets
+from orchestration.assets.report import report_assets
+from orchestration.assets.serving import serving_assets
 from orchestration.assets.streams import raw_assets
-from orchestration.partitions import daily_partitions
+from orchestration.checks import quality_after_dbt
+from orchestration.partitions import WAREHOUSE_POOL, daily_partitions
 from orchestration.resources import MissingSettings, SourceEnvironment, WarehouseResource
 from orchestration.schedules import source_job_and_schedule, transform_job_and_schedule, window_of
+from orchestration.sensors import load_inbox, sensors
 from warehouse.settings import SOURCES_VAR, TELEMETRY_OFF, Settings, SettingsError
 
 
@@ -78,9 +82,15 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         description="Extract every source for the run's days, load raw, build staging and marts, run every check.",
     )
     dbt_assets_def = dbt_models()
-    source_jobs = [source_job_and_schedule(m.RESOURCE_KEY, m.ASSETS) for m in modules]
+    serving = serving_assets(dbt_assets_def, pool=WAREHOUSE_POOL)  # publish after the build: main and transform
+    # staggered: five minutes apart from 05:00 UTC, transform after the last (orchestration/schedules.py)
+    source_jobs = [source_job_and_schedule(m.RESOURCE_KEY, m.ASSETS, slot=i) for i, m in enumerate(modules)]
     transform = transform_job_and_schedule(
-        dbt_assets_def, max((window_of(m.ASSETS) for m in modules), default=0), upstream=enrichment_assets
+        dbt_assets_def,
+        max((window_of(m.ASSETS) for m in modules), default=0),
+        after_slots=len(modules) + 1,
+        upstream=enrichment_assets,
+        downstream=[*serving, *report_assets],  # the serving copy and the KPI report after the build
     )
     resources = {
         "warehouse": WarehouseResource.from_settings(settings),
@@ -90,10 +100,21 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     if settings.sample_mode:
         resources["fakes"] = environment
     return Definitions(
-        assets=[*raw_assets([a for m in modules for a in m.ASSETS]), *enrichment_assets, dbt_assets_def],
-        asset_checks=[c for m in modules for c in m.CHECKS],
-        jobs=[main_job, transform[0], *(job for job, _ in source_jobs)],
+        assets=[
+            *raw_assets([a for m in modules for a in m.ASSETS]),
+            *enrichment_assets,
+            dbt_assets_def,
+            *serving,
+            *report_assets,  # the KPI report after the marts (orchestration/assets/report.py)
+        ],
+        asset_checks=[
+            *(c for m in modules for c in m.CHECKS),
+            # the marts' suites, reconciliation and the sources' freshness, after dbt (issue 15)
+            quality_after_dbt([a.key for m in modules for a in m.ASSETS]),
+        ],
+        jobs=[main_job, transform[0], *(job for job, _ in source_jobs), load_inbox],
         schedules=[transform[1], *(sched for _, sched in source_jobs)],
+        sensors=sensors,  # the inbox folder and failed runs (orchestration/sensors.py); off until turned on
         resources=resources,
     )
 

@@ -11,6 +11,10 @@ Without it, the sources read their settings from the environment and `--start`/`
 required. `main` is where this process starts: it applies the run-time policy to it
 (telemetry off, warehouse/settings.py `TELEMETRY_OFF`).
 
+While it runs, every line is `time  asset  message` (orchestration/progress.py): Dagster's, the
+project's (loads, retries, throttling pauses, checks) and dbt's, with `progress` lines (assets
+done of the run's total, rows loaded).
+
 Exit status: 0 when the run succeeded and every check passed, 1 otherwise.
 """
 
@@ -27,10 +31,20 @@ from decimal import Decimal
 
 from orchestration.instance import ensure_dagster_home
 from orchestration.instance import instance as home_instance
-from warehouse.loader import connect, scalar
+from warehouse import loader
+from warehouse.loader import scalar
 from warehouse.settings import SAMPLE_MODE_VAR, TELEMETRY_OFF, Settings
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
+
+
+def connect(warehouse_path, read_only: bool = True):
+    """A connection for the summary that waits (warehouse/engine.py `connect_waiting`, up to 120 s,
+    then one error naming the holder) while another process holds the warehouse: a second
+    `make run` started at the same time is still writing when this one prints its summary."""
+    from warehouse.engine import connect_waiting
+
+    return connect_waiting(warehouse_path, open_connection=lambda p: loader.connect(p, read_only=read_only))
 
 
 def layer_counts(warehouse_path) -> dict[str, dict[str, int]]:
@@ -48,15 +62,20 @@ def layer_counts(warehouse_path) -> dict[str, dict[str, int]]:
 def run(start: date, end: date, *, instance=None, defs=None, raise_on_error: bool = False):
     """Execute the main job over [start, end] as one run; returns the ExecuteInProcessResult."""
     from orchestration.definitions import build_definitions
+    from orchestration.progress import formatted_stdout, progress_console
 
     instance = instance or home_instance()
-    job = (defs or build_definitions()).resolve_job_def("main")
+    # one line format for every message, and progress lines (orchestration/progress.py)
+    job = (defs or build_definitions()).resolve_job_def("main").with_logger_defs({"console": progress_console})
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
     }
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    return job.execute_in_process(run_config=run_config, instance=instance, tags=tags, raise_on_error=raise_on_error)
+    with formatted_stdout():  # dbt's lines in the same format
+        return job.execute_in_process(
+            run_config=run_config, instance=instance, tags=tags, raise_on_error=raise_on_error
+        )
 
 
 def mart_spend(warehouse_path) -> dict[str, Decimal]:
@@ -138,6 +157,19 @@ def headline_kpis(warehouse_path, world=None) -> list[tuple[str, str, bool | Non
     return out
 
 
+def failed_steps(result) -> list[tuple[str, str]]:
+    """(step, the first line of its error) of every step that failed in the run, in order."""
+    out = []
+    for ev in result.all_events:
+        if ev.event_type_value == "STEP_FAILURE":
+            error = ev.event_specific_data.error if ev.event_specific_data else None
+            while error is not None and error.cause is not None:  # Dagster's wrapper: the user's error inside
+                error = error.cause
+            message = error.message.strip() if error is not None else "failed"
+            out.append((ev.step_key or "?", message.splitlines()[0][:300] if message else "failed"))
+    return out
+
+
 def check_outcomes(result) -> tuple[list[str], list[str]]:
     passed, failed = [], []
     for ev in result.get_asset_check_evaluations():
@@ -181,6 +213,13 @@ def main(argv=None) -> int:
     except MissingSettings as exc:  # before anything starts: every missing variable, named
         print(f"cannot run: {exc}", file=sys.stderr)
         return 1
+    from warehouse.locks import WarehouseBusy, ensure_free
+
+    try:
+        ensure_free(settings.warehouse_path, settings.serving_path)
+    except WarehouseBusy as exc:  # before anything starts: the process holding the warehouse, named
+        print(f"cannot run: {exc}", file=sys.stderr)
+        return 1
     home = ensure_dagster_home(settings)
     world, embedded = None, False
     if settings.sample_mode:
@@ -199,13 +238,25 @@ def main(argv=None) -> int:
     print(f"sources        {where}")
     print(f"materializing  every asset for {args.start} .. {args.end} (one in-process run)", flush=True)
 
-    result = run(args.start, args.end, instance=home_instance(settings), defs=defs)
+    instance = home_instance(settings)
+    from orchestration.dead_runs import reclaim_dead_runs  # a killed run's pool slot would block this one
+
+    for dead in reclaim_dead_runs(instance):
+        print(f"reclaimed      run {dead}: its process was killed before the run ended; marked failed, pool slot freed")
+    result = run(args.start, args.end, instance=instance, defs=defs)
     counts = layer_counts(settings.warehouse_path)
     passed, failed = check_outcomes(result)
     wall = time.monotonic() - started
 
     print()
     print(f"run            {'succeeded' if result.success else 'FAILED'}  (run id {result.run_id})")
+    if not result.success:
+        # what failed, first; the counts below are what the warehouse holds now, not this run's output
+        for step, message in failed_steps(result) or [("run", "failed before any step (see the run's events)")]:
+            print(f"  FAILED       {step}: {message}")
+        print(
+            "in the warehouse now (this run failed: not all of it is this run's; nothing is compared with the sample world)"
+        )
     for layer in LAYERS:
         tables = counts[layer]
         if layer == "raw":  # one line per source: <source>__<stream> tables
@@ -222,7 +273,7 @@ def main(argv=None) -> int:
     if counts["marts"].get("fct_paid_performance_daily"):
         spend = mart_spend(settings.warehouse_path)
         shown = ", ".join(f"{cur} {total:,.2f}" for cur, total in spend.items())
-        if embedded and (args.start, args.end) == (spec.start, spec.end):
+        if result.success and embedded and (args.start, args.end) == (spec.start, spec.end):
             truth = json.loads((world / "truths.json").read_text())["meta_ads"]["spend_by_currency"]
             reconciled = spend == {cur: Decimal(v) for cur, v in truth.items()}
             shown += (
@@ -232,7 +283,7 @@ def main(argv=None) -> int:
             )
         print(f"paid spend     {shown}")
     if counts["marts"].get("fct_campaign_performance_daily") is not None:
-        checked = embedded and (args.start, args.end) == (spec.start, spec.end)
+        checked = result.success and embedded and (args.start, args.end) == (spec.start, spec.end)
         for label, figures, ok in headline_kpis(settings.warehouse_path, world if checked else None):
             note = (
                 "" if ok is None else ("  (equals the sample world's)" if ok else "  DIFFERS from the sample world's")
@@ -242,11 +293,22 @@ def main(argv=None) -> int:
     print(f"checks         {len(passed)} passed, {len(failed)} failed")
     for name in failed:
         print(f"  FAILED       {name}")
+    from orchestration.checks import quality_summary  # every check's result, Data Docs, stale sources
+
+    with connect(settings.warehouse_path):  # waits for a second run's hold on the file, like the counts above
+        pass
+    for line in quality_summary(settings.warehouse_path, result.run_id):
+        print(line)
     print(f"warehouse      {settings.warehouse_path}")
+    from orchestration.assets.serving import SERVING_KEY
+
+    published = any(e.asset_key == SERVING_KEY for e in result.get_asset_materialization_events())
+    note = "published by this run: BI tools and analysts read this copy" if published else "NOT published by this run"
+    print(f"serving        {settings.serving_path}  ({note})")
     print(f"landing        {settings.landing_dir}")
     print(f"run history    {home}  (open it with: make ui, then http://127.0.0.1:3000)")
     print(
-        f"query it       .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.warehouse_path}', read_only=True).sql('from marts.fct_paid_performance_daily limit 5'))\""
+        f"query it       .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.serving_path}', read_only=True).sql('from marts.fct_paid_performance_daily limit 5'))\""
     )
     print(f"wall time      {wall:.1f} s")
     return 0 if result.success and not failed and reconciled else 1

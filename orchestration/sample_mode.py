@@ -37,6 +37,12 @@ def world_dir(settings: Settings | None = None) -> Path:
     return generate(WorldSpec.from_env(), (settings or Settings.from_env()).sample_dir)
 
 
+def world_days() -> tuple:
+    """The first and last day of the environment's sample world (nothing generated)."""
+    spec = WorldSpec.from_env()
+    return spec.start, spec.end
+
+
 class _FakesProcess:
     """One fakes process per run, shared by every source (Dagster hands each source resource
     its own copy of the nested resource, so the sharing lives here), started on first use and

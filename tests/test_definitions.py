@@ -214,8 +214,13 @@ EXPECTED_ASSETS = {
         "experiments",
     ),
 }
-# Entities and rosters, read whole on every run; everything else is daily-partitioned.
+# The serving database, published whole after each build (tests/test_serving.py).
+EXPECTED_ASSETS.add("serving/publish")
+# The semantic layer's time spine (dbt_project/models/semantic/) and the KPI report after the marts.
+EXPECTED_ASSETS |= {"semantic/metricflow_time_spine", "serving/kpi_report"}
+# Entities and rosters, read whole on every run, and the serving database; everything else is daily-partitioned.
 UNPARTITIONED = {
+    "serving/publish",
     *_keys("meta_ads", "ad_accounts"),
     *_keys("facebook", "conversations"),
     *_keys("instagram", "conversations"),
@@ -250,9 +255,12 @@ def test_dated_assets_are_daily_partitioned_and_rosters_are_not():
 
 def test_checks_cover_raw_and_mart():
     checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
-    assert ("raw/meta_ads/ads_insights", "gx_raw_ads_insights") in checks
+    for check in ("load_reconciles", "reject_share", "conflicts", "gx_errors", "gx_warnings"):
+        assert ("raw/meta_ads/ads_insights", check) in checks
+    assert {("marts/fct_paid_performance_daily", c) for c in ("gx_errors", "mart_spend_equals_staging")} <= checks
     mart_checks = {name for asset, name in checks if asset == "marts/fct_paid_performance_daily"}
-    assert len(mart_checks) >= 8
+    # dbt's rules of the model (one `rules` test), its GX suite and its reconciliation
+    assert mart_checks == {"rules_fct_paid_performance_daily", "gx_errors", "gx_warnings", "mart_spend_equals_staging"}
 
 
 def test_jobs_and_schedules():
@@ -260,7 +268,9 @@ def test_jobs_and_schedules():
 
     names = [m.RESOURCE_KEY for m in sources.modules()]
     assert "meta_ads" in names
-    assert sorted(j.name for j in defs.jobs) == sorted(["main", "transform", *(f"ingest_{n}" for n in names)])
+    assert sorted(j.name for j in defs.jobs) == sorted(
+        ["main", "transform", "load_inbox", *(f"ingest_{n}" for n in names)]
+    )
     assert sorted(s.name for s in defs.schedules) == sorted(["transform_daily", *(f"ingest_{n}_daily" for n in names)])
 
 
@@ -276,8 +286,10 @@ def test_a_source_schedule_rereads_its_restatement_window():
     sched = next(s for s in defs.schedules if s.name == "ingest_meta_ads_daily")
     ctx = build_schedule_context(scheduled_execution_time=datetime(2026, 6, 30, 5, 0))
     (request,) = sched.evaluate_tick(ctx).run_requests
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-06-02"  # Meta: 28 days
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-06-29"
+    # sample mode (the session's): Meta's 28 days up to the sample world's last day (2026-06-28),
+    # not the calendar's yesterday; outside it, up to yesterday (tests/test_schedules.py)
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-06-01"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-06-28"
 
 
 def test_dbt_window_is_inclusive_and_set_only_while_dbt_starts(monkeypatch):

@@ -116,7 +116,7 @@ def test_a_day_the_platform_no_longer_serves_is_skipped_and_its_rows_kept(world,
     app = XApp(world)
     app.now += timedelta(days=2)  # two days on: recent search reaches back to 06-03 only
     app.window_start += timedelta(days=2)
-    with FakeServer(app) as srv, caplog.at_level(logging.WARNING, logger="test.engine"):
+    with FakeServer(app) as srv, caplog.at_level(logging.INFO, logger="test.engine"):
         env = x_fake.env(srv.url, srv.app)
         second = engine.run_stream(
             MENTIONS,
@@ -130,8 +130,12 @@ def test_a_day_the_platform_no_longer_serves_is_skipped_and_its_rows_kept(world,
     assert second["days_unavailable"] == 2
     assert {d: after[d] for d in before} == before  # the same rows, from the same load
     assert after["2026-06-03"][0] > 0 and second["loaded"] == after["2026-06-03"][0]
-    assert "2026-06-01 (1/3) skipped, stored rows kept" in caplog.text
-    assert "2026-06-02 (2/3) skipped, stored rows kept" in caplog.text
+    # the platform's horizon, not something to act on: one line for the stream, no warning
+    told = [r for r in caplog.records if "can no longer serve" in r.getMessage()]
+    assert len(told) == 1 and told[0].levelno == logging.INFO
+    assert "2 day(s) the platform can no longer serve in full were not read, stored rows kept" in caplog.text
+    assert "(2026-06-01, 2026-06-02)" in told[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_a_runs_days_are_loaded_in_one_transaction(world, tmp_path, caplog):

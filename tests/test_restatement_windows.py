@@ -113,8 +113,11 @@ def test_no_stream_re_reads_less_than_its_platform_revises():
 
 
 @pytest.mark.parametrize("source", sorted(_assets_by_source()))
-def test_each_source_schedule_re_reads_its_widest_window(source):
-    """Evaluated as Dagster would at 05:00 UTC: the run covers yesterday and the window's other days."""
+def test_each_source_schedule_re_reads_its_widest_window(source, monkeypatch):
+    """Evaluated as Dagster would at 05:00 UTC, outside sample mode (the schedule reads its
+    settings when it fires; in sample mode it asks for the sample world's days instead:
+    tests/test_schedules.py): the run covers yesterday and the window's other days."""
+    monkeypatch.setenv("SKW_SAMPLE_MODE", "0")
     keys = [s.key for s in _assets_by_source()[source]]
     window = max(WINDOWS[k][0] for k in keys)
     sched = next(s for s in defs.schedules if s.name == f"ingest_{source}_daily")
@@ -125,7 +128,8 @@ def test_each_source_schedule_re_reads_its_widest_window(source):
     assert request.tags["dagster/asset_partition_range_start"] == (end - timedelta(days=max(window, 1) - 1)).isoformat()
 
 
-def test_transform_rebuilds_the_widest_window_of_all():
+def test_transform_rebuilds_the_widest_window_of_all(monkeypatch):
+    monkeypatch.setenv("SKW_SAMPLE_MODE", "0")  # as above
     widest = max(days for days, _ in WINDOWS.values())
     sched = next(s for s in defs.schedules if s.name == "transform_daily")
     (request,) = sched.evaluate_tick(

@@ -36,6 +36,7 @@ MEMORY_LIMIT_VAR = "SKW_DUCKDB_MEMORY_LIMIT"
 PII_SALT_VAR = "SKW_PII_SALT"
 SAMPLE_MODE_VAR = "SKW_SAMPLE_MODE"
 SOURCES_VAR = "SKW_SOURCES"
+SERVING_PATH_VAR = "SKW_SERVING_PATH"
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 DEFAULT_PARTITIONS_START = "2026-01-01"
@@ -72,10 +73,14 @@ class Settings:
     duckdb_memory_limit: str  # SKW_DUCKDB_MEMORY_LIMIT: DuckDB's cap for the loader's and dbt's connections
     sample_mode: bool  # SKW_SAMPLE_MODE: sources read the embedded fakes of the sample world
     partitions_start: date  # SKW_PARTITIONS_START: the first daily partition
+    partitions_end: date | None  # SKW_PARTITIONS_END: the last daily partition; unset: yesterday (UTC)
     sources: tuple[str, ...] | None  # SKW_SOURCES: the sources to run (comma-separated); unset: every one
     pii_salt: str | None  # SKW_PII_SALT: salt of staging's PII hashes (sample mode: a fixed sample salt)
     reject_threshold: str  # SKW_REJECT_THRESHOLD: reject share over which a load is an error (warehouse/load_checks.py)
     reject_thresholds: str  # SKW_REJECT_THRESHOLDS: per stream, `source/stream=share,...`
+    # SKW_SERVING_PATH: the copy of the marts BI tools and analysts read (warehouse/serving.py);
+    # default serving.duckdb beside the warehouse
+    serving_path: Path
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -91,10 +96,12 @@ class Settings:
             duckdb_memory_limit=env.get(MEMORY_LIMIT_VAR) or DEFAULT_MEMORY_LIMIT,
             sample_mode=sample_mode,
             partitions_start=_date(env, "SKW_PARTITIONS_START", DEFAULT_PARTITIONS_START),
+            partitions_end=_date(env, "SKW_PARTITIONS_END", "") if env.get("SKW_PARTITIONS_END") else None,
             sources=_names(env.get(SOURCES_VAR)),
             pii_salt=env.get(PII_SALT_VAR) or (SAMPLE_PII_SALT if sample_mode else None),
             reject_threshold=env.get(REJECT_THRESHOLD_VAR, "").strip(),
             reject_thresholds=env.get(REJECT_THRESHOLDS_VAR, "").strip(),
+            serving_path=serving_path_for(env.get(WAREHOUSE_PATH_VAR) or data / "warehouse.duckdb", env),
         )
 
     def dbt_env(self) -> dict[str, str]:
@@ -110,6 +117,13 @@ class Settings:
         if self.pii_salt:
             env[PII_SALT_VAR] = self.pii_salt
         return env
+
+
+def serving_path_for(warehouse_path: Path | str, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the serving copy of `warehouse_path` is published: `SKW_SERVING_PATH` if set, else
+    serving.duckdb beside the warehouse."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(SERVING_PATH_VAR) or Path(warehouse_path).resolve().parent / "serving.duckdb").resolve()
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -9,7 +9,7 @@ dbt assets so the main job and a backfill run it once, between the loads and the
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, asset
 
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import WAREHOUSE_POOL, daily_partitions
 from orchestration.resources import WarehouseResource
 from warehouse.sentiment import TEXT_SOURCES, score_new_texts
 
@@ -23,6 +23,7 @@ TEXT_ASSET_KEYS = [AssetKey(["raw", *src.name.split("__", 1)]) for src in TEXT_S
     group_name="enrichment",
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,  # one writer of the warehouse at a time, across runs
     kinds={"duckdb", "python"},
     description="Sentiment (score in [-1, 1] and label, language first) of every comment, direct message, "
     "mention and survey comment in raw, scored once per text and scorer version. "
