@@ -55,7 +55,7 @@ import requests
 
 from extractors.client import SourceClient
 from extractors.http import ApiError, AuthError, FatalError, RetryableError, RetryPolicy, retry_after_seconds
-from extractors.streams import Stream
+from extractors.streams import IDENTIFIER, Stream
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +118,13 @@ def report_stream(
             "`metrics` in the ga4 resource configuration",
         )
     for setting, names in (("dimensions", dimensions), ("metrics", metrics)):
-        if not all(isinstance(n, str) and n.strip() for n in names):
+        # each becomes a raw column: a plain name only (issue 17: no quote, `;` or `--` reaches the SQL);
+        # custom dimensions (`customEvent:x`) are not read yet
+        if not all(isinstance(n, str) and IDENTIFIER.fullmatch(n) for n in names):
             raise FatalError(
                 SOURCE,
-                f"`{setting}` of the {name} report must be GA4 API names (got {list(names)}): "
-                "change it in the ga4 resource configuration",
+                f"`{setting}` of the {name} report must be GA4 API names, each letters, digits and _ "
+                f"(got {list(names)}): change it in the ga4 resource configuration",
             )
     clash = sorted({n for n in dimensions + metrics if (dimensions + metrics).count(n) > 1 or n in REPORT_COLUMNS})
     if clash:

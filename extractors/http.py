@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -164,7 +165,7 @@ class HttpCore:
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return re.sub(r"(access_token=)[^&\s\"']+", r"\1***", text)
+        return _mask_query_tokens(text)
 
     # -- one call, retried ------------------------------------------------------------
     def request(
@@ -261,7 +262,24 @@ class HttpCore:
         except NotJson as exc:
             raise FatalError(
                 self.source,
-                f"response body holds {exc}, which JSON does not allow and no warehouse type keeps",
+                f"response body holds {exc}, which no warehouse type keeps",
+                status=resp.status_code,
+                url=shown,
+            ) from None
+        except UnicodeDecodeError as exc:
+            # issue 17: a byte that is not UTF-8 inside the body is not a body cut short (which
+            # ends mid-character: "unexpected end of data", retried below); asking again gives it again.
+            if exc.reason == "unexpected end of data":
+                raise RetryableError(
+                    self.source,
+                    f"response body is not valid JSON ({len(resp.content)} bytes; cut short in transit?)",
+                    status=resp.status_code,
+                    url=shown,
+                ) from None
+            raise FatalError(
+                self.source,
+                f"response body is not UTF-8, as JSON must be: byte {exc.object[exc.start : exc.start + 1]!r} "
+                f"at offset {exc.start} of {len(resp.content)} ({exc.reason})",
                 status=resp.status_code,
                 url=shown,
             ) from None
@@ -327,12 +345,28 @@ class HttpCore:
             params = nxt
 
 
+# -- Added for issue 17 (secrets): urllib3 logs every request line at DEBUG, query included, so a
+# token sent in a URL (Meta's `access_token` in its paging links) reached any debug log.
+def _mask_query_tokens(text: str) -> str:
+    return re.sub(r"(access_token=)[^&\s\"']+", r"\1***", text)
+
+
+class _MaskQueryTokens(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "access_token=" in record.getMessage():
+            record.msg, record.args = _mask_query_tokens(record.getMessage()), None
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_MaskQueryTokens())
+
+
 class NotJson(ValueError):
     """NaN or Infinity in a body: Python's parser accepts them, JSON does not."""
 
 
 def _refuse_constant(name: str):
-    raise NotJson(name)
+    raise NotJson(f"{name} (JSON allows no NaN or Infinity)")
 
 
 # A run of 19 digits or more: orjson turns an integer beyond 64 bits into a float (silently
@@ -354,7 +388,35 @@ def parse_json(content: bytes) -> Any:
             return orjson.loads(content)
         except orjson.JSONDecodeError:
             pass
-    return jsonlib.loads(content, parse_constant=_refuse_constant)
+    value = jsonlib.loads(content, parse_constant=_refuse_constant, parse_float=_finite_float)
+    if b"\\ud" in content or b"\\uD" in content:  # an escaped surrogate: orjson refuses an unpaired one
+        _refuse_unpaired_surrogates(value, "")
+    return value
+
+
+# -- Added for issue 17 (bad input): what the standard library accepts and nothing after it keeps. --
+def _finite_float(text: str) -> float:
+    """A JSON number as a float; one beyond a double's range (`1e400`, which Python reads as
+    inf and a landing file would then hold as null) is refused like NaN."""
+    number = float(text)
+    if math.isinf(number):
+        raise NotJson(f"the number {text[:40]} (beyond a double's range)")
+    return number
+
+
+def _refuse_unpaired_surrogates(value: Any, where: str) -> None:
+    """NotJson naming the field that holds an unpaired UTF-16 surrogate escape (`"\\ud800"`):
+    it is no Unicode character, so no UTF-8 landing file, DuckDB or warehouse text can hold it."""
+    if isinstance(value, str):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise NotJson(f"an unpaired UTF-16 surrogate in {where or 'the body'} (not a Unicode character)")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_unpaired_surrogates(k, f"{where}.{k}" if where else "a key")
+            _refuse_unpaired_surrogates(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _refuse_unpaired_surrogates(v, f"{where}[{i}]")
 
 
 def _dig(body: Any, dotted: str) -> Any:

@@ -16,8 +16,17 @@ Reading one day respects the search API's limits:
 - Searches repeat records (a page served twice, a tie re-read): identical copies are dropped
   here, and the loader keeps one row per key.
 
+Deletions (issue 17): search never returns an archived (deleted) record, so the read of day D
+also lists `GET /crm/v3/objects/{type}?archived=true` and lands the records archived on D (by
+`archivedAt`, UTC) beside the modified ones: merged on `id`, the archived version replaces the
+stored one (`archived` true, `archivedAt` kept in `_record`: when and why), and staging and the
+marts leave it out. A contact merged into another is not archived: it leaves every listing,
+and the surviving contact, modified by the merge, names it in `hs_merged_object_ids` (asked for
+with the contact properties); warehouse/deletions.py removes the merged-away row from raw and
+logs it. A deal's association read replaces what was stored for that deal (warehouse/deletions.py).
+
 Records are landed as HubSpot sent them (`id`, `properties`, `createdAt`, `updatedAt`,
-`archived`). Associations add the parent deal's `deal_id` and `deal_lastmodifieddate` (which
+`archived`, and `archivedAt` for archived ones). Associations add the parent deal's `deal_id` and `deal_lastmodifieddate` (which
 places the row in its partition) to each `toObjectId` result, as dlt does for child resources.
 
 HubSpot does not revise old records in place (a change moves a record to the day of the
@@ -52,6 +61,7 @@ SOURCE = "hubspot"
 TOKEN_VAR = "HUBSPOT_TOKEN"
 SEARCH_CAP = 10_000
 MAX_SEARCH_PAGE = 200
+MAX_LIST_PAGE = 100  # GET /crm/v3/objects/{type}: at most 100 a page
 
 DEFAULT_CONTACT_PROPERTIES: tuple[str, ...] = (
     "email",
@@ -72,6 +82,7 @@ DEFAULT_CONTACT_PROPERTIES: tuple[str, ...] = (
     "hs_lifecyclestage_opportunity_date",
     "hs_lifecyclestage_customer_date",
     "num_associated_deals",
+    "hs_merged_object_ids",
     "hs_marketable_status",
     "hs_object_id",
     "createdate",
@@ -317,7 +328,39 @@ class HubSpotClient(SourceClient):
         return resp
 
     def read_modified(self, stream: Stream, day: date) -> Iterator[list[dict]]:
+        """The records modified on `day`, then those archived on `day` (search leaves them out)."""
         yield from self.modified_on(stream.name, day)
+        yield from self.archived_on(stream.name, day)
+
+    def archived_on(self, kind: str, day: date) -> Iterator[list[dict]]:
+        """Every record of `kind` archived on `day` (UTC, by `archivedAt`), from the archived
+        listing (`GET /crm/v3/objects/{kind}?archived=true`, id order, paged by `after`), with
+        the properties the search asks for. The listing has no date filter: it is walked whole."""
+        lo, hi = day_bounds_ms(day)
+        params = {
+            "archived": "true",
+            "limit": str(MAX_LIST_PAGE),
+            "properties": ",".join(getattr(self, self.stream(kind).setting)),
+        }
+        seen: set[str] = set()
+        while True:
+            body = self.http.get_json(f"crm/v3/objects/{kind}", params=params)
+            self.stats.pages += 1
+            page = []
+            for rec in body.get("results") or []:
+                at = to_ms(rec.get("archivedAt")) if isinstance(rec, dict) else None
+                if at is None or not lo <= at < hi:
+                    continue
+                fp = json.dumps(rec, sort_keys=True)
+                if fp not in seen:
+                    seen.add(fp)
+                    page.append(rec)
+            if page:
+                yield page
+            nxt = ((body.get("paging") or {}).get("next") or {}).get("after")
+            if not nxt:
+                return
+            params = {**params, "after": str(nxt)}
 
     def modified_on(self, kind: str, day: date) -> Iterator[list[dict]]:
         """Every record of `kind` last modified on `day` (UTC), page by page, exact copies dropped."""

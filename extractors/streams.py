@@ -18,6 +18,7 @@ schema is not its own (see `extractors/client.py`).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,13 @@ from typing import Any
 from extractors.http import Paginator
 
 DISPOSITIONS = ("replace_partition", "merge", "replace")
+# Names and paths a stream gives the SQL that builds and loads its raw table (issue 17, item 9).
+# Some come from configuration (GA4's dimensions and metrics, YouTube's report metrics become
+# columns), and the loader writes them into SQL as identifiers and JSON paths: only these shapes
+# are accepted, so no setting can carry a quote, a semicolon or a comment into a statement.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+JSON_PATH = re.compile(r"\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+")
+COLUMN_TYPE = re.compile(r"[A-Z]+(?:\(\d+, ?\d+\))?")
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class Stream:
     reader: str = "walk"  # the client's way of reading it: its method `read_<reader>`
 
     def __post_init__(self):
+        self._check_names()
         missing = [c for c in (*self.primary_key, *filter(None, [self.cursor_field])) if c not in self.columns]
         if missing:
             raise ValueError(f"stream {self.key}: key or cursor field(s) {missing} are not among its columns")
@@ -68,6 +77,28 @@ class Stream:
             raise ValueError(f"stream {self.key}: replace_partition needs a cursor_field (the partition day)")
         if self.range_read and not self.dated:
             raise ValueError(f"stream {self.key}: only a dated stream can be read a range of days at a time")
+
+    def _check_names(self) -> None:
+        """Every name and JSON path the raw table's SQL is built from has a plain shape."""
+        for what, name in (("source", self.source), ("name", self.name)):
+            if not IDENTIFIER.fullmatch(str(name)):
+                raise ValueError(
+                    f"stream {self.source}/{self.name}: its {what} {name!r} is not a plain name (A-Z, 0-9, _)"
+                )
+        for col, spec in self.columns.items():
+            typ, _, path = str(spec).partition("<-")
+            if not IDENTIFIER.fullmatch(str(col)):
+                raise ValueError(
+                    f"stream {self.key}: column {col!r} is not a plain name (letters, digits, _; not starting with "
+                    "a digit)" + (f": change `{self.setting}` in the source's configuration" if self.setting else "")
+                )
+            if not COLUMN_TYPE.fullmatch(typ.strip().upper()):
+                raise ValueError(f"stream {self.key}: column {col!r} has type {typ.strip()!r}, not a DuckDB type name")
+            path = path.strip()
+            if path and not (JSON_PATH.fullmatch(path) or IDENTIFIER.fullmatch(path)):
+                raise ValueError(
+                    f"stream {self.key}: column {col!r} reads {path!r}, not a JSON path like $.a.b or $.a[0]"
+                )
 
     @property
     def dated(self) -> bool:

@@ -56,3 +56,21 @@ def by_key(records: list[dict], key: tuple[str, ...]) -> dict[tuple, dict]:
         assert k not in out, f"duplicate key {k}"
         out[k] = r
     return out
+
+
+def land_each_on_its_day(landing_root: Path, stream: Stream, records: list[dict]) -> list:
+    """Land `records` as the pipeline would have read them: one file per day of the stream's
+    partition column, each as the answer to a read of that day (a published body that spans
+    several days came from a query over a range; the pipeline reads one day at a time, and the
+    loader rejects a record filed under another day than its own)."""
+    from warehouse.loader import column_spec
+
+    table = raw_table(stream)
+    _, path = column_spec(table.partition_column, table.columns[table.partition_column])
+    by_day: dict[str, list[dict]] = {}
+    for record in records:
+        value = record
+        for part in path.removeprefix("$.").split("."):
+            value = value[part]
+        by_day.setdefault(str(value)[:10], []).append(record)
+    return [land_pages(landing_root, stream.source, stream.name, day, [recs]) for day, recs in sorted(by_day.items())]

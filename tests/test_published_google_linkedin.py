@@ -10,13 +10,13 @@ from datetime import date
 
 import pytest
 from fake_client import canned_response
+from stream_harness import land_each_on_its_day
 
 from extractors.google_ads import CUSTOMER_DAILY, GoogleAdsClient, classify_google_ads_error
 from extractors.http import FatalError, RetryableError, RetryPolicy
 from extractors.linkedin import AD_ANALYTICS, LinkedInClient
 from orchestration.assets.streams import raw_table
 from sampleworld.fakes.base import App, FakeServer, Response
-from warehouse.landing import land_pages
 from warehouse.loader import connect, load
 
 FAST = RetryPolicy(max_attempts=3, backoff_initial_s=0.001, backoff_max_s=0.01)
@@ -40,8 +40,10 @@ class Scripted(App):
         return Response(self.status, self.body, {"Content-Type": "application/json"})
 
 
-def land_and_load(tmp_path, stream, partition: str, pages):
-    landed = land_pages(tmp_path / "landing", stream.source, stream.name, partition, pages)
+def land_and_load(tmp_path, stream, pages):
+    """Each record landed under its own day, as the pipeline's one-day reads would have: the
+    published bodies span several days (queries over a range)."""
+    landed = land_each_on_its_day(tmp_path / "landing", stream, [r for page in pages for r in page])
     table = raw_table(stream)
     with connect(tmp_path / "w.duckdb") as con:
         result = load(con, table, landed)
@@ -77,7 +79,7 @@ def test_published_search_stream_lands_in_customer_daily(shared_dir, tmp_path):
     assert req.headers["developer-token"] == "d" and req.headers["login-customer-id"] == "1"
     assert [len(p) for p in pages] == [13]
     assert pages[0][0] == json.loads(body)[0]["results"][0]  # records as the API sent them
-    result, rows, rejects = land_and_load(tmp_path, CUSTOMER_DAILY, "2024-06-01", pages)
+    result, rows, rejects = land_and_load(tmp_path, CUSTOMER_DAILY, pages)
     assert (result.received, result.loaded, result.rejected, result.duplicates) == (13, 13, 0, 0) and not rejects
     first = dict(zip(CUSTOMER_DAILY.columns, rows[0]))
     assert first["segments_date"] == date(2024, 6, 1) and first["customer"] == "customers/123321321"
@@ -112,7 +114,7 @@ def test_published_ad_analytics_lands_in_raw(shared_dir, tmp_path):
     assert req.headers["linkedin-version"] and req.headers["x-restli-protocol-version"] == "2.0.0"
     published = json.loads(body)["elements"]
     assert pages == [[{**el, "date": d} for el, d in zip(published, ("2023-01-02", "2023-01-03"))]]
-    result, rows, rejects = land_and_load(tmp_path, AD_ANALYTICS, "2023-01-02", pages)
+    result, rows, rejects = land_and_load(tmp_path, AD_ANALYTICS, pages)
     assert (result.received, result.loaded, result.rejected) == (2, 2, 0) and not rejects
     first = dict(zip(AD_ANALYTICS.columns, rows[0]))
     assert first["date"] == date(2023, 1, 2) and first["campaign"] == "urn:li:sponsoredCampaign:1111"

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 from fake_client import canned_response
+from stream_harness import land_each_on_its_day
 
 from extractors.http import AuthError, FatalError, RetryableError
 from extractors.x import (
@@ -31,8 +32,14 @@ def samples(shared_dir) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
 
 
-def land_and_load(tmp_path, stream, partition: str, records: list[dict]):
-    landed = land_pages(tmp_path / "landing", stream.source, stream.name, partition, [records])
+def land_and_load(tmp_path, stream, partition: str | None, records: list[dict]):
+    """`records` landed as one read of `partition`, or (partition None) each under its own day,
+    as the pipeline's one-day reads would have landed a published body that spans several days
+    (a query over a range)."""
+    if partition is None:
+        landed = land_each_on_its_day(tmp_path / "landing", stream, records)
+    else:
+        landed = land_pages(tmp_path / "landing", stream.source, stream.name, partition, [records])
     with connect(tmp_path / "w.duckdb") as con:
         result = load(con, raw_table(stream), landed)
         rejects = con.execute("select reason from raw._rejects where stream = ?", [stream.name]).fetchall()
@@ -144,7 +151,7 @@ def test_published_search_page_goes_through_mention_parsing(shared_dir, tmp_path
 def test_published_hourly_counts_land_in_mention_counts(shared_dir, tmp_path):
     body = json.loads(samples(shared_dir)["tweets_counts_recent__1.json"])
     records = query_records(body, "tweepy", "Tweepy")
-    result, rejects = land_and_load(tmp_path, MENTION_COUNTS, "2021-09-13", records)
+    result, rejects = land_and_load(tmp_path, MENTION_COUNTS, None, records)
     assert (result.received, result.loaded, result.rejected) == (169, 169, 0) and rejects == []
     total, days = query(tmp_path, "select sum(tweet_count), count(distinct day) from raw.x__mention_counts")[0]
     assert total == body["meta"]["total_tweet_count"] == 411 and days == 8

@@ -83,9 +83,12 @@ def find_email(value: str) -> str | None:
     return m.group(0) if m else None
 
 
+_DECIMAL = re.compile(r"\d+\.\d+")  # a measurement (21142.691829001706 seconds), not a phone
+
+
 def find_phone(value: str) -> str | None:
     for m in _PHONE.finditer(_DATES.sub(" ", value)):
-        if sum(ch.isdigit() for ch in m.group(0)) >= 8:
+        if sum(ch.isdigit() for ch in m.group(0)) >= 8 and not _DECIMAL.fullmatch(m.group(0)):
             return m.group(0)
     return None
 
@@ -271,6 +274,8 @@ def test_scanner_flags_emails_and_phone_numbers(value):
         "Hi Tom, we understand the concern.",
         "[email] and [phone]",
         "13817.01",
+        "21142.691829001706",
+        "'duration_ms': 21142.691829001706",
     ],
 )
 def test_scanner_leaves_dates_ids_hashes_and_redacted_text(value):

@@ -11,6 +11,15 @@
 - `POST /crm/v3/objects/{type}/batch/read`: at most 100 inputs (the real 400 beyond).
 - `GET /crm/v4/objects/{from}/{id}/associations/{to}`: `toObjectId` as a number, HUBSPOT_DEFINED
   type 3 (deal -> contact) or 4 (contact -> deal), `label: null`.
+Deletions at the source, made by tests through `archive`, `merge` and `remove_association`, as
+HubSpot makes them:
+- an archived record leaves the list, search and batch read (GET by id: 404) and is listed by
+  `GET /crm/v3/objects/{type}?archived=true` with `"archived": true` and `archivedAt`; its
+  associations are removed, which modifies the records on their other side;
+- a merged-away contact leaves every listing, the archived one included; the surviving record
+  is modified and names it in `hs_merged_object_ids` (HubSpot's `;`-separated list), takes
+  its associations, and answers GET for the merged id;
+- removing an association modifies both records (their association counts change).
 Records are `{"id","properties":{...strings or null...},"createdAt","updatedAt","archived"}`;
 properties asked for but without a value come back as null. Non-search responses carry the
 `X-HubSpot-RateLimit-*` headers. A missing or bad token gets 401, a token without the
@@ -111,6 +120,12 @@ class _Store:
                     col.append(to_ms(rec["properties"].get(p)))
         self.pos = {i: n for n, i in enumerate(self.ids)}
         self._sorted: dict[str, tuple[list[int], list[int]]] = {}
+        self.archived_at: dict[int, str] = {}  # position -> when it was archived (ISO)
+        self.merged_into: dict[int, int] = {}  # position -> the id of the record it was merged into
+
+    def live(self, n: int) -> bool:
+        """Whether record n is served (neither archived nor merged away)."""
+        return n not in self.archived_at and n not in self.merged_into
 
     def record(self, n: int) -> dict:
         return json.loads(self.lines[n])
@@ -191,6 +206,67 @@ class HubSpotApp(App):
 
     def associations(self, from_kind: str, to_kind: str) -> dict[str, list[str]]:
         return {str(k): [str(x) for x in v] for k, v in sorted(self.assoc[(from_kind, to_kind)].items())}
+
+    def live_records(self, kind: str) -> list[dict]:
+        """The records the API serves now (archived and merged-away ones left out)."""
+        store = self.stores[kind]
+        return [store.record(n) for n in range(len(store.ids)) if store.live(n)]
+
+    # --- deletions at the source (tests make them; see the module docstring) -------------------
+    def _touch(self, kind: str, obj_id: int, at: str, **props) -> None:
+        """Record `obj_id` modified at `at` (ISO, UTC): its modification date and `updatedAt` move."""
+        store = self.stores[kind]
+        n = store.pos[obj_id]
+        rec = store.record(n)
+        rec["properties"].update({MODIFIED[kind]: at, **props})
+        rec["updatedAt"] = at
+        store.replace(n, rec)
+
+    def _unlink(self, kind: str, obj_id: int, at: str) -> None:
+        """Remove every association of `obj_id`; the records on the other side are modified."""
+        other = "deals" if kind == "contacts" else "contacts"
+        for x in self.assoc[(kind, other)].pop(obj_id, []):
+            linked = self.assoc[(other, kind)].get(x, [])
+            if obj_id in linked:
+                linked.remove(obj_id)
+                self._touch(other, x, at)
+
+    def archive(self, kind: str, obj_id: int | str, at: str) -> None:
+        """Archive (delete) a record at `at`, as `DELETE /crm/v3/objects/{type}/{id}` does."""
+        obj_id = int(obj_id)
+        with self._lock:
+            store = self.stores[kind]
+            n = store.pos[obj_id]
+            store.archived_at[n] = at
+            self._unlink(kind, obj_id, at)
+            self._search_cache.clear()
+
+    def merge(self, primary: int | str, merged: int | str, at: str) -> None:
+        """Merge contact `merged` into `primary` at `at` (`POST /crm/v3/objects/contacts/merge`)."""
+        primary, merged = int(primary), int(merged)
+        with self._lock:
+            store = self.stores["contacts"]
+            keep = store.record(store.pos[primary])["properties"].get("hs_merged_object_ids")
+            ids = [i for i in (keep or "").split(";") if i] + [str(merged)]
+            for d in self.assoc[("contacts", "deals")].pop(merged, []):
+                linked = self.assoc[("deals", "contacts")][d]
+                linked[:] = [c for c in linked if c != merged] + ([] if primary in linked else [primary])
+                if d not in self.assoc[("contacts", "deals")][primary]:
+                    self.assoc[("contacts", "deals")][primary].append(d)
+                self._touch("deals", d, at)
+            store.merged_into[store.pos[merged]] = primary
+            self._touch("contacts", primary, at, hs_merged_object_ids=";".join(ids))
+            self._search_cache.clear()
+
+    def remove_association(self, deal_id: int | str, contact_id: int | str, at: str) -> None:
+        """Remove the association of a deal and a contact at `at`; both records are modified."""
+        deal_id, contact_id = int(deal_id), int(contact_id)
+        with self._lock:
+            self.assoc[("deals", "contacts")][deal_id].remove(contact_id)
+            self.assoc[("contacts", "deals")][contact_id].remove(deal_id)
+            self._touch("deals", deal_id, at)
+            self._touch("contacts", contact_id, at)
+            self._search_cache.clear()
 
     # --- HTTP -------------------------------------------------------------------------------
     def _cid(self) -> str:
@@ -309,6 +385,9 @@ class HubSpotApp(App):
             "updatedAt": rec["updatedAt"],
             "archived": rec["archived"],
         }
+        at = self.stores[kind].archived_at.get(self.stores[kind].pos.get(int(rec["id"]), -1))
+        if at is not None:
+            out.update(archived=True, archivedAt=at)
         assoc = {}
         for to in associations:
             linked = self.assoc.get((kind, to), {}).get(int(rec["id"]))
@@ -329,8 +408,10 @@ class HubSpotApp(App):
         limit = max(1, min(self._int(req.param("limit"), 10, "limit"), 100))
         props = self._props(kind, self._prop_list(req.param("properties")))
         associations = [TYPES[a] for a in self._prop_list(req.param("associations")) if a in TYPES]
-        if req.param("archived", "false") == "true":
-            return Response.json(200, {"results": []}, self._rate_headers())
+        archived = req.param("archived", "false") == "true"
+        # the records this listing serves, in id order: the live ones, or the archived ones
+        listed = [n for n in range(len(store.ids)) if (n in store.archived_at if archived else store.live(n))]
+        listed_ids = [store.ids[n] for n in listed]
         after = req.param("after")
         offset = 0
         if after:
@@ -338,22 +419,24 @@ class HubSpotApp(App):
                 target = int(after)
             except ValueError:
                 raise _BadRequest(f"Invalid after: {after}") from None
-            offset = bisect.bisect_left(store.ids, target)
+            offset = bisect.bisect_left(listed_ids, target)
         start, nxt = self.page_window(offset, limit)
         page = self.inject_bad(
             self.decorate(
                 [
                     self._view(kind, store.record(n), props, associations)
-                    for n in range(start, min(start + limit, len(store.ids)))
+                    for n in listed[start : min(start + limit, len(listed))]
                 ]
             ),
             "id",
             "updatedAt",
         )
         body: dict = {"results": page}
-        if nxt < len(store.ids):
-            nxt_after = str(store.ids[nxt])
+        if nxt < len(listed):
+            nxt_after = str(listed_ids[nxt])
             query = {"limit": limit, "after": nxt_after}
+            if archived:
+                query["archived"] = "true"
             if req.param("properties"):
                 query["properties"] = req.param("properties")
             if req.param("associations"):
@@ -366,7 +449,9 @@ class HubSpotApp(App):
     def _get(self, req: Request, kind: str, obj_id: str) -> Response:
         store = self.stores[kind]
         n = store.pos.get(int(obj_id)) if obj_id.isdigit() else None
-        if n is None:
+        if n is not None and n in store.merged_into:  # a merged id answers with the surviving record
+            n = store.pos[store.merged_into[n]]
+        if n is None or n in store.archived_at:
             return Response.json(
                 404,
                 {"status": "error", "message": "resource not found", "correlationId": self._cid()},
@@ -391,7 +476,7 @@ class HubSpotApp(App):
         results = [
             self._view(kind, store.record(store.pos[int(i["id"])]), props)
             for i in inputs
-            if str(i.get("id", "")).isdigit() and int(i["id"]) in store.pos
+            if str(i.get("id", "")).isdigit() and int(i["id"]) in store.pos and store.live(store.pos[int(i["id"])])
         ]
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         return Response.json(
@@ -496,6 +581,8 @@ class HubSpotApp(App):
             scan = range(len(store.ids))
         hits = []
         for n in scan:
+            if not store.live(n):
+                continue
             if compiled and not any(
                 all(
                     self._test(self._value(store, n, p, rec_cache), op, val, high, values)
@@ -567,7 +654,8 @@ class HubSpotApp(App):
         results, missing = [], []
         for raw in inputs:
             obj_id = int(raw) if raw.isdigit() else -1
-            if obj_id not in self.stores[from_kind].pos:
+            store = self.stores[from_kind]
+            if obj_id not in store.pos or not store.live(store.pos[obj_id]):
                 missing.append(raw)
                 continue
             linked = self.assoc.get((from_kind, to_kind), {}).get(obj_id, [])
@@ -605,7 +693,8 @@ class HubSpotApp(App):
         return Response.json(207 if missing else 200, body, self._rate_headers())
 
     def _associations(self, req: Request, from_kind: str, obj_id: int, to_kind: str) -> Response:
-        if obj_id not in self.stores[from_kind].pos:
+        store = self.stores[from_kind]
+        if obj_id not in store.pos or not store.live(store.pos[obj_id]):
             return self._error(404, f"No {from_kind[:-1]} with id {obj_id}", "OBJECT_NOT_FOUND")
         linked = self.assoc.get((from_kind, to_kind), {}).get(obj_id, [])
         type_id = ASSOC_TYPE.get((from_kind, to_kind), (0, ""))[0]

@@ -323,6 +323,18 @@ class MetaAdsApp(App):
             for r in rows:
                 yield self.served(r)
 
+    def restate_to_nothing(self, ad_id: str, day: date) -> int:
+        """Meta restates an ad's day to nothing (issue 17; a day found invalid, its delivery
+        refunded): a report over that day no longer has a row for the ad. Returns the rows removed."""
+        removed = 0
+        with self._lock:
+            for (_, d), rows in self.rows.items():
+                if d == day.isoformat():
+                    kept = [r for r in rows if r["ad_id"] != ad_id]
+                    removed += len(rows) - len(kept)
+                    rows[:] = kept
+        return removed
+
     def _run_end(self, nth: int) -> str:
         """How the nth run of a report ends (see the module docstring)."""
         if nth <= self.fail_runs:

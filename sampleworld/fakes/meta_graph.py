@@ -647,6 +647,14 @@ class MetaGraphApp(App):
         specs = parse_fields(fields or ",".join(sorted(POST_FIELDS)))
         return [self._post_served(p, specs) for p in self.posts_by_page[page_id]]
 
+    def delete_post(self, post_id: str) -> dict:
+        """The Page deletes a post (issue 17): the Page's post edges stop listing it and the post
+        itself answers (#100) "does not exist", as the Graph API does. Returns the post."""
+        with self._lock:
+            post = self.posts.pop(post_id)
+            self.posts_by_page[post["page_id"]].remove(post)
+        return post
+
     def current_page_insights(self, page_id: str) -> dict[str, dict[str, int]]:
         """{date: {metric: value}} as /{page_id}/insights?period=day serves them now."""
         return {
