@@ -34,7 +34,11 @@ the file is rewritten only when something is missing, and left byte for byte oth
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import fcntl
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -147,17 +151,38 @@ def ensure_dagster_home(settings: Settings | None = None) -> Path:
     existing = cfg.read_text() if cfg.exists() else None
     wanted = dagster_yaml(home, existing)
     if wanted != existing:
-        tmp = cfg.with_name(".dagster.yaml.tmp")
+        tmp = cfg.with_name(f".dagster.yaml.{os.getpid()}.tmp")  # two runs starting at once write their own
         tmp.write_text(wanted)
         tmp.replace(cfg)
     return home
 
 
+@contextlib.contextmanager
+def _home_lock(home: Path) -> Iterator[None]:
+    """One process at a time sets up the home: on a fresh home, Dagster creates its SQLite
+    storages (alembic migrations) when the instance first opens them, and two runs started at
+    once both did, the second failing with `table alembic_version already exists`
+    (tests/test_concurrent_processes.py)."""
+    with open(home / ".instance.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def instance(settings: Settings | None = None):
-    """The persistent Dagster instance of that home (what `make run` records into)."""
+    """The persistent Dagster instance of that home (what `make run` records into), its
+    storages created under the home's lock."""
     from dagster import DagsterInstance
 
-    return DagsterInstance.from_config(str(ensure_dagster_home(settings)))
+    home = (settings or Settings.from_env()).dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    with _home_lock(home):
+        ensure_dagster_home(settings)
+        inst = DagsterInstance.from_config(str(home))  # builds (and migrates) every storage
+        inst.get_runs(limit=1)  # the run storage read once while the lock is held
+    return inst
 
 
 if __name__ == "__main__":

@@ -305,6 +305,12 @@ def main(argv=None) -> int:
     published = any(e.asset_key == SERVING_KEY for e in result.get_asset_materialization_events())
     note = "published by this run: BI tools and analysts read this copy" if published else "NOT published by this run"
     print(f"serving        {settings.serving_path}  ({note})")
+    from orchestration.assets.report import kpi_report
+    from warehouse.report import report_path
+
+    reported = any(e.asset_key == kpi_report.key for e in result.get_asset_materialization_events())
+    note = "written by this run: make report opens it" if reported else "NOT written by this run"
+    print(f"report         {report_path(settings)}  ({note})")
     print(f"landing        {settings.landing_dir}")
     print(f"run history    {home}  (open it with: make ui, then http://127.0.0.1:3000)")
     print(

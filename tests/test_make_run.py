@@ -47,6 +47,13 @@ def test_exits_zero_and_prints_the_summary(two_runs):
             line = re.search(rf"^{re.escape(label)} .*$", out, re.M)
             assert line and line.group(0).endswith("(equals the sample world's)"), label
         assert f"warehouse      {data / 'warehouse.duckdb'}" in out
+        # the serving copy, the report and the quality results this run wrote, each where it says
+        serving = re.search(r"^serving +(\S+) +\(published by this run", out, re.M)
+        report = re.search(r"^report +(\S+) +\(written by this run", out, re.M)
+        docs = re.search(r"^data docs +(\S+)", out, re.M)
+        assert serving and report and docs, out[-3000:]
+        assert all(Path(m.group(1)).is_file() for m in (serving, report, docs))
+        assert re.search(r"^quality +[\d,]+ results, 0 failed", out, re.M)
         assert "make ui" in out and re.search(r"^wall time +[\d.]+ s", out, re.M)
     assert (data / "dagster_home" / "dagster.yaml").exists()  # run history lives under data/
 
