@@ -257,6 +257,15 @@ class HttpCore:
             raise self._error_for(resp, shown)
         if not parse:
             return resp
+
+        def cut_short() -> RetryableError:  # a body that ends early: asking again gives it whole
+            return RetryableError(
+                self.source,
+                f"response body is not valid JSON ({len(resp.content)} bytes; cut short in transit?)",
+                status=resp.status_code,
+                url=shown,
+            )
+
         try:
             return parse_json(resp.content)
         except NotJson as exc:
@@ -270,12 +279,7 @@ class HttpCore:
             # issue 17: a byte that is not UTF-8 inside the body is not a body cut short (which
             # ends mid-character: "unexpected end of data", retried below); asking again gives it again.
             if exc.reason == "unexpected end of data":
-                raise RetryableError(
-                    self.source,
-                    f"response body is not valid JSON ({len(resp.content)} bytes; cut short in transit?)",
-                    status=resp.status_code,
-                    url=shown,
-                ) from None
+                raise cut_short() from None
             raise FatalError(
                 self.source,
                 f"response body is not UTF-8, as JSON must be: byte {exc.object[exc.start : exc.start + 1]!r} "
@@ -284,12 +288,7 @@ class HttpCore:
                 url=shown,
             ) from None
         except ValueError:
-            raise RetryableError(
-                self.source,
-                f"response body is not valid JSON ({len(resp.content)} bytes; cut short in transit?)",
-                status=resp.status_code,
-                url=shown,
-            ) from None
+            raise cut_short() from None
 
     def _error_for(self, resp: requests.Response, shown_url: str) -> ApiError:
         if self._classify_error is not None:

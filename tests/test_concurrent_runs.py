@@ -16,13 +16,13 @@ youtube, ga4: three-day windows) on the session's fakes.
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import REPO, TEST_SPEC
+from crash_harness import copy_db
 
 from sampleworld.serve import fake_env
 from warehouse.loader import connect
@@ -31,14 +31,6 @@ SOURCES = ("x", "youtube", "ga4")
 BOUND_S = 240  # the whole of one test's runs; far above what they take here
 FIRED = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)
 log = logging.getLogger("test_concurrent_runs")
-
-
-def _copy_warehouse(src: Path, dst: Path) -> Path:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dst)
-    if Path(f"{src}.wal").exists():
-        shutil.copyfile(f"{src}.wal", f"{dst}.wal")
-    return dst
 
 
 def _env(root: Path, fakes) -> dict[str, str]:
@@ -70,7 +62,7 @@ def machinery(materialized, fakes, tmp_path_factory):
     base = tmp_path_factory.mktemp("concurrent")
     queued, serial = base / "queued", base / "serial"
     for root in (queued, serial):
-        _copy_warehouse(Path(materialized["warehouse"]), root / "data" / "warehouse.duckdb")
+        copy_db(Path(materialized["warehouse"]), root / "data" / "warehouse.duckdb")
     with pytest.MonkeyPatch.context() as mp:
         for k, v in _env(queued, fakes).items():
             mp.setenv(k, v)
