@@ -54,6 +54,12 @@ def test_every_run_writes_a_self_contained_report(report, default_world):
     with duckdb.connect(str(default_world["warehouse"]), read_only=True) as con:
         n = con.execute("select count(*) from marts.fct_scorecard where period_type = 'goal'").fetchone()[0]
     assert page.count("<td>2026-Q2</td>") == n > 0
+    # beside it, dbt's docs as one static page, written by the same run
+    docs = report.parent.parent / "docs" / "index.html"
+    assert docs.exists() and docs.stat().st_mtime >= report.stat().st_mtime, (
+        "make run wrote no dbt docs page after the report"
+    )
+    assert "fct_paid_performance_daily" in docs.read_text()
 
 
 def test_quality_status_is_the_latest_result_of_the_charts_source_tables():
