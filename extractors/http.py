@@ -227,7 +227,14 @@ class HttpCore:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._send_once, method, url, params, data, json, parse)
+        try:
+            return retrying(self._send_once, method, url, params, data, json, parse)
+        except ApiError as exc:
+            if exc.retryable:  # the budget is spent: say so, with how many attempts it took
+                attempts = retrying.statistics.get("attempt_number", self.retry.max_attempts)
+                exc.attempts = attempts
+                exc.args = (f"{exc.args[0]}; gave up after {attempts} attempt{'s' if attempts != 1 else ''}",)
+            raise
 
     def _send_once(self, method, url, params, data, json, parse):
         delay = self._pause_until - time.monotonic()

@@ -441,20 +441,22 @@ def after_dbt(context, source_keys: list[AssetKey], manifest=None) -> Iterator[A
     )
 
 
-def quality_summary(warehouse_path, run_id: str) -> list[str]:
-    """`make run`'s lines about the run's quality results: how many, where they are, the Data
-    Docs, and any stale source."""
+def quality_summary(warehouse_path, run_id: str | list[str]) -> list[str]:
+    """`make run`'s lines about the run's quality results (of each run, when a second one built
+    what did not need a down source): how many, where they are, the Data Docs, and any stale source."""
     from expectations.runner import RESULTS_TABLE, data_docs_dir
     from warehouse.loader import connect
 
+    run_ids = [run_id] if isinstance(run_id, str) else list(run_id)
     with connect(warehouse_path, read_only=True) as con:
         exists = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'quality' and table_name = 'check_results'"
         ).fetchone()[0]
         rows = (
             con.execute(
-                f"""select "check", asset, passed, observed->>'state' from {RESULTS_TABLE} where run_id = ?""",
-                [run_id],
+                f"""select "check", asset, passed, observed->>'state' from {RESULTS_TABLE}
+                    where list_contains(?, run_id)""",
+                [run_ids],
             ).fetchall()
             if exists
             else []
@@ -463,7 +465,8 @@ def quality_summary(warehouse_path, run_id: str) -> list[str]:
     stale = sorted(f"{asset} ({state})" for check, asset, passed, state in rows if check == "freshness" and not passed)
     index = data_docs_dir() / "index.html"
     lines = [
-        f"quality        {len(rows):,} results, {failed} failed, in {RESULTS_TABLE} (where run_id = '{run_id}')",
+        f"quality        {len(rows):,} results, {failed} failed, in {RESULTS_TABLE} "
+        + (f"(where run_id = '{run_ids[0]}')" if len(run_ids) == 1 else f"(where run_id in {tuple(run_ids)})"),
         f"data docs      {index}" + ("" if index.exists() else "  (not written: no suite ran)"),
     ]
     if stale:

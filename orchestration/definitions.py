@@ -33,7 +33,7 @@ from orchestration.checks import quality_after_dbt
 from orchestration.partitions import WAREHOUSE_POOL, daily_partitions
 from orchestration.resources import MissingSettings, SourceEnvironment, WarehouseResource
 from orchestration.schedules import source_job_and_schedule, transform_job_and_schedule, window_of
-from orchestration.sensors import load_inbox, sensors
+from orchestration.sensors import build_without_failed_sources, load_inbox, sensors
 from warehouse.settings import SOURCES_VAR, TELEMETRY_OFF, Settings, SettingsError
 
 
@@ -114,7 +114,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         ],
         jobs=[main_job, transform[0], *(job for job, _ in source_jobs), load_inbox],
         schedules=[transform[1], *(sched for _, sched in source_jobs)],
-        sensors=sensors,  # the inbox folder and failed runs (orchestration/sensors.py); off until turned on
+        # the inbox folder, failed runs, and what a run with a source down can still build
+        # (orchestration/sensors.py); off until turned on
+        sensors=[*sensors, build_without_failed_sources(main_job)],
         resources=resources,
     )
 

@@ -21,6 +21,7 @@ from typing import Annotated, ClassVar
 from dagster import ConfigurableResource
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
+from extractors.http import RetryPolicy
 from warehouse.loader import connect
 from warehouse.settings import SAMPLE_MODE_VAR, SOURCES_VAR, Settings
 
@@ -127,6 +128,18 @@ class SourceResource(ConfigurableResource):
 
     environment: SourceEnvironment
     parallel_days: int = Field(default=4, description="Days extracted at once")
+    max_attempts: int | None = Field(
+        default=None,
+        ge=1,
+        description="HTTP attempts per request before the source gives up on it (a failed stream, the "
+        "others go on); default $SKW_HTTP_MAX_ATTEMPTS or 6",
+    )
+    backoff_max_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Longest backoff between two attempts, seconds (a server's Retry-After is honoured "
+        "whatever this says); default $SKW_HTTP_BACKOFF_MAX_S or 60",
+    )
 
     SETTINGS: ClassVar[type[SourceSettings]]
 
@@ -140,6 +153,14 @@ class SourceResource(ConfigurableResource):
 
     def client(self):
         return self.make_client(self.settings())
+
+    def retry_policy(self) -> RetryPolicy:
+        """The source's retry budget: this resource's fields, else the project's settings."""
+        settings = Settings.from_env()
+        return RetryPolicy(
+            max_attempts=self.max_attempts or settings.http_max_attempts,
+            backoff_max_s=self.backoff_max_s or settings.http_backoff_max_s,
+        )
 
     def make_client(self, settings):
         """The API client for `settings` (subclasses)."""

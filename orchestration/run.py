@@ -59,8 +59,18 @@ def layer_counts(warehouse_path) -> dict[str, dict[str, int]]:
     return counts
 
 
-def run(start: date, end: date, *, instance=None, defs=None, raise_on_error: bool = False):
-    """Execute the main job over [start, end] as one run; returns the ExecuteInProcessResult."""
+def run(
+    start: date,
+    end: date,
+    *,
+    instance=None,
+    defs=None,
+    raise_on_error: bool = False,
+    asset_selection=None,
+    tags: dict[str, str] | None = None,
+):
+    """Execute the main job over [start, end] as one run (of `asset_selection` only, if given);
+    returns the ExecuteInProcessResult."""
     from orchestration.definitions import build_definitions
     from orchestration.progress import formatted_stdout, progress_console
 
@@ -68,14 +78,39 @@ def run(start: date, end: date, *, instance=None, defs=None, raise_on_error: boo
     # one line format for every message, and progress lines (orchestration/progress.py)
     job = (defs or build_definitions()).resolve_job_def("main").with_logger_defs({"console": progress_console})
     tags = {
+        **(tags or {}),
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
     }
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     with formatted_stdout():  # dbt's lines in the same format
         return job.execute_in_process(
-            run_config=run_config, instance=instance, tags=tags, raise_on_error=raise_on_error
+            run_config=run_config,
+            instance=instance,
+            tags=tags,
+            raise_on_error=raise_on_error,
+            asset_selection=list(asset_selection) if asset_selection is not None else None,
         )
+
+
+def run_the_rest(result, start: date, end: date, *, instance, defs):
+    """After a run whose raw step failed on some sources (orchestration/recovery.py): a second
+    run of what does not need them; (its Remainder, its result), or (None, None)."""
+    from orchestration.recovery import remainder_of_run
+
+    rest = remainder_of_run(instance, result.run_id, defs.resolve_asset_graph())
+    if rest is None:
+        return None, None
+    print(f"{'':<14} {rest.describe()}", flush=True)
+    second = run(
+        start,
+        end,
+        instance=instance,
+        defs=defs,
+        asset_selection=rest.to_build,
+        tags=rest.tags(instance.get_run_by_id(result.run_id).tags),
+    )
+    return rest, second
 
 
 def mart_spend(warehouse_path) -> dict[str, Decimal]:
@@ -158,7 +193,8 @@ def headline_kpis(warehouse_path, world=None) -> list[tuple[str, str, bool | Non
 
 
 def failed_steps(result) -> list[tuple[str, str]]:
-    """(step, the first line of its error) of every step that failed in the run, in order."""
+    """(step, the first line of its error, with the items of a list it announces) of every step
+    that failed in the run, in order."""
     out = []
     for ev in result.all_events:
         if ev.event_type_value == "STEP_FAILURE":
@@ -166,7 +202,10 @@ def failed_steps(result) -> list[tuple[str, str]]:
             while error is not None and error.cause is not None:  # Dagster's wrapper: the user's error inside
                 error = error.cause
             message = error.message.strip() if error is not None else "failed"
-            out.append((ev.step_key or "?", message.splitlines()[0][:300] if message else "failed"))
+            lines = message.splitlines() if message else ["failed"]
+            # a list announced by its first line ("2 stream(s) failed:"): its items too, up to 10
+            shown = lines[:11] if lines[0].endswith(":") else lines[:1]
+            out.append((ev.step_key or "?", "\n".join(line[:300] for line in shown)))
     return out
 
 
@@ -244,8 +283,13 @@ def main(argv=None) -> int:
     for dead in reclaim_dead_runs(instance):
         print(f"reclaimed      run {dead}: its process was killed before the run ended; marked failed, pool slot freed")
     result = run(args.start, args.end, instance=instance, defs=defs)
+    # a source down: the other sources are loaded; the marts that do not need it are built next
+    rest, second = (
+        (None, None) if result.success else run_the_rest(result, args.start, args.end, instance=instance, defs=defs)
+    )
+    results = [result, *([second] if second is not None else [])]
     counts = layer_counts(settings.warehouse_path)
-    passed, failed = check_outcomes(result)
+    passed, failed = (sum(lists, []) for lists in zip(*(check_outcomes(r) for r in results)))
     wall = time.monotonic() - started
 
     print()
@@ -253,7 +297,13 @@ def main(argv=None) -> int:
     if not result.success:
         # what failed, first; the counts below are what the warehouse holds now, not this run's output
         for step, message in failed_steps(result) or [("run", "failed before any step (see the run's events)")]:
-            print(f"  FAILED       {step}: {message}")
+            print(f"  FAILED       {step}: {message}".replace("\n", "\n" + " " * 17))
+        if second is not None:
+            print(
+                f"run            {'succeeded' if second.success else 'FAILED'}  (run id {second.run_id}: {rest.describe()})"
+            )
+            for step, message in failed_steps(second):
+                print(f"  FAILED       {step}: {message}".replace("\n", "\n" + " " * 17))
         print(
             "in the warehouse now (this run failed: not all of it is this run's; nothing is compared with the sample world)"
         )
@@ -297,18 +347,18 @@ def main(argv=None) -> int:
 
     with connect(settings.warehouse_path):  # waits for a second run's hold on the file, like the counts above
         pass
-    for line in quality_summary(settings.warehouse_path, result.run_id):
+    for line in quality_summary(settings.warehouse_path, [r.run_id for r in results]):
         print(line)
     print(f"warehouse      {settings.warehouse_path}")
     from orchestration.assets.serving import SERVING_KEY
 
-    published = any(e.asset_key == SERVING_KEY for e in result.get_asset_materialization_events())
+    published = any(e.asset_key == SERVING_KEY for r in results for e in r.get_asset_materialization_events())
     note = "published by this run: BI tools and analysts read this copy" if published else "NOT published by this run"
     print(f"serving        {settings.serving_path}  ({note})")
     from orchestration.assets.report import kpi_report
     from warehouse.report import report_path
 
-    reported = any(e.asset_key == kpi_report.key for e in result.get_asset_materialization_events())
+    reported = any(e.asset_key == kpi_report.key for r in results for e in r.get_asset_materialization_events())
     note = "written by this run: make report opens it" if reported else "NOT written by this run"
     print(f"report         {report_path(settings)}  ({note})")
     print(f"landing        {settings.landing_dir}")

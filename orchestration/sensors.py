@@ -7,6 +7,10 @@
 - `record_run_failure` writes each failed run of this code location into
   quality.check_results (check `run_failed`, the job, the run, what failed), where the quality
   results and the KPI report read, so a failed night run is seen beside the checks.
+- `build_without_failed_sources` follows a run of `main` whose raw step failed on some sources
+  (down past their retry budget, or an ERROR check on what they loaded) with a run of what does
+  not need them: the marts of the other sources, the serving copy and the report
+  (orchestration/recovery.py; `make run` does the same in its own process).
 """
 
 from datetime import UTC, datetime
@@ -153,6 +157,37 @@ def record_run_failure(context: RunFailureSensorContext):
         if error is not None:
             message += f"\n{e.step_key}: {error.message.strip()}"
     record_failure(Settings.from_env().warehouse_path, failure_row(context.dagster_run, message, steps), context.log)
+
+
+def build_without_failed_sources(main_job):
+    """The run_failure_sensor that asks for the rest of a failed run of `main_job` (orchestration/recovery.py)."""
+
+    @run_failure_sensor(
+        name="build_without_failed_sources",
+        monitored_jobs=[main_job],
+        request_job=main_job,
+        default_status=DefaultSensorStatus.STOPPED,
+        description="A run of main whose raw step failed on some sources: one run of what does not need "
+        "them (the other marts, the serving copy, the report).",
+    )
+    def _build_without_failed_sources(context: RunFailureSensorContext):
+        from orchestration.recovery import remainder_of_run
+
+        run = context.dagster_run
+        graph = context.repository_def.asset_graph if context.repository_def is not None else None
+        rest = remainder_of_run(context.instance, run.run_id, graph) if graph is not None else None
+        if rest is None:
+            return SkipReason(
+                f"run {run.run_id}: nothing to build without a source (another step failed, or none loaded)"
+            )
+        context.log.info(f"run {run.run_id}: {rest.describe()}")
+        return RunRequest(
+            run_key=f"without-failed-sources:{run.run_id}",
+            asset_selection=list(rest.to_build),
+            tags=rest.tags(run.tags),
+        )
+
+    return _build_without_failed_sources
 
 
 sensors = [inbox_sensor, record_run_failure]

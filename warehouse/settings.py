@@ -57,6 +57,13 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 REJECT_THRESHOLD_VAR = "SKW_REJECT_THRESHOLD"
 REJECT_THRESHOLDS_VAR = "SKW_REJECT_THRESHOLDS"
+# Each API source's retry budget (extractors/http.py RetryPolicy): attempts per request before a
+# source gives up on it, and the longest backoff between two of them (a server's Retry-After
+# is honoured whatever this says).
+HTTP_MAX_ATTEMPTS_VAR = "SKW_HTTP_MAX_ATTEMPTS"
+HTTP_BACKOFF_MAX_VAR = "SKW_HTTP_BACKOFF_MAX_S"
+DEFAULT_HTTP_MAX_ATTEMPTS = 6
+DEFAULT_HTTP_BACKOFF_MAX_S = 60.0
 
 
 class SettingsError(ValueError):
@@ -81,6 +88,8 @@ class Settings:
     # SKW_SERVING_PATH: the copy of the marts BI tools and analysts read (warehouse/serving.py);
     # default serving.duckdb beside the warehouse
     serving_path: Path
+    http_max_attempts: int = DEFAULT_HTTP_MAX_ATTEMPTS  # SKW_HTTP_MAX_ATTEMPTS: attempts per request (>= 1)
+    http_backoff_max_s: float = DEFAULT_HTTP_BACKOFF_MAX_S  # SKW_HTTP_BACKOFF_MAX_S: longest backoff, seconds
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -102,6 +111,8 @@ class Settings:
             reject_threshold=env.get(REJECT_THRESHOLD_VAR, "").strip(),
             reject_thresholds=env.get(REJECT_THRESHOLDS_VAR, "").strip(),
             serving_path=serving_path_for(env.get(WAREHOUSE_PATH_VAR) or data / "warehouse.duckdb", env),
+            http_max_attempts=int(_number(env, HTTP_MAX_ATTEMPTS_VAR, DEFAULT_HTTP_MAX_ATTEMPTS, integer=True)),
+            http_backoff_max_s=_number(env, HTTP_BACKOFF_MAX_VAR, DEFAULT_HTTP_BACKOFF_MAX_S),
         )
 
     def dbt_env(self) -> dict[str, str]:
@@ -124,6 +135,21 @@ def serving_path_for(warehouse_path: Path | str, environ: Mapping[str, str] | No
     serving.duckdb beside the warehouse."""
     env = os.environ if environ is None else environ
     return Path(env.get(SERVING_PATH_VAR) or Path(warehouse_path).resolve().parent / "serving.duckdb").resolve()
+
+
+def _number(env: Mapping[str, str], name: str, default: float, integer: bool = False) -> float:
+    """A positive number from `name` (an integer when `integer`), or `default` when unset."""
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        number = None
+    if number is None or not number > 0 or number == float("inf"):
+        kind = "a whole number" if integer else "a number of seconds"
+        raise SettingsError(f"{name}={value!r}: expected {kind} above 0 (default {default:g})")
+    return number
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

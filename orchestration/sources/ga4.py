@@ -42,6 +42,7 @@ class GA4Resource(SourceResource):
             dimensions=self.dimensions,
             metrics=self.metrics,
             page_size=self.page_size,
+            retry=self.retry_policy(),
         )
 
 

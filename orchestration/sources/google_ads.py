@@ -65,6 +65,7 @@ class GoogleAdsResource(SourceResource):
             customer_daily_fields=self.customer_daily_fields,
             customer_fields=self.customer_fields,
             campaign_fields=self.campaign_fields,
+            retry=self.retry_policy(),
         )
 
 

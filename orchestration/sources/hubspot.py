@@ -43,6 +43,7 @@ class HubSpotResource(SourceResource):
             contact_properties=self.contact_properties,
             deal_properties=self.deal_properties,
             page_size=self.page_size,
+            retry=self.retry_policy(),
         )
 
 

@@ -51,6 +51,7 @@ class LinkedInResource(SourceResource):
             analytics_fields=self.analytics_fields,
             fields_per_request=self.fields_per_request,
             page_size=self.page_size,
+            retry=self.retry_policy(),
         )
 
 

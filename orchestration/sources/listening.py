@@ -37,6 +37,7 @@ class ListeningResource(SourceResource):
             query_ids=list(s.query_ids),
             mention_fields=self.mention_fields,
             page_size=self.page_size,
+            retry=self.retry_policy(),
         )
 
 

@@ -37,6 +37,7 @@ class MetaAdsResource(SourceResource):
             account_ids=list(s.ad_account_ids),
             insights_fields=self.insights_fields,
             page_size=self.page_size,
+            retry=self.retry_policy(),
         )
 
 

@@ -75,6 +75,7 @@ class MetaGraphResource(SourceResource):
             lookback_days=self.lookback_days,
             page_size=self.page_size,
             swap_page_token=self.swap_page_token,
+            retry=self.retry_policy(),
         )
 
 

@@ -38,6 +38,7 @@ class SurveyResource(SourceResource):
             form_id=s.form_id,
             answer_refs=self.answer_refs,
             page_size=self.page_size,
+            retry=self.retry_policy(),
         )
 
 

@@ -98,6 +98,7 @@ class XResource(SourceResource):
             metrics_lookback_days=self.metrics_lookback_days,
             page_size=self.page_size,
             search_page_size=self.search_page_size,
+            retry=self.retry_policy(),
         )
 
 

@@ -65,6 +65,7 @@ class YouTubeResource(SourceResource):
             demographic_metrics=self.demographic_metrics,
             demographics_window_days=self.demographics_window_days,
             report_page_size=self.report_page_size,
+            retry=self.retry_policy(),
         )
 
 
