@@ -123,3 +123,51 @@ def test_the_browser_has_no_network(chromium):
     result = chromium.open(page, "document.readyState === 'complete'", settle=2)
     assert any("ERR_PROXY_CONNECTION_FAILED" in e or "ERR_NAME_NOT_RESOLVED" in e for e in result.errors), result.errors
     assert json.dumps(result.errors).count("blocked") == 1
+
+
+HOSTILE = '</script><script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
+
+
+def test_names_from_the_data_are_shown_as_text_never_run(materialized, tmp_path, request):
+    """A competitor, a channel and a KPI named like markup (the team's config and the CRM's
+    values reach the report's legends, axes and scorecard) stay text: the page holds no such
+    markup, and in the browser nothing of it runs while the names show."""
+    from crash_harness import copy_db
+
+    from warehouse.report import build_report
+
+    db = copy_db(Path(materialized["warehouse"]), tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(db)) as con:
+        n = con.execute(
+            """update marts.fct_share_of_voice_daily set subject_name = ? || subject_name
+               where not is_brand and subject_name = (select min(subject_name) from marts.fct_share_of_voice_daily
+                                                      where not is_brand)""",
+            [HOSTILE],
+        ).fetchall()[0][0]
+        m = con.execute(
+            """update marts.fct_attribution_by_channel set channel_group = ? || channel_group
+               where channel_group = (select min(channel_group) from marts.fct_attribution_by_channel)""",
+            [HOSTILE],
+        ).fetchall()[0][0]
+        k = con.execute(
+            "update marts.fct_scorecard set kpi_name = ? || kpi_name where period_type = 'goal'", [HOSTILE]
+        ).fetchall()[0][0]
+    assert n > 0 and m > 0 and k > 0
+    page_path = build_report(db, tmp_path / "report" / "kpi-report.html")
+    page = page_path.read_text()
+    assert HOSTILE not in page
+    assert "</script><script>document.title" not in page and '<img src=x onerror="' not in page
+    assert html.escape(HOSTILE) in page  # the scorecard's cell shows the name, escaped
+    if browser.CHROMIUM is None:
+        pytest.skip("chromium is absent: apt-get install -y chromium (.ci/run installs it)")
+    chromium = request.getfixturevalue("chromium")
+    result = chromium.open(page_path.as_uri(), CHARTS_RENDERED, timeout=40)
+    assert result.errors == [] and result.value == len(CHARTS), (result.errors, result.value)
+    assert chromium.evaluate("document.title") != "pwned"
+    assert chromium.evaluate(
+        "document.querySelectorAll('script:not([type]), script[type=\"text/javascript\"]').length"
+    ) == len(re.findall(r"<script(?:\s+type=\"text/javascript\")?>", page))
+    shown = chromium.evaluate(
+        "[...document.querySelectorAll('.legendtext, .xtick text, .ytick text, td')].map(t => t.textContent)"
+    )
+    assert sum(1 for t in shown if t.startswith("</script><script>")) >= 3, [t for t in shown if "script" in t]
