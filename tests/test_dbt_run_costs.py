@@ -6,20 +6,34 @@ the session warehouse (its own dbt target folder):
 - `stg_hubspot__contacts` reads only the raw contacts of loads it has not read, replaces them
   by id, and deletes contacts gone from raw: the same rows as a full refresh;
 - a view whose SQL has not changed is not re-created (macros/materializations/view.sql); one
-  whose stamp does not match its SQL is.
+  whose stamp does not match its SQL is;
+- a build of the whole project leaves the view models out while they are current (nothing they
+  are made of changed since a build that made them all: `views_are_current`), still running
+  their tests, and builds them again after anything that could change one; the Dagster asset
+  then reports each view materialized without dbt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from conftest import TEST_SPEC
 from test_marts_build import dbt
 
-from orchestration.assets.dbt import DBT_DIR
+from orchestration.assets import dbt as dbt_asset
+from orchestration.assets.dbt import (
+    DBT_DIR,
+    dbt_build_args,
+    project_fingerprint,
+    record_views_current,
+    view_relations,
+    views_are_current,
+)
 from warehouse.loader import connect
 
 pytestmark = pytest.mark.slow
@@ -218,3 +232,103 @@ def test_a_broken_rule_of_each_kind_fails_and_is_named(own_copy):
     # dbt's own summary: which test, how many rules broke
     assert "Failure in test rules_fct_paid_performance_daily" in out and "Got 4 results" in out
     assert "Failure in test rules_int_crm_deals" in out
+
+
+# -- views left out of a build while they are current (orchestration/assets/dbt.py) ----------------
+def test_a_build_leaves_current_views_out_but_runs_their_tests(own_copy):
+    wh, target = own_copy
+    env = {**os.environ, "SKW_WAREHOUSE_PATH": str(wh)}
+    fingerprint = project_fingerprint(env)
+    assert not views_are_current(wh, fingerprint)  # never recorded for this warehouse
+    day = TEST_SPEC.end.isoformat()
+    window = {"SKW_DBT_START_DATE": day, "SKW_DBT_END_DATE": day}
+    built = dbt(dbt_build_args(), wh, target, **window).stdout
+    assert "sql view model staging.stg_youtube__channels" in built
+    record_views_current(wh, fingerprint)
+    assert views_are_current(wh, fingerprint)
+    out = dbt(dbt_build_args(views=False), wh, target, **window).stdout
+    assert "sql view model" not in out and "sql incremental model marts.fct_paid_performance_daily" in out
+    # every test still runs, the views' too (a dated staging view's test reads the window's raw rows)
+    tests = lambda text: {line.split(" test ")[1].split()[0] for line in text.splitlines() if " START test " in line}  # noqa: E731
+    assert tests(out) == tests(built) and "rules_stg_youtube__channels" in tests(out)
+    assert views_are_current(wh, fingerprint)  # nothing re-created a view
+
+
+def test_views_are_checked_again_after_anything_that_could_change_one(own_copy, tmp_path, monkeypatch):
+    wh, target = own_copy
+    env = {**os.environ, "SKW_WAREHOUSE_PATH": str(wh)}
+    fingerprint = project_fingerprint(env)
+    assert project_fingerprint(env) == fingerprint
+    # the run window is not part of it (no view reads it); the PII salt and the warehouse are
+    assert project_fingerprint({**env, "SKW_DBT_START_DATE": "2026-06-03"}) == fingerprint
+    assert project_fingerprint({**env, "SKW_PII_SALT": "another salt"}) != fingerprint
+    assert project_fingerprint({**env, "SKW_WAREHOUSE_PATH": str(tmp_path / "other.duckdb")}) != fingerprint
+    # a changed file of the project (here a copy of it)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setattr(dbt_asset, "DBT_DIR", project)
+    assert project_fingerprint(env) == fingerprint
+    model = project / "models" / "staging" / "youtube" / "stg_youtube__channels.sql"
+    model.write_text(model.read_text() + "\n-- changed\n")
+    assert project_fingerprint(env) != fingerprint
+    monkeypatch.undo()
+    # a view re-created with the same SQL (a full refresh of it) is still current ...
+    dbt(["run", "--select", "stg_youtube__channels"], wh, target)  # stamped for this warehouse's name
+    record_views_current(wh, fingerprint)
+    assert views_are_current(wh, fingerprint)
+    dbt(["run", "--select", "stg_youtube__channels", "--full-refresh"], wh, target)
+    assert views_are_current(wh, fingerprint)
+    # ... one re-created with other SQL (as dbt run by hand with other vars would: another stamp) is not
+    with connect(wh) as con:
+        (stamp,) = con.execute(
+            "select comment from duckdb_views() where schema_name = 'staging' and view_name = 'stg_youtube__channels'"
+        ).fetchone()
+        con.execute("create or replace view staging.stg_youtube__channels as select 1 as sentinel")
+        con.execute("comment on view staging.stg_youtube__channels is 'dbt-sql-md5:other'")
+    assert not views_are_current(wh, fingerprint)
+    with connect(wh) as con:  # its stamp back: current again
+        con.execute(f"comment on view staging.stg_youtube__channels is '{stamp}'")
+    assert views_are_current(wh, fingerprint)
+    # a view replaced or dropped by hand (no stamp)
+    with connect(wh) as con:
+        con.execute("create or replace view staging.stg_youtube__channels as select 1 as sentinel")
+    assert not views_are_current(wh, fingerprint)
+    with connect(wh) as con:
+        con.execute("drop view staging.stg_youtube__channels")
+    assert not views_are_current(wh, fingerprint)
+    # another fingerprint (the project changed since)
+    dbt(["run", "--select", "stg_youtube__channels"], wh, target)
+    record_views_current(wh, fingerprint)
+    assert views_are_current(wh, fingerprint) and not views_are_current(wh, "0" * 64)
+    assert "staging.stg_youtube__channels" in view_relations()
+
+
+def test_the_asset_reports_current_views_materialized_and_tests_them(materialized, tmp_path):
+    """Two runs of the dbt asset on a copy: the first builds the views with dbt, the second leaves
+    them to Dagster (materialized, with no dbt run) and still evaluates their checks."""
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.assets.dbt import dbt_models, dbt_resource
+    from orchestration.instance import instance_settings
+    from orchestration.resources import WarehouseResource
+
+    wh = tmp_path / "w.duckdb"
+    shutil.copy(materialized["warehouse"], wh)
+    resources = {"dbt": dbt_resource(), "warehouse": WarehouseResource(warehouse_path=str(wh))}
+    view = "staging/stg_youtube__channels"
+    results = []
+    for _ in range(2):
+        with DagsterInstance.ephemeral(settings=instance_settings()) as instance:
+            result = materialize(
+                [dbt_models()], partition_key=TEST_SPEC.end.isoformat(), resources=resources, instance=instance
+            )
+            assert result.success
+            mats = {e.asset_key.to_user_string(): e.materialization for e in result.get_asset_materialization_events()}
+            checks = {e.asset_key.to_user_string() for e in result.get_asset_check_evaluations()}
+            results.append((mats, checks))
+    (first, first_checks), (second, second_checks) = results
+    assert set(first) == set(second) and view in second and "marts/fct_paid_performance_daily" in second
+    assert "view" not in first[view].metadata  # built by dbt
+    assert second[view].metadata["view"].value.startswith("current")  # left out of dbt
+    assert "unique_id" in second["marts/fct_paid_performance_daily"].metadata
+    assert first_checks == second_checks and view in second_checks

@@ -11,7 +11,10 @@ default of its own.
 """
 
 import contextlib
+import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +26,7 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging.version import Version
 
@@ -85,7 +88,7 @@ class ProjectTranslator(DagsterDbtTranslator):
         return dbt_resource_props["fqn"][1]
 
 
-def dbt_build_args(artifacts: bool = False) -> list[str]:
+def dbt_build_args(artifacts: bool = False, views: bool = True) -> list[str]:
     """The dbt command of a materialization (the Dagster asset; the bench runs the same): build
     the selected models and their data tests, without dbt's unit tests (they test the models'
     code on hand-made inputs, not the data: they run in the test suite, tests/test_marts_build.py;
@@ -93,8 +96,128 @@ def dbt_build_args(artifacts: bool = False) -> list[str]:
     artifacts (`manifest.json`, `run_results.json`, `graph.gpickle` ... in the run's target folder):
     dagster-dbt reads dbt's event stream and the manifest `make` prepared, nothing reads them, and
     writing them is fixed work on every run. `artifacts=True` writes them (the bench's full build,
-    whose SQL its limit replays)."""
-    return ["build", "--exclude-resource-type", "unit_test", "--write-json" if artifacts else "--no-write-json"]
+    whose SQL its limit replays).
+
+    `views=False` leaves the view models out but keeps every data test, theirs included (a dated
+    staging view's test reads the run's window: the new raw rows): for a build of the whole
+    project whose views are current (`views_are_current`). Tests are then selected directly
+    (`--indirect-selection empty`: dbt's default would drop the tests of the excluded views), so
+    this is only for a build without a `--select` of its own, or with `fqn:*`."""
+    args = ["build", "--exclude-resource-type", "unit_test", "--write-json" if artifacts else "--no-write-json"]
+    if not views:
+        args += ["--exclude", "config.materialized:view", "--indirect-selection", "empty"]
+    return args
+
+
+# -- views that need no DDL -----------------------------------------------------------------------
+# A view holds no data, only its SQL: re-creating it with the same SQL changes nothing. dbt still
+# spends ~35 ms of CPU on each of the 62 (compiling, its materialization, events), ~2-3 CPU s of a
+# one-day build, even when macros/materializations/view.sql skips the DDL. So a build of the whole
+# project leaves the view models out when nothing they are made of changed since a build that
+# created or checked every one of them. VIEWS_STATE, a one-row view in the warehouse (a view, not
+# a table: no data, left out of every comparison of tables), records after such a build: the
+# fingerprint of what made them (`project_fingerprint`) and a digest of every view's stamp (the
+# MD5 of its SQL, macros/materializations/view.sql). A view since re-created with other SQL (dbt
+# by hand with other --vars), replaced or dropped by hand has another stamp or none, and the
+# next build checks every view again.
+VIEWS_STATE = "main.dbt_views_state"
+_ENV_VAR_NAMED = re.compile(r"""env_var\(\s*['"]([A-Za-z0-9_]+)['"]""")
+# The run window's variables never reach a view's SQL (they are read only in incremental models'
+# `is_incremental()` branches and in tests), and change every run.
+_WINDOW_VARS = {"SKW_DBT_START_DATE", "SKW_DBT_END_DATE"}
+
+
+def project_fingerprint(env: Mapping[str, str]) -> str:
+    """A digest of everything a view's compiled SQL can depend on: every file of the dbt project
+    (but dbt's `target/` and `logs/`: dbt_project.yml and its vars, profiles.yml, models, macros,
+    tests), the versions of dbt-core, dbt-duckdb and DuckDB, and the value in `env` (the dbt
+    process's environment) of every environment variable the project's files name in `env_var`
+    but the run window (the PII salt, the warehouse path: kept as digests only)."""
+    digest = hashlib.sha256()
+    named: set[str] = set()
+    tops = [p for p in DBT_DIR.iterdir() if p.name not in ("target", "logs") and not p.name.startswith(".")]
+    files = [p for top in tops for p in ([top] if top.is_file() else top.rglob("*"))]
+    for path in sorted(files):
+        rel = path.relative_to(DBT_DIR)
+        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        data = path.read_bytes()
+        digest.update(f"{rel.as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+        named.update(_ENV_VAR_NAMED.findall(data.decode("utf-8", "replace")))
+    for package in ("dbt-core", "dbt-duckdb", "duckdb"):
+        digest.update(f"{package}={installed_version(package)}\0".encode())
+    for name in sorted(named - _WINDOW_VARS):
+        value = env.get(name)
+        digest.update(f"{name}={'-' if value is None else hashlib.sha256(value.encode()).hexdigest()}\0".encode())
+    return digest.hexdigest()
+
+
+def view_relations(manifest_path: Path | None = None) -> set[str]:
+    """`schema.name` of every view model of the manifest (`make`'s, by default)."""
+    nodes = json.loads(Path(manifest_path or dbt_project.manifest_path).read_text())["nodes"]
+    return {
+        f"{n['schema']}.{n['alias']}".lower()
+        for n in nodes.values()
+        if n["resource_type"] == "model" and n["config"].get("materialized") == "view"
+    }
+
+
+def _stamped_views(con) -> dict[str, str]:
+    """`schema.view` -> stamp of every view macros/materializations/view.sql made."""
+    return {
+        f"{schema}.{view}".lower(): comment
+        for schema, view, comment in con.execute(
+            "select schema_name, view_name, comment from duckdb_views() where comment like 'dbt-sql-md5:%'"
+        ).fetchall()
+    }
+
+
+def _digest(stamps: Mapping[str, str]) -> str:
+    return hashlib.sha256("".join(f"{k}={v}\n" for k, v in sorted(stamps.items())).encode()).hexdigest()
+
+
+def views_are_current(warehouse_path: Path | str, fingerprint: str, manifest_path: Path | None = None) -> bool:
+    """Whether a build of the whole project may leave the views out: the warehouse's VIEWS_STATE
+    holds `fingerprint` (nothing the views are made of changed since a build that created or
+    checked them all) and the stamps every view had then (none re-created with other SQL, replaced
+    or dropped since), and every view model of the manifest is there, stamped."""
+    from warehouse.loader import connect
+
+    if not Path(warehouse_path).exists():
+        return False
+    schema, name = VIEWS_STATE.split(".")
+    with connect(warehouse_path) as con:
+        if not con.execute(
+            "select 1 from duckdb_views() where schema_name = ? and view_name = ?", [schema, name]
+        ).fetchall():
+            return False
+        recorded = con.execute(f"select fingerprint, views from {VIEWS_STATE}").fetchall()
+        stamps = _stamped_views(con)
+    return recorded == [(fingerprint, _digest(stamps))] and view_relations(manifest_path) <= set(stamps)
+
+
+def record_views_current(warehouse_path: Path | str, fingerprint: str) -> None:
+    """After a successful build that created or checked every view: they are current for
+    `fingerprint`, with the stamps they have now."""
+    from warehouse.loader import connect
+
+    if not re.fullmatch("[0-9a-f]+", fingerprint):  # a literal below: a view's SQL takes no parameters
+        raise ValueError(f"not a fingerprint: {fingerprint!r}")
+    with connect(warehouse_path) as con:
+        views = _digest(_stamped_views(con))
+        con.execute(
+            f"create or replace view {VIEWS_STATE} as select '{fingerprint}' as fingerprint, '{views}' as views"
+        )
+
+
+def forget_views_current(warehouse_path: Path | str) -> None:
+    """Before a build that builds the views: until it succeeds, they are not known to be current."""
+    from warehouse.loader import connect
+
+    if Path(warehouse_path).exists():
+        with connect(warehouse_path) as con:
+            con.execute(f"drop view if exists {VIEWS_STATE}")
 
 
 def dbt_window(start: datetime, end: datetime) -> dict[str, str]:
@@ -164,14 +287,71 @@ def dbt_models() -> AssetsDefinition:
     )
     def _dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         """Build (run and test) the selected models for the run's days, on the run's warehouse
-        (`dbt_build_args`: no unit tests, no JSON artifacts)."""
+        (`dbt_build_args`: no unit tests, no JSON artifacts). A run of every model leaves the views
+        out when they are current (`views_are_current`); each is then reported materialized
+        without dbt (its SQL is the one in the warehouse; it reads its upstream when queried)."""
         window = context.partition_time_window
-        with environment({**dbt_env(Settings.from_env(), warehouse.path), **dbt_window(window.start, window.end)}):
-            invocation = dbt.cli(dbt_build_args(), context=context)
-        yield from invocation.stream()
+        env = {**dbt_env(Settings.from_env(), warehouse.path), **dbt_window(window.start, window.end)}
+        fingerprint = project_fingerprint({**os.environ, **env})
+        whole = not context.is_subset  # every model and check: dbt's selection is `fqn:*`
+        views = not (whole and views_are_current(warehouse.path, fingerprint))
+        if views and whole:
+            forget_views_current(warehouse.path)  # until this build succeeds
+        with environment(env):
+            invocation = dbt.cli(dbt_build_args(views=views), context=context)
+        yield from invocation.stream() if views else _with_current_views(context, invocation.stream())
         keep_parse_state(invocation.target_path)
+        if views and whole:
+            record_views_current(warehouse.path, fingerprint)
 
     return _dbt_models
+
+
+def _with_current_views(context: AssetExecutionContext, events: Iterator[Any]) -> Iterator[Any]:
+    """dbt's events, with an output for each selected view model dbt was not asked to build
+    (`views_are_current`: its SQL is the warehouse's, and it reads its upstream when queried).
+    Dagster takes a multi-asset's outputs in dependency order only: a view's output comes as soon
+    as every model it reads in this step has come, so before any model that reads it."""
+    assets_def = context.assets_def
+    selected = context.selected_asset_keys
+    translator = ProjectTranslator()
+    pending: dict[AssetKey, str] = {}  # view -> its dbt unique_id
+    for node in json.loads(dbt_project.manifest_path.read_text())["nodes"].values():
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "view":
+            key = translator.get_asset_key(node)
+            if key in selected:
+                pending[key] = node["unique_id"]
+    parents = {key: set(assets_def.asset_deps.get(key, ())) & selected for key in pending}
+    done: set[AssetKey] = set()
+
+    def ready(final: bool = False) -> Iterator[Output]:
+        """The pending views whose parents have all come (at the end: all but other pending views)."""
+        progress = True
+        while progress:
+            progress = False
+            for key in list(pending):
+                waiting = parents[key] - done
+                if final:
+                    waiting &= pending.keys()
+                if not waiting:
+                    yield Output(
+                        None,
+                        output_name=assets_def.get_output_name_for_asset_key(key),
+                        metadata={
+                            "unique_id": pending.pop(key),
+                            "view": "current: not re-created (its SQL is unchanged)",
+                        },
+                    )
+                    done.add(key)
+                    progress = True
+
+    yield from ready()
+    for event in events:
+        yield event
+        if isinstance(event, Output):
+            done.add(assets_def.keys_by_output_name[event.output_name])
+            yield from ready()
+    yield from ready(final=True)
 
 
 class OfflineDbtCliResource(DbtCliResource):
