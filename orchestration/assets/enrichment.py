@@ -1,10 +1,13 @@
 """Enrichment: tables a Python step derives from raw for the dbt models, `enrichment/<table>`.
 
 `enrichment/text_sentiment` scores the comments, messages, mentions and survey comments that
-are new in raw (warehouse/sentiment.py does the work; this is the glue). It reads every text,
-not only the run's days: it scores what is not scored yet, so a run over any days leaves every
-loaded text scored, and a run with nothing new writes nothing. Partitioned like the raw and
-dbt assets so the main job and a backfill run it once, between the loads and the models.
+are new in raw (warehouse/sentiment.py does the work; this is the glue). It does not go by the
+run's days but by what was loaded: each source's mark (enrichment.text_sentiment_marks) says up
+to which load stamp (`_loaded_at`) its rows were read, and a run reads the rows loaded since
+(every text when the counts say it must, see `_plan`). So a run over any days leaves every
+loaded text scored, a day's run reads a day's texts, not the year's, and a run with nothing new
+writes nothing. Partitioned like the raw and dbt assets so the main job and a backfill run it
+once, between the loads and the models.
 """
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, MaterializeResult, asset
