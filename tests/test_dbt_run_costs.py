@@ -2,7 +2,8 @@
 the session warehouse (its own dbt target folder):
 
 - a data test of an incremental model, in a windowed run, reads the run's window only
-  (macros/test_window.sql), and everything on a full refresh or without a window;
+  (macros/test_window.sql), and everything on a full refresh or without a window; a key without
+  the window's day is still checked against every row for the window's keys (macros/rules.sql);
 - `stg_hubspot__contacts` reads only the raw contacts of loads it has not read, replaces them
   by id, and deletes contacts gone from raw: the same rows as a full refresh;
 - a view whose SQL has not changed is not re-created (macros/materializations/view.sql); one
@@ -80,6 +81,39 @@ def test_a_windowed_run_tests_its_window_only(copy):
         con.execute(
             "create or replace table marts.fct_paid_performance_daily as select distinct * from marts.fct_paid_performance_daily"
         )
+
+
+def test_a_windowed_run_checks_a_key_without_the_day_across_the_window(own_copy):
+    """A key that holds no day (int_texts_scored's text_source, text_id, account_id: a text can be
+    written again on another day) is checked in a windowed run against every row, for the window's
+    keys (macros/rules.sql `rules_key_rows`): a duplicate with one copy outside the window fails from
+    either side; one with both copies outside the window is not read (it was there, and tested,
+    before)."""
+    wh, target = own_copy
+    with connect(wh) as con:
+        first, last = con.execute(
+            "select min(occurred_date), max(occurred_date) from intermediate.int_texts_scored"
+        ).fetchone()
+        # a text of the first day, written again on the last day
+        con.execute(
+            """insert into intermediate.int_texts_scored
+                       select * replace (cast(? as date) as occurred_date)
+                       from intermediate.int_texts_scored where occurred_date = ? order by all limit 1""",
+            [last, first],
+        )
+    select = ["test", "--select", "int_texts_scored", "--exclude", "test_type:unit"]
+    failing = "rules_int_texts_scored: unique_combination_of_columns (text_source, text_id, account_id): 1 failing"
+    for day in (last, first):
+        proc = dbt(
+            select, wh, target, check=False, SKW_DBT_START_DATE=day.isoformat(), SKW_DBT_END_DATE=day.isoformat()
+        )
+        assert proc.returncode != 0 and failing in proc.stdout, (day, proc.stdout[-3000:])
+    # a window holding neither copy does not read them
+    middle = (first + (last - first) / 2).isoformat()
+    assert first.isoformat() < middle < last.isoformat()
+    dbt(select, wh, target, SKW_DBT_START_DATE=middle, SKW_DBT_END_DATE=middle)
+    proc = dbt(select, wh, target, check=False)  # no window: every row
+    assert proc.returncode != 0 and failing in proc.stdout
 
 
 def _contacts(wh):

@@ -154,6 +154,21 @@
 {%- endmacro %}
 
 
+{#- Equality that holds for two nulls too (a join on keys that may hold nulls, as a group by
+    treats them): `is not distinct from` on DuckDB, which still hash-joins on it; `<=>` on Spark. -#}
+{% macro null_safe_equals(left, right) -%}
+    {{ return(adapter.dispatch('null_safe_equals', 'social_kpi_warehouse')(left, right)) }}
+{%- endmacro %}
+
+{% macro default__null_safe_equals(left, right) -%}
+    {{ left }} is not distinct from {{ right }}
+{%- endmacro %}
+
+{% macro spark__null_safe_equals(left, right) -%}
+    {{ left }} <=> {{ right }}
+{%- endmacro %}
+
+
 {#- A date from its year, month and day parts (numbers or their text, as in LinkedIn's
     `dateRange` {year, month, day} objects); null when a part is null. -#}
 {% macro date_from_parts(year, month, day) -%}
