@@ -164,7 +164,7 @@ def run_ours(env: dict[str, str], days: list[date], workers: int, work: Path, pa
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ours") as pool:
         results = list(pool.map(one_day, days))
-    extracted = time.perf_counter()
+    extracted, extracted_cpu = time.perf_counter(), os.times()
     with connect(db) as con:
         result = load(con, table, [landed for landed, _ in results])
         rows = scalar(con, f"select count(*) from {table.name}")
@@ -175,6 +175,8 @@ def run_ours(env: dict[str, str], days: list[date], workers: int, work: Path, pa
         "seconds": seconds,
         "extract_land_seconds": extracted - started,
         "cpu_seconds": now.user + now.system - cpu.user - cpu.system,
+        "extract_land_cpu_seconds": extracted_cpu.user + extracted_cpu.system - cpu.user - cpu.system,
+        "load_cpu_seconds": now.user + now.system - extracted_cpu.user - extracted_cpu.system,
         "load_seconds": seconds - (extracted - started),
         "received": result.received,
         "rejected": result.rejected,
@@ -227,7 +229,7 @@ def run_bare(env: dict[str, str], days: list[date], workers: int, work: Path, pa
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bare") as pool:
         results = list(pool.map(one_day, days))
-    extracted = time.perf_counter()
+    extracted, extracted_cpu = time.perf_counter(), os.times()
     con = duckdb.connect(str(work / "bare.duckdb"))
     try:
         con.execute(
@@ -247,6 +249,8 @@ def run_bare(env: dict[str, str], days: list[date], workers: int, work: Path, pa
         "extract_land_seconds": extracted - started,
         "load_seconds": seconds - (extracted - started),
         "cpu_seconds": now.user + now.system - cpu.user - cpu.system,
+        "extract_land_cpu_seconds": extracted_cpu.user + extracted_cpu.system - cpu.user - cpu.system,
+        "load_cpu_seconds": now.user + now.system - extracted_cpu.user - extracted_cpu.system,
         "requests": sum(n for _, n in results),
     }
 
@@ -419,7 +423,8 @@ def main(argv=None) -> int:
     start = date.fromisoformat(args.start)
     days = [start + timedelta(days=i) for i in range(args.days)]
     spec = WorldSpec(start=days[0], end=days[-1], scale=args.scale)
-    sample_root = REPO / "data" / "bench" / "sample"
+    # the data folder (SKW_DATA_DIR, as every project command reads it; default data/)
+    sample_root = Path(os.environ.get("SKW_DATA_DIR") or REPO / "data").resolve() / "bench" / "sample"
     world_env = {
         "SKW_SAMPLE_START": spec.start.isoformat(),
         "SKW_SAMPLE_END": spec.end.isoformat(),
@@ -430,7 +435,8 @@ def main(argv=None) -> int:
     }
     os.environ["SKW_SAMPLE_DOMAINS"] = "listening"  # generate() reads the domain selection from here
     world = generate(spec, sample_root)
-    print(f"world {world.relative_to(REPO)}; {args.days} days, scale {args.scale}, {args.workers} workers")
+    shown = world.relative_to(REPO) if world.is_relative_to(REPO) else world
+    print(f"world {shown}; {args.days} days, scale {args.scale}, {args.workers} workers")
 
     fakes = Fakes(world_env)
     try:

@@ -10,7 +10,7 @@ are merged on their primary key, so re-running a load never duplicates anything.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -261,6 +261,22 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     con.execute(f"alter table {REJECTS_TABLE} add column if not exists kind VARCHAR default 'invalid'")
 
 
+# -- The row hash (issue 13): what says a stored row equals the incoming one. ---------------------
+# DuckDB's `hash()` over the typed columns: 0.1 CPU s for 457,827 listening mentions, where
+# `md5(cast(row(...) as varchar))` took 0.7 (the text of every value, then md5 over it) and made a
+# load about 1 CPU s slower. DuckDB does not promise `hash()` stays the same across its versions,
+# so every stored hash carries the version that made it (`dh<version>:<hash>`). A stored hash of
+# another kind (an older DuckDB's, or the md5 every row had before this) is not taken as a
+# change: it is computed again from the stored row's own columns, compared with that, and the
+# unchanged row's hash is brought up to date (that column only; the row is not rewritten).
+HASH_TAG = f"dh{duckdb.__version__}:"
+
+
+def row_hash(table: RawTable) -> str:
+    """SQL for a row's hash (`HASH_TAG` then DuckDB's 64-bit hash of its typed columns)."""
+    return f"'{HASH_TAG}' || hash(row({', '.join(table.columns)}))"
+
+
 # DuckDB writes an insert of less than a row group (122,880 rows) to its WAL and copies it
 # at commit; such an insert from a temp table ran 6x faster on one thread than on two here
 # (115k rows: 0.06 s against 0.35 s), while a bigger one is written straight to the file
@@ -280,7 +296,29 @@ def _insert_all(con: duckdb.DuckDBPyConnection, table: RawTable, rows: int, sele
             con.execute(f"set threads = {int(threads)}")
 
 
-def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | list[LandedFile]) -> LoadResult:
+@contextlib.contextmanager
+def _in_any_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """`preserve_insertion_order` off for the load: DuckDB then reads the files of a load side by
+    side and writes its tables on every thread (on the peer benchmark's 28 files, about 1.9
+    threads busy instead of 1.2: the load's wall time nearly halved on 2 cores). Nothing the
+    load promises rests on the order rows are stored in: `_line` is numbered per file by
+    `row_number() over ()`, an operator DuckDB always runs in the file's own order (one file,
+    one sequential reader; tests/test_extract_speed_loader.py checks every line), and which copy
+    of a key wins, the conflicts and the rejects are ordered explicitly by file and line."""
+    before = scalar(con, "select current_setting('preserve_insertion_order')")
+    con.execute("set preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    landed: LandedFile | list[LandedFile],
+    before_commit: Callable[[duckdb.DuckDBPyConnection, int, str], None] | None = None,
+) -> LoadResult:
     """Load landing files (one, or one per partition of a run) into their raw table in a
     single transaction.
 
@@ -294,16 +332,29 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
     `duplicates`; copies that differ are a conflict: the last copy is still loaded (the
     newest read of the record) and every copy goes to raw._rejects with kind 'conflict' and
     a reason naming the key and the lines (see `LoadResult` for how the counts add up).
+
+    `before_commit(con, deleted, load_id)` runs inside the load's transaction, after its
+    writes (warehouse/deletions.py logs what the load deleted there: both or neither).
     """
     files = landed if isinstance(landed, list) else [landed]
     if not files:
         raise ValueError(f"nothing to load into {table.name}")
+    with _in_any_order(con):
+        return _load(con, table, files, before_commit)
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    table: RawTable,
+    files: list[LandedFile],
+    before_commit: Callable[[duckdb.DuckDBPyConnection, int, str], None] | None = None,
+) -> LoadResult:
     ensure_tables(con, table)
     now = datetime.now(UTC)
     ex = _Extraction.of(table)
     key_cols = ", ".join(table.key)
     extracted = ", ".join(f"{ex.typed[c]} as {c}" for c in table.columns)
-    row_hash = f"md5(cast(row({', '.join(table.columns)}) as varchar))"
+    this_hash = row_hash(table)
     on_key = " and ".join(f"i.{k} = t.{k}" for k in table.key)
     partitions = sorted({f.partition for f in files})
     # One reader per file: within a single file DuckDB keeps the line order, which `_line`
@@ -338,9 +389,9 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
             else ""
         )
         # copies of a key that differ in value are a conflict, not a duplicate (found in that case only)
-        conflicts, conflict_copies = _find_conflicts(con, table, row_hash) if repeated else (0, 0)
+        conflicts, conflict_copies = _find_conflicts(con, table) if repeated else (0, 0)
         incoming = f"""select {", ".join(table.columns)}, _record, _load_id, ?::timestamptz as _loaded_at,
-                              _source_file, _line, {row_hash} as _hash
+                              _source_file, _line, {this_hash} as _hash
                        from _checked where _reason is null {dedupe}"""
         if table.disposition == "replace_partition":
             # the range lets DuckDB skip row groups of other days (min/max kept per group)
@@ -365,8 +416,14 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
             params,
         )
         if scalar(con, "select count(*) from _stored"):
-            # what changed: a stored row equal to the incoming one is left alone
-            con.execute(f"create or replace temp table _incoming as {incoming}", [now])
+            stale = _hashes_of_this_kind(con, table, scope, params)
+            # what changed: a stored row equal to the incoming one is left alone. Only the keys and
+            # hashes are compared; a row's record is copied only when it is written.
+            con.execute(
+                f"""create or replace temp table _incoming as
+                    select {key_cols}, {this_hash} as _hash, _source_file, _line
+                    from _checked where _reason is null {dedupe}"""
+            )
             loaded = scalar(con, "select count(*) from _incoming")
             counts = dict(
                 zip(
@@ -383,8 +440,29 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
                              (select 1 from _incoming i where {on_key} and i._hash = t._hash))""",
                 params,
             )
-            con.execute(f"""insert into {table.name} by name select * from _incoming i where not exists
-                            (select 1 from _stored t where {on_key} and i._hash = t._hash)""")
+            if counts["insert"] + counts["update"]:
+                con.execute(
+                    f"""create or replace temp table _write as
+                        select _source_file, _line, _hash from _incoming i where not exists
+                        (select 1 from _stored t where {on_key} and i._hash = t._hash)"""
+                )
+                _insert_all(
+                    con,
+                    table,
+                    counts["insert"] + counts["update"],
+                    f"""select {", ".join(f"c.{c}" for c in table.columns)}, c._record, c._load_id,
+                               ?::timestamptz as _loaded_at, c._source_file, c._line, w._hash
+                        from _checked c join _write w on c._source_file = w._source_file and c._line = w._line""",
+                    [now],
+                )
+                con.execute("drop table _write")
+            if stale:
+                # unchanged rows whose stored hash was of another kind: that column brought up to date
+                con.execute(
+                    f"""update {table.name} set _hash = s._hash from _stored s
+                        where {table.name}.rowid = s._rowid and s._stored_hash is distinct from s._hash
+                        and {table.name}._hash is not distinct from s._stored_hash"""
+                )
             con.execute("drop table _incoming")
         else:
             # nothing stored in scope: every row is new, written straight from the checked records
@@ -415,6 +493,8 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
         )
         for tmp in ("_checked", "_stored", *(["_conflicts"] if repeated else [])):
             con.execute(f"drop table {tmp}")
+        if before_commit is not None:
+            before_commit(con, counts["delete"], ",".join(f.load_id for f in files))
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -439,7 +519,29 @@ def load(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | l
     )
 
 
-def _find_conflicts(con: duckdb.DuckDBPyConnection, table: RawTable, row_hash: str) -> tuple[int, int]:
+def _hashes_of_this_kind(con: duckdb.DuckDBPyConnection, table: RawTable, scope: str, params) -> bool:
+    """Make every hash in `_stored` one of this DuckDB's (see `HASH_TAG`); whether any was not.
+
+    A stored hash made otherwise (md5, before issue 13; or another DuckDB version's `hash()`)
+    cannot be compared with an incoming one: it is computed again from the stored row's typed
+    columns, which are what the incoming hash is computed from, so an unchanged row still
+    compares equal. `_stored._stored_hash` keeps what was stored, so those rows' hash can be
+    brought up to date afterwards. Only the `_hash` column is read when every hash is current."""
+    if not scalar(con, f"select count(*) from _stored where not starts_with(coalesce(_hash, ''), '{HASH_TAG}')"):
+        return False
+    key_cols = ", ".join(table.key)
+    con.execute(
+        f"""create or replace temp table _stored as
+            select {key_cols}, rowid as _rowid, _hash as _stored_hash,
+                   case when starts_with(coalesce(_hash, ''), '{HASH_TAG}') then _hash else {row_hash(table)} end
+                   as _hash
+            from {table.name} where {scope}""",
+        params,
+    )
+    return True
+
+
+def _find_conflicts(con: duckdb.DuckDBPyConnection, table: RawTable) -> tuple[int, int]:
     """Among the keys that came more than once in this load, those whose copies differ in value
     (`_conflicts`: every copy of such a key, with its reason); (conflicting keys, copies of
     them not loaded). Run only when some key repeats (it reads the whole load).
@@ -449,6 +551,7 @@ def _find_conflicts(con: duckdb.DuckDBPyConnection, table: RawTable, row_hash: s
     lines of every copy (with the load id when they come from more than one file) and which
     one was loaded, so a user can compare the versions in raw._rejects."""
     key_cols = ", ".join(table.key)
+    row_hash = f"hash(row({', '.join(table.columns)}))"  # within one load: no version needed
     key_text = " || ', ' || ".join(f"'{k}=' || coalesce({k}::varchar, 'null')" for k in table.key)
     c_keys = ", ".join(f"c.{k}" for k in table.key)
     on_key = " and ".join(f"c.{k} = r.{k}" for k in table.key)
