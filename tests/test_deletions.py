@@ -226,3 +226,37 @@ def test_the_fake_lists_archived_records_as_hubspot_does(world, kind):
             headers=auth,
         ).json()
         assert found["total"] == 0
+
+
+def test_a_deletion_and_its_log_commit_together(world, tmp_path, monkeypatch):
+    """The log is written in the load's own transaction: a load whose logging fails (here: the
+    log table cannot be written; a killed process alike) leaves the row and no log, and the next
+    run deletes and logs it."""
+    import warehouse.deletions as deletions
+
+    with FakeServer(MetaAdsApp(world)) as srv:
+        app = srv.app
+
+        def new_client():
+            return MetaAdsClient(
+                srv.url, app.token, page_size=50, poll_initial_s=0.001, retry=FAST, account_ids=sorted(app.accounts)
+            )
+
+        day = date(2026, 6, 3)
+        run(ADS_INSIGHTS, new_client, tmp_path, [day])
+        (ad_id,) = query(tmp_path, "select min(ad_id) from raw.meta_ads__ads_insights where date_start = ?", [day])[0]
+        assert app.restate_to_nothing(ad_id, day) == 1
+        made = deletions.ensure_table
+
+        def broken(con):
+            raise RuntimeError("the deletions log cannot be written")
+
+        monkeypatch.setattr(deletions, "ensure_table", broken)
+        with pytest.raises(RuntimeError, match="deletions log"):
+            run(ADS_INSIGHTS, new_client, tmp_path, [day])
+        still = "select count(*) from raw.meta_ads__ads_insights where ad_id = ? and date_start = ?"
+        assert query(tmp_path, still, [ad_id, day]) == [(1,)]  # not deleted without its log
+        monkeypatch.setattr(deletions, "ensure_table", made)
+        assert run(ADS_INSIGHTS, new_client, tmp_path, [day])["deleted"] == 1
+        assert query(tmp_path, still, [ad_id, day]) == [(0,)]
+        assert len(logged(tmp_path, "ads_insights")) == 1

@@ -22,9 +22,9 @@ again; null for HubSpot's rules), reason, deleted_at (when the source deleted it
 detected_at (when this load saw it), load_id. A record deleted again (restored, then deleted)
 gets a row each time; a re-read of the same state logs nothing new.
 
-The log is written in its own transaction right after the load's: a process killed between the
-two leaves the data right (the rows are gone) and that deletion unlogged. The HubSpot rules look
-at the whole table each load, so whatever a killed load left undone is done by the next.
+The log and the source's rules are written inside the load's own transaction (`load`'s
+`before_commit`): a process killed at any point leaves both the rows and their log, or neither.
+The HubSpot rules look at the whole table each load, so a load that failed is made up by the next.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ def key_json(columns: tuple[str, ...], alias: str = "") -> str:
 
 
 def load_logged(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedFile | list[LandedFile]) -> LoadResult:
-    """`warehouse.loader.load`, then the deletions it made logged and the source's deletion rules
-    applied (see the module docstring)."""
+    """`warehouse.loader.load`, with the deletions it made logged and the source's deletion rules
+    applied in the same transaction (see the module docstring)."""
     files = landed if isinstance(landed, list) else [landed]
     scoped = table.disposition in ("replace_partition", "replace") and _exists(con, table.name)
     keys = ", ".join(table.key)
@@ -81,31 +81,28 @@ def load_logged(con: duckdb.DuckDBPyConnection, table: RawTable, landed: LandedF
             f"from {table.name} where {where}",
             params,
         )
-    try:
-        result = load(con, table, files)
+
+    def log_deletions(con: duckdb.DuckDBPyConnection, deleted: int, load_id: str) -> None:
+        """Inside the load's transaction: the log and the deletions it records commit together."""
         now = datetime.now(UTC)
-        load_id = files[0].load_id if len(files) == 1 else result.load_id
-        con.execute("begin transaction")
-        try:
-            ensure_table(con)
-            if scoped and result.deleted:
-                on_key = " and ".join(f"t.{k} = b.{k}" for k in table.key)
-                con.execute(
-                    f"""insert into {DELETIONS_TABLE}
-                    select ?, ?, {key_json(table.key, "b")}, b._partition,
-                           case when b._partition is null then 'not returned when the table was read again'
-                                else 'not returned when partition ' || b._partition || ' was read again' end,
-                           null, ?::timestamptz, ?
-                    from _before_load b where not exists (select 1 from {table.name} t where {on_key})""",
-                    [table.source, table.stream, now, load_id],
-                )
-            rule = RULES.get(table.name)
-            if rule is not None:
-                rule(con, now, load_id, sorted({f.partition for f in files}))
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
+        ensure_table(con)
+        if scoped and deleted:
+            on_key = " and ".join(f"t.{k} = b.{k}" for k in table.key)
+            con.execute(
+                f"""insert into {DELETIONS_TABLE}
+                select ?, ?, {key_json(table.key, "b")}, b._partition,
+                       case when b._partition is null then 'not returned when the table was read again'
+                            else 'not returned when partition ' || b._partition || ' was read again' end,
+                       null, ?::timestamptz, ?
+                from _before_load b where not exists (select 1 from {table.name} t where {on_key})""",
+                [table.source, table.stream, now, load_id],
+            )
+        rule = RULES.get(table.name)
+        if rule is not None:
+            rule(con, now, load_id, sorted({f.partition for f in files}))
+
+    try:
+        result = load(con, table, files, before_commit=log_deletions)
     finally:
         if scoped:
             con.execute("drop table if exists _before_load")
