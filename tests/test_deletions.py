@@ -165,14 +165,20 @@ def test_a_facebook_post_deleted_within_the_re_read_window(world, tmp_path):
         assert len(logged(tmp_path, "posts")) == 1
 
 
+def meta_ads_clients(srv):
+    """A maker of Meta Ads clients reading the fake `srv` serves, as the pipeline's threads make them."""
+
+    def new_client():
+        return MetaAdsClient(
+            srv.url, srv.app.token, page_size=50, poll_initial_s=0.001, retry=FAST, account_ids=sorted(srv.app.accounts)
+        )
+
+    return new_client
+
+
 def test_an_ad_day_restated_to_nothing(world, tmp_path):
     with FakeServer(MetaAdsApp(world)) as srv:
-        app = srv.app
-
-        def new_client():
-            return MetaAdsClient(
-                srv.url, app.token, page_size=50, poll_initial_s=0.001, retry=FAST, account_ids=sorted(app.accounts)
-            )
+        app, new_client = srv.app, meta_ads_clients(srv)
 
         day = date(2026, 6, 3)
         run(ADS_INSIGHTS, new_client, tmp_path, [day])
@@ -235,12 +241,7 @@ def test_a_deletion_and_its_log_commit_together(world, tmp_path, monkeypatch):
     import warehouse.deletions as deletions
 
     with FakeServer(MetaAdsApp(world)) as srv:
-        app = srv.app
-
-        def new_client():
-            return MetaAdsClient(
-                srv.url, app.token, page_size=50, poll_initial_s=0.001, retry=FAST, account_ids=sorted(app.accounts)
-            )
+        app, new_client = srv.app, meta_ads_clients(srv)
 
         day = date(2026, 6, 3)
         run(ADS_INSIGHTS, new_client, tmp_path, [day])
