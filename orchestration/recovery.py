@@ -46,17 +46,15 @@ class Remainder:
     blocked: tuple[AssetKey, ...]  # raw assets the run did not load, or loaded with an ERROR check
     to_build: tuple[AssetKey, ...]  # planned, not materialized, needing none of them
     left_out: tuple[AssetKey, ...]  # planned, not materialized, needing one of them: not built
+    days: tuple[tuple[str, str], ...] = ()  # the failed run's tags that say its days (KEPT_TAGS)
 
     @property
     def sources(self) -> tuple[str, ...]:
         return tuple(sorted({k.path[1] for k in self.blocked}))
 
-    def tags(self, failed_run_tags: Mapping[str, str]) -> dict[str, str]:
-        return {
-            **{k: v for k, v in failed_run_tags.items() if k in KEPT_TAGS},
-            FOLLOWS_TAG: self.failed_run,
-            WITHOUT_TAG: ",".join(self.sources),
-        }
+    def tags(self) -> dict[str, str]:
+        """The second run's tags: the failed run's days, the run it follows, the sources it leaves out."""
+        return {**dict(self.days), FOLLOWS_TAG: self.failed_run, WITHOUT_TAG: ",".join(self.sources)}
 
     def describe(self) -> str:
         marts = sorted(k.path[-1] for k in self.left_out if k.path[0] == "marts")
@@ -71,7 +69,8 @@ def remainder(
     run_id: str, events: Iterable, asset_graph, run_tags: Mapping[str, str] | None = None
 ) -> Remainder | None:
     """The rest of a failed run whose only failed steps are raw steps (see the module's doc)."""
-    if (run_tags or {}).get(FOLLOWS_TAG):
+    run_tags = run_tags or {}
+    if run_tags.get(FOLLOWS_TAG):
         return None  # a second run that fails is not followed again
     planned: dict[AssetKey, str | None] = {}
     materialized: set[AssetKey] = set()
@@ -102,7 +101,8 @@ def remainder(
     if not any(k.path[0] in WAREHOUSE_MODELS for k in to_build):
         return None
     order = lambda keys: tuple(sorted(keys, key=lambda k: k.to_user_string()))  # noqa: E731
-    return Remainder(run_id, order(blocked), order(to_build), order(unbuilt - to_build))
+    days = tuple(sorted((k, v) for k, v in run_tags.items() if k in KEPT_TAGS))
+    return Remainder(run_id, order(blocked), order(to_build), order(unbuilt - to_build), days)
 
 
 def remainder_of_run(instance, run_id: str, asset_graph) -> Remainder | None:

@@ -102,15 +102,7 @@ def run_the_rest(result, start: date, end: date, *, instance, defs):
     if rest is None:
         return None, None
     print(f"{'':<14} {rest.describe()}", flush=True)
-    second = run(
-        start,
-        end,
-        instance=instance,
-        defs=defs,
-        asset_selection=rest.to_build,
-        tags=rest.tags(instance.get_run_by_id(result.run_id).tags),
-    )
-    return rest, second
+    return rest, run(start, end, instance=instance, defs=defs, asset_selection=rest.to_build, tags=rest.tags())
 
 
 def mart_spend(warehouse_path) -> dict[str, Decimal]:
@@ -209,6 +201,12 @@ def failed_steps(result) -> list[tuple[str, str]]:
     return out
 
 
+def print_failed_steps(steps: list[tuple[str, str]]) -> None:
+    """`failed_steps`' lines under the summary's `run` line, a message's further lines indented."""
+    for step, message in steps:
+        print(f"  FAILED       {step}: {message}".replace("\n", "\n" + " " * 17))
+
+
 def check_outcomes(result) -> tuple[list[str], list[str]]:
     passed, failed = [], []
     for ev in result.get_asset_check_evaluations():
@@ -296,14 +294,12 @@ def main(argv=None) -> int:
     print(f"run            {'succeeded' if result.success else 'FAILED'}  (run id {result.run_id})")
     if not result.success:
         # what failed, first; the counts below are what the warehouse holds now, not this run's output
-        for step, message in failed_steps(result) or [("run", "failed before any step (see the run's events)")]:
-            print(f"  FAILED       {step}: {message}".replace("\n", "\n" + " " * 17))
+        print_failed_steps(failed_steps(result) or [("run", "failed before any step (see the run's events)")])
         if second is not None:
             print(
                 f"run            {'succeeded' if second.success else 'FAILED'}  (run id {second.run_id}: {rest.describe()})"
             )
-            for step, message in failed_steps(second):
-                print(f"  FAILED       {step}: {message}".replace("\n", "\n" + " " * 17))
+            print_failed_steps(failed_steps(second))
         print(
             "in the warehouse now (this run failed: not all of it is this run's; nothing is compared with the sample world)"
         )

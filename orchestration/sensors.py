@@ -184,7 +184,7 @@ def build_without_failed_sources(main_job):
         return RunRequest(
             run_key=f"without-failed-sources:{run.run_id}",
             asset_selection=list(rest.to_build),
-            tags=rest.tags(run.tags),
+            tags=rest.tags(),
         )
 
     return _build_without_failed_sources
