@@ -153,14 +153,21 @@ def project_fingerprint(env: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
+def view_nodes(manifest_path: Path | None = None) -> list[dict]:
+    """The manifest's view models (`make`'s manifest, by default), read once per version of the file."""
+    path = Path(manifest_path or dbt_project.manifest_path)
+    return _view_nodes(path, path.stat().st_mtime_ns)
+
+
+@cache
+def _view_nodes(path: Path, _mtime_ns: int) -> list[dict]:
+    nodes = json.loads(path.read_text())["nodes"].values()
+    return [n for n in nodes if n["resource_type"] == "model" and n["config"].get("materialized") == "view"]
+
+
 def view_relations(manifest_path: Path | None = None) -> set[str]:
     """`schema.name` of every view model of the manifest (`make`'s, by default)."""
-    nodes = json.loads(Path(manifest_path or dbt_project.manifest_path).read_text())["nodes"]
-    return {
-        f"{n['schema']}.{n['alias']}".lower()
-        for n in nodes.values()
-        if n["resource_type"] == "model" and n["config"].get("materialized") == "view"
-    }
+    return {f"{n['schema']}.{n['alias']}".lower() for n in view_nodes(manifest_path)}
 
 
 def _stamped_views(con) -> dict[str, str]:
@@ -316,11 +323,10 @@ def _with_current_views(context: AssetExecutionContext, events: Iterator[Any]) -
     selected = context.selected_asset_keys
     translator = ProjectTranslator()
     pending: dict[AssetKey, str] = {}  # view -> its dbt unique_id
-    for node in json.loads(dbt_project.manifest_path.read_text())["nodes"].values():
-        if node["resource_type"] == "model" and node["config"].get("materialized") == "view":
-            key = translator.get_asset_key(node)
-            if key in selected:
-                pending[key] = node["unique_id"]
+    for node in view_nodes():
+        key = translator.get_asset_key(node)
+        if key in selected:
+            pending[key] = node["unique_id"]
     parents = {key: set(assets_def.asset_deps.get(key, ())) & selected for key in pending}
     done: set[AssetKey] = set()
 
