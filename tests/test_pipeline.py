@@ -161,7 +161,9 @@ def test_rerunning_a_partition_changes_nothing(materialized, monkeypatch):
     # dbt starts from the state the previous run kept: it parses only what changed. (The
     # previous run of this warehouse's profile: another test's `make run` into another data
     # folder may have kept its own state in between, which makes the rerun above parse
-    # everything; a second rerun must not.)
+    # everything; a second rerun must not.) dbt's parsing lines are in its debug log file, which
+    # a run writes only when asked (DBT_LOG_LEVEL_FILE, warehouse/settings.py).
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
     result = materialize(
         [*meta_raw, dbt_models()], partition_key=day, resources=resources, instance=materialized["instance"]
     )
