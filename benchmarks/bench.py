@@ -186,14 +186,14 @@ class ScaleRun:
         return result.scored
 
     def dbt_build(self) -> int:
-        """dbt as a materialization runs it (`dbt_build_args`, the Dagster asset's command), on the
+        """dbt as a materialization runs it (`dbt_build_args`, the Dagster asset's command, in this
+        process: warehouse/dbt_runner.py), on the
         window's days: leaving the views out when they are current (`views_are_current`: the
         incremental runs), and recording them current after a build that made them. The full build
         also writes dbt's JSON artifacts: `dbt_limit` replays its SQL from them (`dbt_artifacts`,
         off for the incremental runs, as in Dagster)."""
         from orchestration.assets.dbt import (
             DBT_DIR,
-            DBT_EXECUTABLE,
             dbt_build_args,
             dbt_env,
             dbt_window,
@@ -202,6 +202,7 @@ class ScaleRun:
             record_views_current,
             views_are_current,
         )
+        from warehouse.dbt_runner import run_dbt
         from warehouse.settings import Settings
 
         warehouse = self.data / "warehouse.duckdb"
@@ -218,19 +219,18 @@ class ScaleRun:
         views = not views_are_current(warehouse, fingerprint)
         if views:
             forget_views_current(warehouse)
-        subprocess.run(
+        run_dbt(  # in this process, as the Dagster asset runs it (warehouse/dbt_runner.py)
             [
-                DBT_EXECUTABLE,
                 *dbt_build_args(artifacts=self.dbt_artifacts, views=views),
                 "--quiet",
+                "--project-dir",
+                str(DBT_DIR),
                 "--profiles-dir",
                 str(DBT_DIR),
                 "--target-path",
                 str(self.data / "dbt_target"),
             ],
-            cwd=DBT_DIR,
             env=env,
-            check=True,
         )
         if views:
             record_views_current(warehouse, fingerprint)

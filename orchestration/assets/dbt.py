@@ -245,10 +245,10 @@ _environ_lock = threading.Lock()
 
 @contextlib.contextmanager
 def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """`values` in os.environ while a dbt process is started, one at a time, then put back: at
-    run time, never on import. dagster-dbt hands dbt a copy of os.environ and has no public
-    way to give it another environment (`DbtCliResource.cli` takes none), and it also reads
-    dbt's profile in this process while starting it."""
+    """`values` in os.environ while a dbt command runs, one at a time, then put back: at run
+    time, never on import. dagster-dbt hands dbt a copy of os.environ and has no public way to
+    give it another environment (`DbtCliResource.cli` takes none), it reads dbt's profile in
+    this process while starting it, and dbt runs in this process (`OfflineDbtCliResource`)."""
     with _environ_lock:
         saved = {k: os.environ.get(k) for k in values}
         os.environ.update(values)
@@ -304,9 +304,11 @@ def dbt_models() -> AssetsDefinition:
         views = not (whole and views_are_current(warehouse.path, fingerprint))
         if views and whole:
             forget_views_current(warehouse.path)  # until this build succeeds
+        # the whole command in `env`: dbt runs in this process (OfflineDbtCliResource) and reads
+        # the environment while it compiles each node, not only at start
         with environment(env):
             invocation = dbt.cli(dbt_build_args(views=views), context=context)
-        yield from invocation.stream() if views else _with_current_views(context, invocation.stream())
+            yield from invocation.stream() if views else _with_current_views(context, invocation.stream())
         keep_parse_state(invocation.target_path)
         if views and whole:
             record_views_current(warehouse.path, fingerprint)
@@ -361,17 +363,54 @@ def _with_current_views(context: AssetExecutionContext, events: Iterator[Any]) -
 
 
 class OfflineDbtCliResource(DbtCliResource):
-    """dagster-dbt runs `dbt --version` before each command to learn dbt's version, and dbt
-    answers it by fetching pypi.org (a network call at run time, and about 3 s). The
-    version is the installed, locked dbt-core package's: read it from there instead.
+    """dagster-dbt's dbt resource, with two changes:
 
-    This overrides a private member of dagster-dbt (`_cli_version`): no public hook exists.
-    dagster-dbt takes the version from nowhere else, and dbt's `--version` always asks pypi.org
-    (dbt/version.py `get_latest_version`; `version_check: false` does not cover it)."""
+    - dagster-dbt runs `dbt --version` before each command to learn dbt's version, and dbt
+      answers it by fetching pypi.org (a network call at run time, and about 3 s). The version
+      is the installed, locked dbt-core package's: read from there instead (`_cli_version`).
+    - dbt runs in the run's own process (warehouse/dbt_runner.py `InProcessDbt`, dbt's
+      `dbtRunner`) instead of a `dbt` child process: no Python start and dbt import on every
+      materialization, and dbt's events reach dagster-dbt without a JSON round trip of every
+      debug event. dagster-dbt reads it as it reads a child process: the same command line,
+      environment, JSON events on stdout and exit code, so its selection, events, asset checks
+      and errors are dagster-dbt's own (`cli`).
+
+    Both override private members of dagster-dbt (`_cli_version`; the `subprocess` name of
+    dagster_dbt.core.dbt_cli_invocation while `cli` starts the command): no public hook exists
+    for either. dagster-dbt takes the version from nowhere else, dbt's `--version` always asks
+    pypi.org (dbt/version.py `get_latest_version`; `version_check: false` does not cover it),
+    and dagster-dbt starts its command with `subprocess.Popen` only. tests/test_dbt_in_process.py
+    holds both to dagster-dbt's behaviour."""
 
     @cached_property
     def _cli_version(self) -> Version:
         return Version(installed_version("dbt-core"))
+
+    def cli(self, args, **kwargs):
+        with _dbt_in_this_process():
+            return super().cli(args, **kwargs)
+
+
+_popen_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _dbt_in_this_process() -> Iterator[None]:
+    """While dagster-dbt starts a command: its `subprocess.Popen` is `InProcessDbt`."""
+    import subprocess as real
+
+    from dagster_dbt.core import dbt_cli_invocation
+
+    from warehouse.dbt_runner import InProcessDbt
+
+    shim = type("subprocess", (), {"Popen": InProcessDbt, "PIPE": real.PIPE, "STDOUT": real.STDOUT})
+    with _popen_lock:
+        saved = dbt_cli_invocation.subprocess
+        dbt_cli_invocation.subprocess = shim
+        try:
+            yield
+        finally:
+            dbt_cli_invocation.subprocess = saved
 
 
 def dbt_resource() -> DbtCliResource:
