@@ -195,3 +195,27 @@ def test_the_dagster_resource_runs_dbt_in_this_process(monkeypatch):
     assert any("fct_scorecard" in str(e.raw_event["info"]["msg"]) for e in events)
     assert not [a for a in started if "dbt" in str(a)]
     assert dbt_cli_invocation.subprocess is subprocess
+
+
+def test_relative_paths_resolve_against_the_commands_folder(tiny, tmp_path, monkeypatch):
+    """dagster-dbt hands its child process relative target and log folders (DBT_TARGET_PATH,
+    DBT_LOG_PATH) and the project folder as its working folder: they land in the project, not
+    in this process's working folder."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    env = {
+        **tiny["env"],
+        "DBT_TARGET_PATH": "target/run-1",
+        "DBT_LOG_PATH": "target/run-1",
+        "DBT_LOG_LEVEL_FILE": "debug",
+    }
+    project = tiny["project"]
+    command = InProcessDbt(
+        [DBT_EXECUTABLE, "run", "--project-dir", str(project), "--profiles-dir", "."], env=env, cwd=project
+    )
+    list(command.stdout)
+    assert command.wait(timeout=120) == 0
+    assert (project / "target" / "run-1" / "dbt.log").exists()
+    assert (project / "target" / "run-1" / "run_results.json").exists()
+    assert list(elsewhere.iterdir()) == []

@@ -260,3 +260,33 @@ def test_small_batches_are_written_without_pyarrow_and_equal_the_arrow_path(tmp_
         "sys.exit('pandas imported' if 'pandas' in sys.modules else 0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("small", [0, 20_000])
+def test_a_batch_holding_a_text_twice_is_refused_and_nothing_written(tmp_path, small, monkeypatch):
+    """The table's key is held by its writer (dbt tests no longer group the whole table): a
+    batch with a key twice fails naming it, on both write paths, and leaves the table as it was."""
+    monkeypatch.setattr(sentiment, "SMALL_WRITE", small)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(sentiment.DDL)
+    now = datetime(2026, 6, 1, 12)
+    row = lambda text_id, score: {  # noqa: E731
+        "text_source": "facebook__comments", "text_id": text_id, "text_sha256": None, "language": "en",
+        "sentiment_score": score, "sentiment_label": "positive", "scorer": "vader", "scorer_version": "1",
+        "scored_at": now,
+    }  # fmt: skip
+    batch = lambda *rs: {c: [r[c] for r in rs] for c in sentiment.COLUMNS.names}  # noqa: E731
+    sentiment._write(con, batch(row("a", 0.5), row("b", 0.6)))
+    with pytest.raises(sentiment.DuplicateTextError, match=r"facebook__comments/b \(2 rows\)"):
+        sentiment._write(con, batch(row("b", 0.1), row("c", 0.2), row("b", 0.3)))
+    assert con.execute(f"select text_id, sentiment_score from {TABLE} order by 1").fetchall() == [
+        ("a", 0.5),
+        ("b", 0.6),
+    ]
+    # a batch of distinct keys replaces the stored rows of its keys: still one row each
+    sentiment._write(con, batch(row("b", 0.7), row("c", 0.2)))
+    assert con.execute(f"select text_id, sentiment_score from {TABLE} order by 1").fetchall() == [
+        ("a", 0.5),
+        ("b", 0.7),
+        ("c", 0.2),
+    ]

@@ -24,6 +24,7 @@ import os
 import queue
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 
 # dbt's process-wide state allows one invocation at a time
 _one_at_a_time = threading.Lock()
@@ -65,8 +66,10 @@ class InProcessDbt:
     level info and above, one JSON line each, as `dbt --log-format json` prints them),
     `wait()`, `poll()`, `returncode` and `send_signal()` (an interrupt: dbt stops as on Ctrl-C).
 
-    `env` is the whole environment of the command (as Popen's); `cwd` is accepted and not used:
-    dbt finds its project through `--project-dir` or DBT_PROJECT_DIR, never the working folder."""
+    `env` is the whole environment of the command (as Popen's). `cwd` is where a child process
+    would have run: this process's working folder is left alone (other threads use it), and the
+    relative paths dbt would have resolved against `cwd` (its project, profiles, target and log
+    folders, from the command line or DBT_* variables) are made absolute against it instead."""
 
     def __init__(
         self,
@@ -82,6 +85,7 @@ class InProcessDbt:
         self.result = None  # dbtRunnerResult, once done
         self.stdout = _Lines()
         self._env = dict(env) if env is not None else None
+        self._command = _absolute_paths(self.args[1:], self._env, cwd)
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dbt", daemon=True)
         self._thread.start()
@@ -127,7 +131,7 @@ class InProcessDbt:
                 from dbt.cli.main import dbtRunner
 
                 # stdout quiet: the events reach `stdout` through the callback, formatted once
-                result = dbtRunner(callbacks=[self._event]).invoke([*self.args[1:], "--log-level", "none"])
+                result = dbtRunner(callbacks=[self._event]).invoke([*self._command, "--log-level", "none"])
             self.result = result
             if result.success:
                 self.returncode = 0
@@ -143,6 +147,30 @@ class InProcessDbt:
             _release_duckdb()
             self._done.set()
             self.stdout.put(_END)
+
+
+_PATH_FLAGS = ("--project-dir", "--profiles-dir", "--target-path", "--log-path")
+_PATH_VARS = ("DBT_PROJECT_DIR", "DBT_PROFILES_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH")
+
+
+def _absolute_paths(args: list[str], env: dict[str, str] | None, cwd) -> list[str]:
+    """`args` with the relative paths of dbt's path flags made absolute against `cwd`, and the
+    same for its path variables in `env` (in place); unchanged when there is no `cwd`."""
+    if cwd is None:
+        return list(args)
+    base = Path(cwd)
+    out = list(args)
+    for i, arg in enumerate(out):
+        flag, eq, value = arg.partition("=")
+        if flag in _PATH_FLAGS:
+            if eq and not Path(value).is_absolute():
+                out[i] = f"{flag}={base / value}"
+            elif not eq and i + 1 < len(out) and not Path(out[i + 1]).is_absolute():
+                out[i + 1] = str(base / out[i + 1])
+    for name in _PATH_VARS:
+        if env is not None and env.get(name) and not Path(env[name]).is_absolute():
+            env[name] = str(base / env[name])
+    return out
 
 
 def _release_duckdb() -> None:
