@@ -373,3 +373,26 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The conversations an incremental run of an inbox staging table (stg_facebook__messages,
+    stg_instagram__messages) works out again, whole: a message's turn and reply link depend on
+    every message of its conversation, and on nothing outside it but the brand's accounts. So:
+    - the conversations of raw rows this table has not read (`unread_loads`: a new or changed
+      message comes with a new load id);
+    - the conversations of messages gone from raw (the post-hook deletes those rows);
+    - the conversations whose brand account was unknown when they were built (`owner_column`
+      null: an account seen later, in raw's follower snapshots or posts, changes who wrote
+      what) or is no longer one of the brand's (`owners`: a select of the brand's account ids).
+    Everything the table holds otherwise equals what a full refresh writes. A changed roster
+    (Instagram's competitor set, influencers, employees) or PII salt needs a full refresh, as
+    everywhere (README). -#}
+{% macro inbox_conversations_to_rebuild(raw, owners, owner_column) -%}
+    select conversation_id from {{ raw }} where {{ unread_loads() }}
+    union
+    select built.conversation_id from {{ this }} as built
+    where not exists (select 1 from {{ raw }} as r where r.id = built.message_id)
+    union
+    select conversation_id from {{ this }}
+    where {{ owner_column }} is null or {{ owner_column }} not in ({{ owners }})
+{%- endmacro %}
