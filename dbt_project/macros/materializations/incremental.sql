@@ -41,14 +41,7 @@
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
   {%- if rebuild -%}
-    {%- if existing_relation is not none and not existing_relation.is_table -%}
-      {{ adapter.drop_relation(existing_relation) }}
-    {%- endif -%}
-    {% call statement('main') -%}
-      create or replace table {{ target_relation }} as (
-        {{ sql }}
-      )
-    {%- endcall %}
+    {{ replace_table(existing_relation, target_relation, sql) }}
   {%- else -%}
     {%- set new_rows = make_temp_relation(target_relation) -%}
     {%- set keys = [] if not unique_key else ([unique_key] if unique_key is string else unique_key) -%}

@@ -24,15 +24,7 @@
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-  {%- if existing_relation is not none and not existing_relation.is_table -%}
-    {{ adapter.drop_relation(existing_relation) }}
-  {%- endif -%}
-
-  {% call statement('main') -%}
-    create or replace table {{ target_relation }} as (
-      {{ sql }}
-    )
-  {%- endcall %}
+  {{ replace_table(existing_relation, target_relation, sql) }}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
@@ -58,4 +50,19 @@
         and not adapter.is_motherduck()
         and not adapter.is_ducklake(relation) -%}
   {{- return(lean) -}}
+{%- endmacro %}
+
+
+{#- The model's main statement when a table is built whole (a table model; an incremental
+    model's first build or full refresh): `create or replace table`, after dropping a view or
+    other relation of the same name. -#}
+{% macro replace_table(existing_relation, target_relation, sql) -%}
+  {%- if existing_relation is not none and not existing_relation.is_table -%}
+    {{ adapter.drop_relation(existing_relation) }}
+  {%- endif -%}
+  {% call statement('main') -%}
+    create or replace table {{ target_relation }} as (
+      {{ sql }}
+    )
+  {%- endcall %}
 {%- endmacro %}
