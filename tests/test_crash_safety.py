@@ -18,7 +18,6 @@ from pathlib import Path
 
 import duckdb
 from crash_harness import base as crash_base
-from crash_harness import cmdline as cmd_of
 from crash_harness import (
     incomplete_landing_files,
     kill_group,
@@ -39,21 +38,28 @@ def _landing(root: Path) -> Path:
     return root / "data" / "landing"
 
 
-def _holders(root: Path, pgid: int, dbt: bool) -> bool:
+def _holds_warehouse(root: Path, pgid: int) -> bool:
+    """The run (its process group) holds the warehouse's lock: loading, or building with dbt,
+    which runs inside the run's process (warehouse/dbt_runner.py)."""
     from crash_harness import group_pids
 
     ours = set(group_pids(pgid))
-    return any(
-        pid in ours and (("dbt" in cmd_of(pid)) == dbt) for pid in lock_holders(root / "data" / "warehouse.duckdb")
-    )
+    return any(pid in ours for pid in lock_holders(root / "data" / "warehouse.duckdb"))
+
+
+def _dbt_building(root: Path, point: str) -> bool:
+    """dbt has started building nodes: its `START sql` lines are in the run's log."""
+    log = root / f"killed-at-{point.replace(' ', '-')}.log"
+    return log.exists() and "START sql" in log.read_text(errors="replace")
 
 
 # Each point: a test of the run's state on disk, and how long it must have held before the kill.
 POINTS = {
     "extract": (lambda root, pgid: any(_landing(root).rglob("*.partial")), 0.0),
     "land": (lambda root, pgid: len(list(_landing(root).rglob("*.jsonl.gz"))) >= 3, 0.0),
-    "load": (lambda root, pgid: _holders(root, pgid, dbt=False), 0.0),
-    "dbt build": (lambda root, pgid: _holders(root, pgid, dbt=True), 3.0),  # well into the build
+    "load": (lambda root, pgid: _holds_warehouse(root, pgid) and not _dbt_building(root, "load"), 0.0),
+    # well into the build: 3 s after its first node started, the warehouse held all along
+    "dbt build": (lambda root, pgid: _holds_warehouse(root, pgid) and _dbt_building(root, "dbt build"), 3.0),
     "publish": (lambda root, pgid: any((root / "data").glob(".serving.duckdb.*.tmp")), 0.0),
 }
 
