@@ -3,7 +3,8 @@
 A child process pays, on every materialization, a Python start and the import of dbt (~2.5 s
 here) before dbt does anything, and dbt then formats every event it fires as a JSON line on its
 stdout, debug events included, for the parent to parse back (measured on a one-day build at SF1:
-11.9 s as a child process, 7.3 s in a process that has run dbt before). `InProcessDbt` runs the
+11.9 s as a child process, 8.2 s in a process that has run dbt before with the same logging,
+7.3 s with dbt's file log off too: warehouse/settings.py). `InProcessDbt` runs the
 same command through `dbtRunner` on a thread of its own and gives back what the child process
 gave: dbt's structured events of level info and above as JSON lines on `stdout`, and an exit code
 (0 success, 1 a node failed, 2 dbt could not run). So dagster-dbt reads it exactly as it reads a
