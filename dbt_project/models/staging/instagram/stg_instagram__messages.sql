@@ -15,12 +15,9 @@
     The text stays as `message_text` for the sentiment step; only `message_text_redacted` may go
     downstream. -#}
 
-{#- A table, not a view: its turns come from window functions over each conversation, which
-    keep a filter from reaching raw, so every test and reader recomputed the whole inbox (~17
-    thread-seconds of tests in a one-day run at SF10 for a year). Incremental by conversation:
-    a run works out again, whole, only the conversations that changed
-    (`inbox_conversations_to_rebuild`, macros/care.sql): rebuilt whole every run it took ~1.1 s
-    of a one-day build at SF10. Messages gone from raw are deleted (post-hook). -#}
+{#- Built as stg_facebook__messages is (why there): incremental by conversation, the changed
+    conversations worked out again whole; rebuilt whole every run, this one took ~1.1 s of a
+    one-day build at SF10. -#}
 {{ config(materialized='incremental', incremental_strategy=upsert_strategy(), unique_key='conversation_id',
           on_schema_change='fail',
           post_hook="delete from {{ this }} where message_id not in (select id from {{ source('instagram', 'messages') }})") }}
