@@ -23,6 +23,8 @@ import ctypes
 import json
 import os
 import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -97,8 +99,6 @@ class InProcessDbt:
 
     def wait(self, timeout: float | None = None) -> int:
         if not self._done.wait(timeout):
-            import subprocess
-
             raise subprocess.TimeoutExpired(self.args, timeout)
         return self.returncode  # type: ignore[return-value]
 
@@ -111,8 +111,6 @@ class InProcessDbt:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(self._thread.ident), ctypes.py_object(KeyboardInterrupt)
         )
-        import sys
-
         factory = sys.modules.get("dbt.adapters.factory")
         for adapter in list(getattr(getattr(factory, "FACTORY", None), "adapters", {}).values()):
             adapter.cancel_open_connections()
@@ -128,7 +126,7 @@ class InProcessDbt:
 
     def _run(self) -> None:
         try:
-            with _one_at_a_time, _environment(self._env):
+            with _one_at_a_time, environment_as(self._env):
                 from dbt.cli.main import dbtRunner
 
                 # stdout quiet: the events reach `stdout` through the callback, formatted once
@@ -179,8 +177,6 @@ def _release_duckdb() -> None:
     process (its profile setting `keep_open`), which would hold the warehouse's file lock for as
     long as the process lives: against the next step's connection with other settings in this
     process, and against every other process (a `make run` summary, a BI reader's refresh)."""
-    import sys
-
     connections = sys.modules.get("dbt.adapters.duckdb.connections")
     if connections is None:
         return
@@ -205,9 +201,10 @@ def _error_line(exc: BaseException) -> bytes:
     )
 
 
-class _environment:
-    """`env` as this process's environment while a command runs (None: left as it is), then
-    the environment as it was."""
+class environment_as:
+    """`env` as this process's whole environment inside the block (None: left as it is), then
+    the environment as it was: the keys it set put back, the keys it removed restored. Used
+    for a dbt command here, and by the Dagster asset (orchestration/assets/dbt.py)."""
 
     def __init__(self, env: Mapping[str, str] | None) -> None:
         self._env = env

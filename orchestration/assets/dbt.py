@@ -32,6 +32,7 @@ from packaging.version import Version
 
 from orchestration.partitions import WAREHOUSE_POOL, daily_partitions
 from orchestration.resources import WarehouseResource
+from warehouse.dbt_runner import environment_as
 from warehouse.settings import WAREHOUSE_PATH_VAR, Settings
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -249,17 +250,8 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
     time, never on import. dagster-dbt hands dbt a copy of os.environ and has no public way to
     give it another environment (`DbtCliResource.cli` takes none), it reads dbt's profile in
     this process while starting it, and dbt runs in this process (`OfflineDbtCliResource`)."""
-    with _environ_lock:
-        saved = {k: os.environ.get(k) for k in values}
-        os.environ.update(values)
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    with _environ_lock, environment_as({**os.environ, **values}):
+        yield
 
 
 def keep_parse_state(run_target: Path) -> None:
