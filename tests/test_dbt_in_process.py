@@ -145,6 +145,40 @@ def test_the_environment_and_the_warehouse_are_left_as_they_were(tiny):
     duckdb.connect(str(tiny["warehouse"]), config={"threads": 1}).close()
 
 
+def test_debug_events_are_dropped_unless_a_log_writes_them(tiny, monkeypatch):
+    """No message is built for a debug event nobody reads (stdout is at `none`, the callback reads
+    info and above): with dbt's file log at debug they are built, and written there. The event
+    manager and the garbage collector's settings are the process's own again after each command."""
+    import gc
+
+    from dbt_common.events import event_manager, event_manager_client
+
+    built: list[str] = []
+    real = event_manager.msg_from_base_event
+
+    def counting(event, level=None):
+        msg = real(event, level=level)
+        built.append(msg.info.level)
+        return msg
+
+    monkeypatch.setattr(event_manager, "msg_from_base_event", counting)
+    manager, thresholds, frozen = event_manager_client.get_event_manager(), gc.get_threshold(), gc.get_freeze_count()
+
+    assert _here(tiny, ["build", "--vars", "{rows: 3}"])[0] == 0
+    assert built and "debug" not in built, sorted(set(built))
+    assert not (tiny["tmp"] / "logs" / "dbt.log").exists()
+
+    built.clear()
+    code, events = _here(tiny, ["build", "--vars", "{rows: 3}", "--log-level-file", "debug"])
+    assert code == 0 and {e["info"]["level"] for e in events} <= {"info", "warn", "error"}
+    assert "debug" in built
+    logged = _events((tiny["tmp"] / "logs" / "dbt.log").read_bytes().splitlines())  # JSON: DBT_LOG_FORMAT
+    assert any(e["info"]["name"] == "SQLQuery" and e["info"]["level"] == "debug" for e in logged)
+
+    assert event_manager_client.get_event_manager() is manager
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (thresholds, frozen)
+
+
 def test_an_interrupt_stops_a_long_query(tiny):
     """dagster-dbt forwards a run's termination as SIGINT to dbt: here it cancels the running
     query and ends the command with a non-zero code, long before the query would have ended."""
