@@ -4,8 +4,8 @@ the session warehouse (its own dbt target folder):
 - a data test of an incremental model, in a windowed run, reads the run's window only
   (macros/test_window.sql), and everything on a full refresh or without a window; a key without
   the window's day is still checked against every row for the window's keys (macros/rules.sql);
-- `stg_hubspot__contacts` reads only the raw contacts of loads it has not read, replaces them
-  by id, and deletes contacts gone from raw: the same rows as a full refresh;
+- `stg_hubspot__contacts` and `stg_hubspot__deals` read only the raw records of loads they have
+  not read, replace them by id, and delete records gone from raw: the same rows as a full refresh;
 - a view whose SQL has not changed is not re-created (macros/materializations/view.sql); one
   whose stamp does not match its SQL is;
 - a build of the whole project leaves the view models out while they are current (nothing they
@@ -116,41 +116,49 @@ def test_a_windowed_run_checks_a_key_without_the_day_across_the_window(own_copy)
     assert proc.returncode != 0 and failing in proc.stdout
 
 
-def _contacts(wh):
+def _rows(wh, model: str):
     with connect(wh, read_only=True) as con:
-        return sorted(
-            con.execute("select * exclude (_loaded_at) from staging.stg_hubspot__contacts").fetchall(), key=repr
-        )
+        return sorted(con.execute(f"select * exclude (_loaded_at) from staging.{model}").fetchall(), key=repr)
 
 
-def test_contacts_staging_reads_unread_loads_and_equals_a_full_refresh(copy):
+# the HubSpot staging tables that read only unread loads: model, raw table, key, a property
+# changed in HubSpot and the column it lands in
+UNREAD_LOADS = [
+    ("stg_hubspot__contacts", "raw.hubspot__contacts", "contact_id", "lifecyclestage", "customer", "lifecycle_stage"),
+    ("stg_hubspot__deals", "raw.hubspot__deals", "deal_id", "dealstage", "closedlost", "deal_stage"),
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "raw", "key", "prop", "value", "column"), UNREAD_LOADS, ids=[u[0] for u in UNREAD_LOADS]
+)
+def test_hubspot_staging_reads_unread_loads_and_equals_a_full_refresh(copy, model, raw, key, prop, value, column):
     wh, target = copy
     with connect(wh) as con:
-        ids = [r[0] for r in con.execute("select id from raw.hubspot__contacts order by id limit 2").fetchall()]
-        # one contact changed in HubSpot (a new load wrote it), one deleted there (gone from raw)
-        con.execute(
-            """update raw.hubspot__contacts
-                       set _record = json_merge_patch(_record, '{"properties": {"lifecyclestage": "customer"}}'),
-                           _load_id = 'load-test-change'
-                       where id = ?""",
-            [ids[0]],
-        )
-        con.execute("delete from raw.hubspot__contacts where id = ?", [ids[1]])
-    dbt(["run", "--select", "stg_hubspot__contacts"], wh, target)
-    with connect(wh, read_only=True) as con:
-        stage, load = con.execute(
-            "select lifecycle_stage, _load_id from staging.stg_hubspot__contacts where contact_id = ?", [ids[0]]
-        ).fetchone()
-        assert (stage, load) == ("customer", "load-test-change")
+        ids = [r[0] for r in con.execute(f"select id from {raw} order by id limit 2").fetchall()]
         assert (
-            con.execute("select count(*) from staging.stg_hubspot__contacts where contact_id = ?", [ids[1]]).fetchone()[
-                0
-            ]
+            con.execute(
+                f"select count(*) from staging.{model} where {column} = ? and {key} = ?", [value, ids[0]]
+            ).fetchone()[0]
             == 0
         )
-    incremental = _contacts(wh)
-    dbt(["run", "--select", "stg_hubspot__contacts", "--full-refresh"], wh, target)
-    assert incremental == _contacts(wh)
+        # one record changed in HubSpot (a new load wrote it), one deleted there (gone from raw)
+        con.execute(
+            f"""update {raw}
+                set _record = json_merge_patch(_record, '{{"properties": {{"{prop}": "{value}"}}}}'),
+                    _load_id = 'load-test-change'
+                where id = ?""",
+            [ids[0]],
+        )
+        con.execute(f"delete from {raw} where id = ?", [ids[1]])
+    dbt(["run", "--select", model], wh, target)
+    with connect(wh, read_only=True) as con:
+        got = con.execute(f"select {column}, _load_id from staging.{model} where {key} = ?", [ids[0]]).fetchone()
+        assert got == (value, "load-test-change")
+        assert con.execute(f"select count(*) from staging.{model} where {key} = ?", [ids[1]]).fetchone()[0] == 0
+    incremental = _rows(wh, model)
+    dbt(["run", "--select", model, "--full-refresh"], wh, target)
+    assert incremental == _rows(wh, model)
 
 
 def test_an_unchanged_view_is_left_alone_and_a_changed_one_rebuilt(copy):
