@@ -149,12 +149,15 @@ def _merged(con) -> None:
         where coalesce(trim(m.id), '') <> '' and trim(m.id) <> s.id""")
 
 
-def _drop_pairs_of_gone_contacts(con, now, load_id) -> None:
+def _drop_pairs_of_gone_contacts(con, now, load_id, merged_ready: bool = False) -> None:
     """The associations of archived and merged-away contacts: deleted (HubSpot removes or moves
-    them) and logged."""
+    them) and logged. `merged_ready`: `_merged_away` is already the contacts table's (the
+    contacts rule's, brought up to date after its deletions)."""
     if not (_exists(con, DEAL_CONTACTS) and _exists(con, CONTACTS)):
+        con.execute("drop table if exists _merged_away")
         return
-    _merged(con)
+    if not merged_ready:
+        _merged(con)
     con.execute(f"""create or replace temp table _gone_pairs as
         select p.deal_id, p.contact_id, 'contact ' || p.contact_id || ' ' || '{ARCHIVED}' as why,
                try_cast(c._record->>'$.archivedAt' as timestamptz) as gone_at
@@ -186,8 +189,11 @@ def _contacts_rule(con, now, load_id, partitions) -> None:
             load_id,
         )
         con.execute(f"delete from {CONTACTS} where id in (select id from _merged_away)")
-    con.execute("drop table _merged_away")
-    _drop_pairs_of_gone_contacts(con, now, load_id)
+        # `_merged` of the contacts left, without reading every contact's record again (a scan of
+        # the whole table's JSON, 0.07 s at SF1 and ~0.7 s at SF10 each time): the survivors
+        # just deleted (themselves merged away) name no one any more
+        con.execute("delete from _merged_away where into_id in (select id from _merged_away)")
+    _drop_pairs_of_gone_contacts(con, now, load_id, merged_ready=True)
 
 
 def _deals_rule(con, now, load_id, partitions) -> None:
