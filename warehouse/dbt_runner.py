@@ -25,8 +25,9 @@ one-day build at SF1 in a process that had run dbt before: 6.6 s before them, ~5
 - `_EventsWanted`: dbt's event manager, dropping an event below the lowest level anyone reads
   before dbt builds its message. dbt builds a protobuf message for each of its debug events
   (4,541 in a build of the project's 236 nodes at SF1: every SQL statement, connection, cache
-  action) before asking its loggers whether they want it; here nobody does (stdout is `--log-level none`, the callback reads info
-  and above, the file log is off unless DBT_LOG_LEVEL_FILE asks for it).
+  action) before asking its loggers whether they want it; here nobody does (stdout is
+  `--log-level none`, the callback reads info and above, the file log is off unless
+  DBT_LOG_LEVEL_FILE asks for it).
 """
 
 from __future__ import annotations
