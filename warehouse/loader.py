@@ -490,16 +490,16 @@ def _load(
                         and partition in (select unnest(?::varchar[]))""",
             [table.source, table.stream, partitions],
         )
-        rejects = (
-            "select _partition, _load_id, _source_file, _line, _reason, _record, 'invalid' as kind "
-            "from _checked where _reason is not null"
-        )
-        if conflicts:
-            rejects += (
-                " union all select _partition, _load_id, _source_file, _line, _reason, _record, 'conflict' "
-                "from _conflicts"
-            )
         if rejected or conflicts:
+            rejects = (
+                "select _partition, _load_id, _source_file, _line, _reason, _record, 'invalid' as kind "
+                "from _checked where _reason is not null"
+            )
+            if conflicts:
+                rejects += (
+                    " union all select _partition, _load_id, _source_file, _line, _reason, _record, 'conflict' "
+                    "from _conflicts"
+                )
             con.execute(
                 f"""insert into {REJECTS_TABLE} (source, stream, partition, load_id, source_file, line,
                                                         reason, record, rejected_at, kind)
